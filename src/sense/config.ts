@@ -16,12 +16,13 @@ export const SENSE_DEFAULTS = {
 
 /**
  * JSON Schema (ajv 8, strict mode) for `sense:`. `host` has no default on purpose: without it the Sense
- * features are disabled. With ajv `useDefaults: true` every nested object is filled in.
+ * features are disabled. With ajv `useDefaults: true` every nested object is filled in. The schema root
+ * carries no `default` (ajv strict mode refuses one there); compose it as
+ * `sense: { ...senseConfigSchema, default: {} }` to get the defaults when `sense:` is absent.
  */
 export const senseConfigSchema = {
   type: 'object',
   additionalProperties: false,
-  default: {},
   properties: {
     host: { type: 'string', minLength: 1, description: 'Sense server host name; absent => Sense features disabled' },
     qrs: {

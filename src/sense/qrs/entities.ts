@@ -27,17 +27,17 @@ export function entityOperations(qrs: QrsTransport): QrsEntityOperations {
   }
 
   return {
-    about: () => getEntity<QrsAbout>(qrs, 'about'),
-    getApp: (id) => getEntity<App>(qrs, `app/${assertGuid(id)}`),
-    findApps: (query) => getList<App>(qrs, 'app/full', appFilter(query)),
+    about: async () => getEntity<QrsAbout>(qrs, 'about'),
+    getApp: async (id) => getEntity<App>(qrs, `app/${assertGuid(id)}`),
+    findApps: async (query) => getList<App>(qrs, 'app/full', appFilter(query)),
     getUser,
     getUserEmail: async (id) => {
       const user = await getUser(id)
       const email = (user.attributes ?? []).find((a) => a.attributeType?.toLowerCase() === 'email')
       return email?.attributeValue ?? null
     },
-    listTags: (name) => getList<Tag>(qrs, 'tag/full', name === undefined ? undefined : eqString('name', name)),
-    listCustomPropertyDefinitions: (objectType, name) => {
+    listTags: async (name) => getList<Tag>(qrs, 'tag/full', name === undefined ? undefined : eqString('name', name)),
+    listCustomPropertyDefinitions: async (objectType, name) => {
       const conditions: string[] = []
       if (objectType !== undefined) conditions.push(eqString('objectTypes', objectType))
       if (name !== undefined) conditions.push(eqString('name', name))

@@ -49,17 +49,17 @@ export function taskOperations(qrs: QrsTransport): QrsTaskOperations {
   }
 
   return {
-    getTask: (id) => getOneByFilter<Task>(qrs, 'task/full', eqGuid('id', id), `Task ${id}`),
-    findTasks: (query) => getList<Task>(qrs, 'task/full', taskFilter(query)),
+    getTask: async (id) => getOneByFilter<Task>(qrs, 'task/full', eqGuid('id', id), `Task ${id}`),
+    findTasks: async (query) => getList<Task>(qrs, 'task/full', taskFilter(query)),
     taskExists: async (id) => (await getList<TaskCondensed>(qrs, 'task', eqGuid('id', id))).length > 0,
-    getReloadTask: (id) => getEntity<ReloadTask>(qrs, `reloadtask/${assertGuid(id)}`),
-    getExternalProgramTask: (id) => getEntity<Task>(qrs, `externalprogramtask/${assertGuid(id)}`),
-    getUserSyncTask: (id) => getEntity<Task>(qrs, `usersynctask/${assertGuid(id)}`),
+    getReloadTask: async (id) => getEntity<ReloadTask>(qrs, `reloadtask/${assertGuid(id)}`),
+    getExternalProgramTask: async (id) => getEntity<Task>(qrs, `externalprogramtask/${assertGuid(id)}`),
+    getUserSyncTask: async (id) => getEntity<Task>(qrs, `usersynctask/${assertGuid(id)}`),
     // Butler sends an empty JSON object as the body (QLIK-PROTOCOLS §1.6 Q18).
-    startTask: (id) => startAsync(`task/${assertGuid(id)}/start`, undefined, {}),
-    startTaskSynchronous: (id) => startSync(`task/${assertGuid(id)}/start/synchronous`),
-    startTaskByName: (name) => startAsync('task/start', { name }, undefined),
-    startTaskByNameSynchronous: (name) => startSync('task/start/synchronous', { name }),
+    startTask: async (id) => startAsync(`task/${assertGuid(id)}/start`, undefined, {}),
+    startTaskSynchronous: async (id) => startSync(`task/${assertGuid(id)}/start/synchronous`),
+    startTaskByName: async (name) => startAsync('task/start', { name }, undefined),
+    startTaskByNameSynchronous: async (name) => startSync('task/start/synchronous', { name }),
     startTasks: async (ids) => {
       const body = ids.map((id) => assertGuid(id))
       await qrs.send({ method: 'POST', path: 'task/start/many', body, expect: 'startMany', notFoundCode: 'SENSE_TASK_NOT_FOUND' })
@@ -73,7 +73,7 @@ export function taskOperations(qrs: QrsTransport): QrsTaskOperations {
         throw err
       }
     },
-    getExecutionResults: (query) => getList<ExecutionResult>(qrs, 'executionresult/full', executionResultFilter(query)),
-    getExecutionResult: (id) => getEntity<ExecutionResult>(qrs, `executionresult/${assertGuid(id)}`),
+    getExecutionResults: async (query) => getList<ExecutionResult>(qrs, 'executionresult/full', executionResultFilter(query)),
+    getExecutionResult: async (id) => getEntity<ExecutionResult>(qrs, `executionresult/${assertGuid(id)}`),
   }
 }
