@@ -24,7 +24,7 @@ async function withSession<T>(path: string, fn: (global: Qix) => Promise<T>): Pr
 
 describe('Engine face: enigma.js, the official client', () => {
   it('lists apps with GetDocList on the root path (QLIK-PROTOCOLS §2.5.3)', async () => {
-    const docs = await withSession('', (global) => global.getDocList())
+    const docs: Qix = await withSession('', (global) => global.getDocList())
     expect(docs.map((d: Qix) => [d.qDocId, d.qDocName])).toEqual([
       [SALES_APP_ID, 'Sales Dashboard'],
       [FAILING_APP_ID, 'Test failing reloads 2'],

@@ -1,0 +1,5 @@
+export { createEngineClient, type EngineAppSummary, type EngineClient, type OpenEngineApp } from './client.js'
+export type { AppDump } from './dump.js'
+export { toEngineError } from './errors.js'
+export { engineUrl, qlikUserHeader, type EngineClientOptions } from './options.js'
+export type { ReloadOptions, ReloadOutcome, ReloadProgress } from './reload.js'
