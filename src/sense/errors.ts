@@ -72,7 +72,13 @@ export function toSenseError(err: unknown, ctx: SenseCallContext): CapabilityErr
     })
   }
   if (errno !== undefined && UNREACHABLE_CODES.has(errno)) {
-    return new CapabilityError('SENSE_UNREACHABLE', `Sense QRS ${where}: unreachable (${errno})`, { details, cause: sanitizedCause(err) })
+    // A TLS server that rejects our client certificate after the handshake may just hang up, which looks
+    // exactly like a dropped connection; say so, since it is the usual cause with a fresh QMC export.
+    const hint = errno === 'ECONNRESET' ? '; if this persists, check that the site trusts our client certificate' : ''
+    return new CapabilityError('SENSE_UNREACHABLE', `Sense QRS ${where}: unreachable (${errno})${hint}`, {
+      details,
+      cause: sanitizedCause(err),
+    })
   }
   const reason = err instanceof Error ? err.message : String(err)
   return new CapabilityError('SENSE_ERROR', `Sense QRS ${where} failed: ${reason}`, { details, cause: sanitizedCause(err) })
