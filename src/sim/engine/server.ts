@@ -40,6 +40,7 @@ export async function startEngineFace(opts: EngineFaceOptions): Promise<EngineFa
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refusal = refusalOf(req, opts)
     if (refusal !== undefined) {
+      socket.on('error', () => undefined)
       log.info({ url: req.url, status: refusal.status }, `engine upgrade refused: ${refusal.reason}`)
       socket.end(`HTTP/1.1 ${refusal.status} ${refusal.reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
       return

@@ -16,6 +16,9 @@ import { schemaMethod } from './schema.js'
 export function serveSession(socket: WebSocket, state: SessionState, shared: FaceShared): void {
   const log = shared.log.child({ session: state.id })
   send(socket, ON_CONNECTED)
+  // A client that sends a bad frame or drops the connection must not take the simulator down.
+  socket.on('error', (err) => log.debug({ err }, 'engine socket error'))
+  socket.on('close', (code) => log.debug({ code }, 'engine session closed'))
   socket.on('message', (data, isBinary) => {
     const text = isBinary ? '' : data.toString()
     void answer(text).catch((err: unknown) => log.error({ err }, 'engine session failed to answer'))
