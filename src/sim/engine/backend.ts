@@ -143,7 +143,7 @@ export interface EngineReloadResult {
   endedWithMemoryConstraint?: boolean
 }
 
-/** One JSON-RPC call the face handled, for the control plane's request log (§4.7). */
+/** One JSON-RPC call as it arrived, for the control plane's request log (§4.7). */
 export interface EngineCallRecord {
   face: 'engine'
   method: string
@@ -157,8 +157,8 @@ export interface EngineCallRecord {
   path: string
   /** X-Qlik-User header value, if any. */
   user?: string
-  /** Engine error code when the call failed. */
-  errorCode?: number
+  /** The app this socket had open when the call arrived (none before OpenDoc). */
+  appId?: string
   at: string
 }
 

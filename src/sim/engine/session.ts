@@ -38,14 +38,13 @@ export function serveSession(socket: WebSocket, state: SessionState, shared: Fac
 
   async function respond(request: RpcRequest): Promise<RpcFrame> {
     const id = request.id ?? null
+    // Recorded on arrival, so the control plane lists calls in the order the client sent them (§4.7).
+    record(request)
     try {
       const outcome = await call(request)
-      record(request, undefined)
       return id === null ? {} : shape(id, request, outcome)
     } catch (err) {
-      const rpcError = err instanceof EngineRpcError ? err : internal(err)
-      record(request, rpcError.code)
-      return errorFrame(id, rpcError)
+      return errorFrame(id, err instanceof EngineRpcError ? err : internal(err))
     }
   }
 
@@ -74,7 +73,8 @@ export function serveSession(socket: WebSocket, state: SessionState, shared: Fac
     send(socket, frame)
   }
 
-  function record(request: RpcRequest, errorCode: number | undefined): void {
+  function record(request: RpcRequest): void {
+    const appId = state.doc?.appId
     shared.backend.record?.({
       face: 'engine',
       method: request.method,
@@ -83,8 +83,8 @@ export function serveSession(socket: WebSocket, state: SessionState, shared: Fac
       id: request.id ?? null,
       session: state.id,
       path: state.path,
+      ...(appId === undefined ? {} : { appId }),
       ...(state.user === undefined ? {} : { user: state.user }),
-      ...(errorCode === undefined ? {} : { errorCode }),
       at: new Date().toISOString(),
     })
   }
