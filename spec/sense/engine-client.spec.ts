@@ -91,6 +91,20 @@ describe('Engine client against the simulator Engine face', () => {
   })
 })
 
+describe('Engine client under engine faults (QLIK-PROTOCOLS §4.7)', () => {
+  it('dumps the same data when every result is delta-encoded and delayed', async () => {
+    const plain = await createEngineClient(options()).dumpApp(SALES_APP_ID)
+    t.backend.faultFlags = { deltaResponses: true, latencyMs: 20 }
+    try {
+      const started = Date.now()
+      expect(await createEngineClient(options()).dumpApp(SALES_APP_ID)).toEqual(plain)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(40)
+    } finally {
+      t.backend.faultFlags = {}
+    }
+  })
+})
+
 describe('Engine client error mapping', () => {
   it('maps 1003 to NOT_FOUND and keeps the engine code', async () => {
     const err = await failure(createEngineClient(options()).dumpApp('no-such-app'))
