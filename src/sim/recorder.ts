@@ -22,8 +22,14 @@ export interface RecordedEngineCall {
   method: string
   handle: number
   params: unknown
+  /** JSON-RPC id, per-socket session id and upgrade path, as the Engine face reports them. */
+  id: number | string | null
+  session: string
+  path: string
+  user?: string
   /** The app the socket has open, if any. */
   appId?: string | null
+  at?: string
 }
 
 export type RecordedCall = RecordedQrsCall | RecordedEngineCall

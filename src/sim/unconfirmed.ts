@@ -38,6 +38,11 @@ export const UNCONFIRMED = {
     collectionAndPerCondition: true,
     /** §4.2: `reloadtask/{id}` also resolves preload and distribute task ids. */
     reloadTaskResolvesPreloadAndDistribute: true,
+    /** §1.4: a virtual-proxy request without the authentication header. */
+    virtualProxyMissingHeaderStatus: 403,
+    virtualProxyMissingHeaderBody: 'Missing authentication header',
+    /** §1.4: dynamic user directory header pattern `$ud\$id` → value `DIR\userid`. */
+    virtualProxyDynamicSeparator: '\\',
     /** Internal error body for injected 5xx faults. */
     serverErrorBody: 'Internal server error',
   },
