@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto'
+import type { Envelope } from '../core/envelope.js'
+import { topicMatches, type Topics } from '../core/topics.js'
+import { type Bus, type BusMessage, type MessageHandler, type PublishOptions, type RequestOptions, toPayload } from './bus.js'
+import type { EmbeddedBroker } from './embedded-broker.js'
+import { Requester } from './requester.js'
+
+/**
+ * The in-process bus on the embedded broker. Subscriptions hang off Aedes' `published` hook rather
+ * than mqemitter so every handler learns who sent the message, and no handler ever holds one of
+ * the broker's delivery slots: each runs on its own turn of the event loop.
+ */
+export class AedesBus implements Bus {
+  readonly id = `sb-${randomUUID().slice(0, 8)}`
+  private readonly subs = new Set<{ filter: string; handler: MessageHandler }>()
+  private readonly requester: Requester
+  private readonly detach: () => void
+
+  constructor(
+    private readonly broker: EmbeddedBroker,
+    readonly topics: Topics,
+    defaultTimeoutMs: number,
+  ) {
+    this.detach = broker.onPublished((packet, sender) => {
+      for (const sub of this.subs) {
+        if (!topicMatches(sub.filter, packet.topic)) continue
+        const msg: BusMessage = sender ? { ...packet, sender } : { ...packet }
+        setImmediate(sub.handler, msg)
+      }
+    })
+    this.requester = new Requester(this.id, topics, (t, p, o) => this.publish(t, p, o), (f, h) => this.subscribe(f, h), defaultTimeoutMs)
+  }
+
+  publish(topic: string, payload: string | Buffer | object, opts: PublishOptions = {}): Promise<void> {
+    const packet = { cmd: 'publish' as const, topic, payload: toPayload(payload), qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false }
+    return new Promise((resolve, reject) => {
+      this.broker.aedes.publish(packet, (err?: Error) => (err ? reject(err) : resolve()))
+    })
+  }
+
+  async subscribe(filter: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    const sub = { filter, handler }
+    this.subs.add(sub)
+    return async () => {
+      this.subs.delete(sub)
+    }
+  }
+
+  request<T>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>> {
+    return this.requester.request<T>(capability, body, opts)
+  }
+
+  async close(): Promise<void> {
+    await this.requester.close()
+    this.subs.clear()
+    this.detach()
+  }
+}

@@ -1,0 +1,58 @@
+import type { Envelope } from '../core/envelope.js'
+import type { Topics } from '../core/topics.js'
+
+/** Who published a message, as far as sensebus can know it (embedded broker only). */
+export interface Sender {
+  clientId: string
+  username?: string
+  roles?: string[]
+  transport: 'mqtt' | 'mqtts' | 'ws' | 'wss' | 'internal'
+}
+
+export interface BusMessage {
+  topic: string
+  payload: Buffer
+  qos: 0 | 1 | 2
+  retain: boolean
+  /** Undefined for messages sensebus published itself, or when the broker is external. */
+  sender?: Sender
+}
+
+export interface PublishOptions {
+  qos?: 0 | 1
+  retain?: boolean
+}
+
+export interface RequestOptions {
+  timeoutMs?: number
+  transaction?: string
+}
+
+export type MessageHandler = (msg: BusMessage) => void
+
+/**
+ * The one messaging surface every part of sensebus uses. Two adapters: the embedded Aedes broker and
+ * an mqtt.js client for an external broker.
+ *
+ * @example
+ * const off = await bus.subscribe('sense/event/#', (m) => console.log(m.topic))
+ * await bus.publish('sense/state/x', { a: 1 }, { retain: true })
+ * const answer = await bus.request('kv/get', { namespace: 'ns', key: 'k' })
+ * await off()
+ */
+export interface Bus {
+  readonly id: string
+  readonly topics: Topics
+  publish(topic: string, payload: string | Buffer | object, opts?: PublishOptions): Promise<void>
+  /** Resolves once the subscription is active; the returned function removes it. */
+  subscribe(filter: string, handler: MessageHandler): Promise<() => Promise<void>>
+  /** Publishes a request and resolves with its one response envelope (TIMEOUT envelope if none comes). */
+  request<T = unknown>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>>
+  close(): Promise<void>
+}
+
+export function toPayload(payload: string | Buffer | object): Buffer {
+  if (Buffer.isBuffer(payload)) return payload
+  if (typeof payload === 'string') return Buffer.from(payload)
+  return Buffer.from(JSON.stringify(payload))
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import type { Envelope } from '../core/envelope.js'
+import { topicMatches, type Topics } from '../core/topics.js'
+import type { Logger } from '../log.js'
+import { type Bus, type MessageHandler, type PublishOptions, type RequestOptions, toPayload } from './bus.js'
+import { Requester } from './requester.js'
+
+export interface MqttBusOptions {
+  url: string
+  username?: string
+  password?: string
+  clientId?: string
+  /** Retained message the broker publishes for us if we vanish (sense/bridge/state offline). */
+  will?: { topic: string; payload: string }
+  /** Extra mqtt.js options (TLS material for mqtts/wss). */
+  connectOptions?: IClientOptions
+  defaultTimeoutMs: number
+  log: Logger
+  /** Called after every (re)connect, e.g. to republish retained bridge state. */
+  onConnect?: () => void
+}
+
+/** Nagle off on every (re)connect: mqtt.js has no option for it (MQTT-STACK.md A3, B5). */
+export function disableNagle(client: MqttClient): void {
+  const set = () => (client.stream as Partial<Socket> | undefined)?.setNoDelay?.(true)
+  client.on('connect', set)
+  set()
+}
+
+/** The bus on an external broker (Mosquitto, EMQX, ...) through one mqtt.js client. */
+export class MqttBus implements Bus {
+  readonly id = `sb-${randomUUID().slice(0, 8)}`
+  private readonly subs = new Map<string, Set<MessageHandler>>()
+  private readonly requester: Requester
+
+  private constructor(
+    private readonly client: MqttClient,
+    readonly topics: Topics,
+    defaultTimeoutMs: number,
+  ) {
+    client.on('message', (topic, payload, packet) => {
+      for (const [filter, handlers] of this.subs) {
+        if (!topicMatches(stripShare(filter), topic)) continue
+        const msg = { topic, payload, qos: packet.qos, retain: packet.retain }
+        for (const h of handlers) h(msg)
+      }
+    })
+    this.requester = new Requester(this.id, topics, (t, p, o) => this.publish(t, p, o), (f, h) => this.subscribe(f, h), defaultTimeoutMs)
+  }
+
+  static async connect(opts: MqttBusOptions, topics: Topics): Promise<MqttBus> {
+    const client = await mqtt.connectAsync(opts.url, {
+      clientId: opts.clientId ?? `sensebus-${randomUUID().slice(0, 12)}`,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      ...(opts.username !== undefined ? { username: opts.username } : {}),
+      ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...(opts.will ? { will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), qos: 1, retain: true } } : {}),
+      ...opts.connectOptions,
+    })
+    disableNagle(client)
+    client.on('error', (err) => opts.log.warn({ err: err.message }, 'external broker error'))
+    client.on('reconnect', () => opts.log.info('reconnecting to the external broker'))
+    if (opts.onConnect) client.on('connect', opts.onConnect)
+    return new MqttBus(client, topics, opts.defaultTimeoutMs)
+  }
+
+  async publish(topic: string, payload: string | Buffer | object, opts: PublishOptions = {}): Promise<void> {
+    await this.client.publishAsync(topic, toPayload(payload), { qos: opts.qos ?? 1, retain: opts.retain ?? false })
+  }
+
+  async subscribe(filter: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    let set = this.subs.get(filter)
+    if (!set) {
+      set = new Set()
+      this.subs.set(filter, set)
+      const granted = await this.client.subscribeAsync(filter, { qos: 1 })
+      if (granted.some((g) => g.qos === 128)) {
+        this.subs.delete(filter)
+        throw new Error(`The broker refused the subscription to '${filter}'`)
+      }
+    }
+    set.add(handler)
+    return async () => {
+      const current = this.subs.get(filter)
+      if (!current) return
+      current.delete(handler)
+      if (current.size === 0) {
+        this.subs.delete(filter)
+        if (this.client.connected) await this.client.unsubscribeAsync(filter)
+      }
+    }
+  }
+
+  request<T>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>> {
+    return this.requester.request<T>(capability, body, opts)
+  }
+
+  async close(): Promise<void> {
+    await this.requester.close()
+    await this.client.endAsync()
+  }
+}
+
+/** `$share/<group>/<filter>` delivers to one member of the group; matching uses the plain filter. */
+function stripShare(filter: string): string {
+  return filter.startsWith('$share/') ? filter.split('/').slice(2).join('/') : filter
+}

@@ -1,0 +1,6 @@
+import type { CapabilityModule } from '../core/capability.js'
+import kv from './kv/index.js'
+import util from './util/index.js'
+
+/** The registry: one line per capability folder. Order is the order of the topic catalogue. */
+export const modules: CapabilityModule[] = [kv, util]

@@ -1,0 +1,27 @@
+import { CapabilityError } from '../../core/errors.js'
+import type { KvConfig } from './schema.js'
+import type { KvEntry, KvStore } from './store.js'
+
+export interface KvState {
+  store: KvStore
+  config: KvConfig
+  stopMirror?: () => void
+}
+
+// Butler answers 400 for an unknown namespace or key on every KV route; scripts rely on it.
+export const BUTLER_KV_ERRORS = { NOT_FOUND: 400, LIMIT_EXCEEDED: 400 } as const
+
+export function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString()
+}
+
+export function requireNamespace(store: KvStore, namespace: string): void {
+  if (!store.hasNamespace(namespace)) throw new CapabilityError('NOT_FOUND', `Namespace '${namespace}' does not exist`, { details: { namespace } })
+}
+
+export function requireEntry(store: KvStore, namespace: string, key: string): KvEntry {
+  requireNamespace(store, namespace)
+  const entry = store.get(namespace, key)
+  if (!entry) throw new CapabilityError('NOT_FOUND', `Key '${key}' does not exist in namespace '${namespace}'`, { details: { namespace, key } })
+  return entry
+}

@@ -1,0 +1,34 @@
+import type { Bus } from '../../broker/bus.js'
+import { topicSegment, type Topics } from '../../core/topics.js'
+import type { Logger } from '../../log.js'
+import type { KvChange, KvStore } from './store.js'
+
+export function mirrorTopic(topics: Topics, namespace: string, key: string): string {
+  return topics.state('kv', topicSegment(namespace), topicSegment(key))
+}
+
+/**
+ * Mirrors every key as a retained message so systems can watch keys without polling; deletes and
+ * expiries clear the retained message. The store stays the source of truth: the mirror is rebuilt
+ * from it at start-up (MQTT-STACK.md A2: Aedes' own persistence is not relied on for durability).
+ */
+export async function startMirror(store: KvStore, bus: Bus, topics: Topics, log: Logger): Promise<() => void> {
+  const publish = (change: KvChange) => {
+    const topic = mirrorTopic(topics, change.namespace, change.key)
+    const payload =
+      change.kind === 'set'
+        ? {
+            namespace: change.namespace,
+            key: change.key,
+            value: change.entry.value,
+            expiresAt: change.entry.expiresAt === undefined ? null : new Date(change.entry.expiresAt).toISOString(),
+            updatedAt: new Date(change.entry.updatedAt).toISOString(),
+          }
+        : ''
+    return bus.publish(topic, payload, { qos: 1, retain: true }).catch((err: Error) => log.warn({ err: err.message, topic }, 'kv mirror publish failed'))
+  }
+  for (const ns of store.namespaces()) {
+    for (const [key, entry] of store.entries(ns) ?? []) await publish({ kind: 'set', namespace: ns, key, entry })
+  }
+  return store.onChange(publish)
+}

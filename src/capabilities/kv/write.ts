@@ -1,0 +1,75 @@
+import { defineCapability } from '../../core/capability.js'
+import { CapabilityError } from '../../core/errors.js'
+import { BUTLER_KV_ERRORS, iso, requireNamespace, type KvState } from './context.js'
+import * as s from './schema.js'
+
+interface SetRequest {
+  namespace: string
+  key: string
+  value: string | number | boolean
+  ttl?: number | string
+}
+interface KeyRequest {
+  namespace: string
+  key: string
+}
+
+export const kvSet = defineCapability<SetRequest, { namespace: string; key: string; value: string; ttl: number; expiresAt: string | null }, KvState>({
+  name: 'kv/set',
+  summary: 'Set a key (creates the namespace on demand); a ttl in ms makes it expire, and an update resets it',
+  request: s.setRequest,
+  result: s.setResult,
+  example: { request: { namespace: 'etl', key: 'lastRun', value: '2026-11-28', ttl: 60000 }, result: { namespace: 'etl', key: 'lastRun', value: '2026-11-28', ttl: 60000, expiresAt: '2026-11-28T03:01:00.000Z' } },
+  routes: [
+    {
+      method: 'POST',
+      path: '/v4/keyvalues/:namespace',
+      butlerFlag: 'keyValueStore',
+      toRequest: ({ params, body }) => ({ ...(isObject(body) ? body : {}), namespace: params.namespace }) as SetRequest,
+      status: 201,
+      toBody: (d) => ({ namespace: d.namespace, key: d.key, value: d.value, ttl: d.ttl }),
+      errorStatus: BUTLER_KV_ERRORS,
+    },
+  ],
+  async handle(req, { state }) {
+    const ttl = req.ttl === undefined ? 0 : Number(req.ttl)
+    if (!Number.isSafeInteger(ttl)) throw new CapabilityError('VALIDATION_FAILED', 'ttl is too large', { details: [{ path: '/ttl', message: 'must be a safe integer' }] })
+    const value = String(req.value)
+    const entry = await state.store.set(req.namespace, req.key, value, ttl)
+    return { namespace: req.namespace, key: req.key, value, ttl, expiresAt: iso(entry.expiresAt) }
+  },
+})
+
+export const kvDelete = defineCapability<KeyRequest, { namespace: string; key: string; deleted: true }, KvState>({
+  name: 'kv/delete',
+  summary: 'Delete a key; NOT_FOUND when the namespace or key does not exist',
+  request: s.keyRequest,
+  result: s.deleteResult,
+  example: { request: { namespace: 'etl', key: 'lastRun' }, result: { namespace: 'etl', key: 'lastRun', deleted: true } },
+  routes: [{ method: 'DELETE', path: '/v4/keyvalues/:namespace/:key', butlerFlag: 'keyValueStore', toRequest: ({ params }) => ({ namespace: params.namespace ?? '', key: params.key ?? '' }), status: 204, errorStatus: BUTLER_KV_ERRORS }],
+  async handle(req, { state }) {
+    requireNamespace(state.store, req.namespace)
+    if (!(await state.store.delete(req.namespace, req.key))) {
+      throw new CapabilityError('NOT_FOUND', `Key '${req.key}' does not exist in namespace '${req.namespace}'`, { details: { namespace: req.namespace, key: req.key } })
+    }
+    return { namespace: req.namespace, key: req.key, deleted: true }
+  },
+})
+
+export const kvDeleteNamespace = defineCapability<{ namespace: string }, { namespace: string; deletedKeys: number }, KvState>({
+  name: 'kv/delete-namespace',
+  summary: 'Delete a namespace and every key in it',
+  request: s.namespaceRequest,
+  result: s.deleteNamespaceResult,
+  example: { request: { namespace: 'etl' }, result: { namespace: 'etl', deletedKeys: 3 } },
+  routes: [{ method: 'DELETE', path: '/v4/keyvalues/:namespace', butlerFlag: 'keyValueStore', toRequest: ({ params }) => ({ namespace: params.namespace ?? '' }), status: 204, errorStatus: BUTLER_KV_ERRORS }],
+  async handle(req, { state }) {
+    const deletedKeys = await state.store.deleteNamespace(req.namespace)
+    if (deletedKeys === undefined) throw new CapabilityError('NOT_FOUND', `Namespace '${req.namespace}' does not exist`, { details: { namespace: req.namespace } })
+    return { namespace: req.namespace, deletedKeys }
+  },
+})
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v)
+}

@@ -1,0 +1,69 @@
+import { Command } from 'commander'
+import { startApp } from '../../app.js'
+import { modules } from '../../capabilities/index.js'
+import { loadConfig } from '../../config/load.js'
+import { createLogger } from '../../log.js'
+
+const int = (v: string) => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`not a port: ${v}`)
+  return n
+}
+
+export function startCommand(): Command {
+  return new Command('start')
+    .description('Start sensebus (embedded broker, HTTP shim, capabilities); no config file needed')
+    .option('-c, --config <file>', 'YAML config file (optional)')
+    .option('--host <address>', 'bind every listener to this address (default 127.0.0.1)')
+    .option('--mqtt-port <port>', 'MQTT TCP port (0 = pick a free one)', int)
+    .option('--ws-port <port>', 'MQTT over WebSocket port (0 = pick a free one)', int)
+    .option('--http-port <port>', 'HTTP shim port (0 = pick a free one)', int)
+    .option('--data-dir <dir>', 'where durable state lives (default ./data)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace')
+    .addHelpText('after', `\nExample:\n  $ sensebus start\n  $ sensebus start --config sensebus.yaml --http-port 8080\n\nEnvironment: SENSEBUS_<SECTION>__<KEY> overrides a setting, e.g. SENSEBUS_HTTP__PORT=8081.`)
+    .action(async (flags: { config?: string; host?: string; mqttPort?: number; wsPort?: number; httpPort?: number; dataDir?: string; logLevel?: string }) => {
+      const overrides: Record<string, unknown> = {
+        'broker.mqtt.port': flags.mqttPort,
+        'broker.ws.port': flags.wsPort,
+        'http.port': flags.httpPort,
+        dataDir: flags.dataDir,
+        'log.level': flags.logLevel,
+      }
+      if (flags.host) Object.assign(overrides, { 'broker.mqtt.host': flags.host, 'broker.ws.host': flags.host, 'http.host': flags.host })
+      let config
+      try {
+        config = loadConfig(modules, { ...(flags.config ? { file: flags.config } : {}), env: process.env, overrides })
+      } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n`)
+        process.exit(1)
+      }
+      const log = createLogger({ level: config.log.level })
+      let app: Awaited<ReturnType<typeof startApp>>
+      try {
+        app = await startApp({ config, log, modules })
+      } catch (err) {
+        log.fatal({ err }, 'sensebus could not start')
+        process.stderr.write(`sensebus could not start: ${(err as Error).message}\n`)
+        process.exit(1)
+      }
+      let stopping = false
+      const stop = async (code: number) => {
+        if (stopping) return
+        stopping = true
+        log.info('shutting down')
+        await app.stop()
+        log.info('stopped')
+        process.exit(code)
+      }
+      process.on('SIGINT', () => void stop(0))
+      process.on('SIGTERM', () => void stop(0))
+      process.on('unhandledRejection', (err) => {
+        log.fatal({ err }, 'unhandled rejection')
+        void stop(1)
+      })
+      process.on('uncaughtException', (err) => {
+        log.fatal({ err }, 'uncaught exception')
+        void stop(1)
+      })
+    })
+}

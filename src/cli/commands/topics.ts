@@ -1,0 +1,32 @@
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { Command } from 'commander'
+import { modules } from '../../capabilities/index.js'
+import { generateTopicFiles } from '../../catalogue/generate.js'
+import { VERSION } from '../../version.js'
+
+/** Writes topics/ exactly (stale schema files removed), so `git diff` tells whether it is current. */
+export async function writeTopics(dir: string): Promise<number> {
+  const files = generateTopicFiles(modules, VERSION)
+  await rm(join(dir, 'schemas'), { recursive: true, force: true })
+  for (const [path, content] of files) {
+    await mkdir(dirname(join(dir, path)), { recursive: true })
+    await writeFile(join(dir, path), content)
+  }
+  return (await readdir(join(dir, 'schemas'))).length
+}
+
+export function topicsCommand(): Command {
+  return new Command('topics')
+    .description('Print the topic catalogue, or write topics/ (schemas, AsyncAPI 3 document, README)')
+    .option('--write <dir>', 'write the catalogue files into this directory')
+    .addHelpText('after', `\nExample:\n  $ sensebus topics | less\n  $ sensebus topics --write topics`)
+    .action(async (flags: { write?: string }) => {
+      if (flags.write) {
+        const count = await writeTopics(resolve(flags.write))
+        process.stdout.write(`wrote ${count} schemas, asyncapi.json and README.md to ${flags.write}\n`)
+        return
+      }
+      process.stdout.write(generateTopicFiles(modules, VERSION).get('README.md') ?? '')
+    })
+}

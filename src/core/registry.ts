@@ -1,0 +1,24 @@
+import type { Capability, CapabilityModule } from './capability.js'
+
+/** `kv/*` disables a whole area, `kv/delete` one capability. */
+export function isDisabled(name: string, disabled: readonly string[]): boolean {
+  const area = name.split('/')[0]
+  return disabled.includes(name) || disabled.includes(`${area}/*`)
+}
+
+/** The modules with at least one enabled capability, each with only its enabled capabilities. */
+export function enabledModules(modules: CapabilityModule[], disabled: readonly string[]): CapabilityModule[] {
+  return modules
+    .map((m) => ({ ...m, capabilities: m.capabilities.filter((c) => !isDisabled(c.name, disabled)) }))
+    .filter((m) => m.capabilities.length > 0)
+}
+
+export function allCapabilities(modules: CapabilityModule[]): Capability[] {
+  return modules.flatMap((m) => m.capabilities)
+}
+
+export function butlerFlagsOf(modules: CapabilityModule[]): string[] {
+  const flags = new Set<string>()
+  for (const c of allCapabilities(modules)) for (const r of c.routes ?? []) if (r.butlerFlag) flags.add(r.butlerFlag)
+  return [...flags].sort()
+}

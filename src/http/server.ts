@@ -1,0 +1,136 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Bus } from '../broker/bus.js'
+import type { Capability } from '../core/capability.js'
+import { CapabilityError, httpStatusOf, toCapabilityError } from '../core/errors.js'
+import type { Logger } from '../log.js'
+import { readJsonBody } from './body.js'
+import { applyCors } from './cors.js'
+import { buildOpenApi } from './openapi.js'
+import { sendError, sendJson } from './respond.js'
+import { compileRoutes, matchRoute, type CompiledRoute, type Dialect } from './routes.js'
+
+export interface HttpShimOptions {
+  bus: Bus
+  capabilities: Capability[]
+  host: string
+  port: number
+  bodyLimitBytes: number
+  requestTimeoutMs: number
+  corsOrigins: readonly string[]
+  version: string
+  log: Logger
+  /** Checked before anything reaches the bus; throws UNAUTHORIZED/FORBIDDEN. */
+  authorize?: (req: IncomingMessage, capability: string) => void
+}
+
+export interface HttpShim {
+  port: number
+  server: Server
+  /** Stops accepting; in-flight requests still get their answer. */
+  close(): Promise<void>
+}
+
+const OVERRIDABLE = new Set(['GET', 'PUT', 'DELETE', 'PATCH'])
+
+/**
+ * The thin REST shim: every call becomes one request message on the bus and its response envelope
+ * becomes the HTTP answer. No handler is ever called directly, so MQTT and HTTP behave the same.
+ */
+export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
+  const routes = compileRoutes(opts.capabilities)
+  const openapi = JSON.stringify(buildOpenApi(opts.capabilities, opts.version))
+  const sockets = new Set<Socket>()
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (applyCors(req, res, opts.corsOrigins)) return
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    let method = (req.method ?? 'GET').toUpperCase()
+    // Qlik's REST connector only sends GET and POST; Butler's scripts tunnel PUT/DELETE through this header.
+    const override = String(req.headers['x-http-method-override'] ?? '').toUpperCase()
+    if (method === 'POST' && OVERRIDABLE.has(override)) method = override
+
+    if (method === 'GET' && url.pathname === '/api/openapi.json') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(openapi)
+      return
+    }
+    const dialect: Dialect = url.pathname.startsWith('/v4/') ? 'butler' : 'generic'
+    let match
+    try {
+      match = matchRoute(routes, method, url.pathname)
+    } catch {
+      return sendError(res, dialect, 400, { code: 'BAD_REQUEST', message: 'Malformed percent-encoding in the path', details: null })
+    }
+    if (!match) return sendError(res, dialect, 404, { code: 'NOT_FOUND', message: `No route ${method} ${url.pathname}`, details: null })
+    if ('methodNotAllowed' in match) {
+      res.setHeader('allow', match.methodNotAllowed.join(', '))
+      return sendError(res, dialect, 405, { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${url.pathname}`, details: { allow: match.methodNotAllowed } })
+    }
+    await callCapability(req, res, match.route, match.params, url.searchParams)
+  }
+
+  const callCapability = async (req: IncomingMessage, res: ServerResponse, route: CompiledRoute, params: Record<string, string>, search: URLSearchParams) => {
+    const { capability, dialect } = route
+    try {
+      opts.authorize?.(req, capability.name)
+      const body = await readJsonBody(req, opts.bodyLimitBytes)
+      const request = route.route ? route.route.toRequest({ params, query: Object.fromEntries(search), body }) : body ?? {}
+      if (!request || typeof request !== 'object' || Array.isArray(request)) {
+        throw new CapabilityError('VALIDATION_FAILED', 'The request body must be a JSON object', { details: [{ path: '/', message: 'must be object' }] })
+      }
+      const env = await opts.bus.request(capability.name, request as Record<string, unknown>, { timeoutMs: opts.requestTimeoutMs })
+      if (env.status === 'error') {
+        const status = route.route?.errorStatus?.[env.error.code] ?? httpStatusOf(env.error.code)
+        return sendError(res, dialect, status, env.error)
+      }
+      if (!route.route) return sendJson(res, 200, env.data)
+      const status = route.route.status ?? 200
+      const out = route.route.toBody ? route.route.toBody(env.data, request) : env.data
+      sendJson(res, status, status === 204 ? undefined : out)
+    } catch (err) {
+      const e = toCapabilityError(err)
+      if (e.code === 'INTERNAL') opts.log.error({ err }, 'http shim failure')
+      const status = route.route?.errorStatus?.[e.code] ?? httpStatusOf(e.code)
+      // An unread oversized body would otherwise keep the socket busy.
+      if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close')
+      sendError(res, dialect, status, e.toJSON())
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      opts.log.error({ err }, 'http request failed')
+      sendJson(res, 500, { code: 'INTERNAL', message: 'Internal error', details: null })
+    })
+  })
+  // Slowloris protection: a client must send its headers and body within these limits.
+  server.headersTimeout = 10_000
+  server.requestTimeout = opts.requestTimeoutMs + 5_000
+  server.keepAliveTimeout = 5_000
+  server.on('connection', (socket: Socket) => {
+    socket.setNoDelay(true)
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"code":"BAD_REQUEST","message":"Malformed HTTP request","details":null}')
+    else socket.destroy()
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port, opts.host, () => resolve())
+  })
+  return {
+    port: (server.address() as AddressInfo).port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeIdleConnections()
+        // Give in-flight requests their answer, then drop whatever is left.
+        setTimeout(() => {
+          for (const s of sockets) s.destroy()
+        }, 5_000).unref()
+      }),
+  }
+}
