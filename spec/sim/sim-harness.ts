@@ -38,8 +38,12 @@ export async function udpReceiver(): Promise<UdpReceiver> {
       const queued = queue.shift()
       if (queued) return Promise.resolve(queued)
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no datagram within timeout')), timeoutMs)
-        waiters.push((b) => { clearTimeout(timer); resolve(b) })
+        const waiter = (b: Buffer): void => { clearTimeout(timer); resolve(b) }
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1)
+          reject(new Error('no datagram within timeout'))
+        }, timeoutMs)
+        waiters.push(waiter)
       })
     },
     pending: () => queue.splice(0),
