@@ -38,7 +38,8 @@ export function userFull(model: SimModel, user: SimUser): Json {
     name: user.name,
     roles: [...user.roles],
     attributes: user.attributes.map((a) => ({
-      id: a.id, ...auditFields(a), attributeType: a.attributeType, attributeValue: a.attributeValue,
+      // §1.10 g: attributes carry created/modified dates but no modifiedByUserName.
+      id: a.id, createdDate: a.createdDate, modifiedDate: a.modifiedDate, attributeType: a.attributeType, attributeValue: a.attributeValue,
       externalId: a.externalId, schemaPath: 'UserAttribute',
     })),
     inactive: user.inactive,
