@@ -32,7 +32,8 @@ async function withEngine<T>(path: string, fn: (global: Qix) => Promise<T>): Pro
     createSocket: (url: string) => new WebSocket(url, {
       cert: readFileSync(s.certFiles.client), key: readFileSync(s.certFiles.clientKey), ca: readFileSync(s.certFiles.root),
       headers: { 'X-Qlik-User': 'UserDirectory=Internal;UserId=sa_repository' },
-    }),
+      // ws's WebSocket lacks the DOM's dispatchEvent that enigma's typings ask for; it works at run time.
+    }) as never,
   })
   try {
     return await fn(await session.open())
