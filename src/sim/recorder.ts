@@ -48,6 +48,9 @@ export class CallRecorder {
     if (this.calls.length > this.limit) this.calls.splice(0, this.calls.length - this.limit)
   }
 
+  list(face: 'qrs'): RecordedQrsCall[]
+  list(face: 'engine'): RecordedEngineCall[]
+  list(face?: 'qrs' | 'engine'): RecordedCall[]
   list(face?: 'qrs' | 'engine'): RecordedCall[] {
     return face ? this.calls.filter((c) => c.face === face) : [...this.calls]
   }
