@@ -5,6 +5,7 @@ import { startApp, type App } from '../../src/app.js'
 import { modules as registry } from '../../src/capabilities/index.js'
 import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
+import type { BrokerPolicy } from '../../src/broker/policy.js'
 import type { CapabilityModule } from '../../src/core/capability.js'
 import { silentLogger } from '../../src/log.js'
 
@@ -25,6 +26,7 @@ export interface TestAppOptions {
   dataDir?: string
   /** External-broker mode: sensebus connects here instead of embedding a broker. */
   brokerUrl?: string
+  policy?: BrokerPolicy
 }
 
 /** A real sensebus on ephemeral ports with its own data dir. */
@@ -42,7 +44,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       ...opts.overrides,
     },
   })
-  const app = await startApp({ config, log: silentLogger(), modules })
+  const app = await startApp({ config, log: silentLogger(), modules, ...(opts.policy ? { policy: opts.policy } : {}) })
   const { mqtt, ws, http } = app.endpoints
   return {
     app,

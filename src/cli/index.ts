@@ -3,6 +3,7 @@ import { Command } from 'commander'
 import { registerSimCommand } from '../sim/cli.js'
 import { VERSION } from '../version.js'
 import { configCommand } from './commands/config.js'
+import { demoCommand } from './commands/demo.js'
 import { publishCommand } from './commands/publish.js'
 import { requestCommand } from './commands/request.js'
 import { startCommand } from './commands/start.js'
@@ -21,6 +22,7 @@ program.addCommand(publishCommand())
 program.addCommand(subscribeCommand())
 program.addCommand(topicsCommand())
 program.addCommand(configCommand())
+program.addCommand(demoCommand())
 registerSimCommand(program)
 
 await program.parseAsync(process.argv)

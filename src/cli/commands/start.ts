@@ -38,18 +38,13 @@ export function startCommand(): Command {
         process.exit(1)
       }
       const log = createLogger({ level: config.log.level })
-      let app: Awaited<ReturnType<typeof startApp>>
-      try {
-        app = await startApp({ config, log, modules })
-      } catch (err) {
-        log.fatal({ err }, 'sensebus could not start')
-        process.stderr.write(`sensebus could not start: ${(err as Error).message}\n`)
-        process.exit(1)
-      }
+      // Handlers go in before start-up so a signal during it still ends in a clean stop.
+      let app: Awaited<ReturnType<typeof startApp>> | undefined
       let stopping = false
       const stop = async (code: number) => {
         if (stopping) return
         stopping = true
+        if (!app) return // start-up finishes, sees `stopping`, and stops
         log.info('shutting down')
         await app.stop()
         log.info('stopped')
@@ -65,5 +60,16 @@ export function startCommand(): Command {
         log.fatal({ err }, 'uncaught exception')
         void stop(1)
       })
+      try {
+        app = await startApp({ config, log, modules })
+      } catch (err) {
+        log.fatal({ err }, 'sensebus could not start')
+        process.stderr.write(`sensebus could not start: ${(err as Error).message}\n`)
+        process.exit(1)
+      }
+      if (stopping) {
+        stopping = false
+        await stop(0)
+      }
     })
 }
