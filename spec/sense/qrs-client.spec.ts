@@ -155,6 +155,13 @@ describe('task reads and filters (QLIK-PROTOCOLS §1.5.1, §1.6)', () => {
     expect(JSON.stringify(err.toJSON())).not.toMatch(/xrfkey|BEGIN/i)
   })
 
+  it('does not follow redirects (the user header must not travel elsewhere): 3xx → SENSE_ERROR', async () => {
+    let hits = 0
+    route = () => (++hits, { status: 302, body: '' })
+    expect(await codeOf(qrs.about())).toBe('SENSE_ERROR')
+    expect(hits).toBe(1)
+  })
+
   it('a body of the wrong shape is SENSE_ERROR', async () => {
     route = () => ({ status: 200, body: '<html>proxy login</html>', contentType: 'text/html' })
     expect(await codeOf(qrs.findTasks({}))).toBe('SENSE_ERROR')

@@ -66,6 +66,9 @@ export function createQrsTransport(endpoint: QrsEndpoint, log: Logger): QrsTrans
     timeout: { request: endpoint.timeoutMs },
     responseType: 'text',
     throwHttpErrors: true,
+    // QRS never redirects; a proxy that does would get our user header (through a virtual proxy, the
+    // credential itself) replayed to wherever it points. Surface the 3xx instead.
+    followRedirect: false,
     headers: {
       // QLIK-PROTOCOLS §1.1: Butler sends Content-Type: application/json on every request.
       'content-type': 'application/json',
