@@ -10,6 +10,8 @@ export interface Mosquitto {
   url: string
   port: number
   stop(): Promise<void>
+  /** Stops and starts the broker again on the same port (all its in-memory state is gone). */
+  restart(): Promise<void>
 }
 
 const BINARIES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto']
@@ -36,12 +38,7 @@ async function waitForPort(port: number, deadline: number): Promise<void> {
   throw new Error(`mosquitto did not listen on ${port}`)
 }
 
-/** A real Mosquitto on a free loopback port, anonymous, in-memory, for external-broker mode. */
-export async function startMosquitto(): Promise<Mosquitto> {
-  const port = await freePort()
-  const dir = await mkdtemp(join(tmpdir(), 'sensebus-mosq-'))
-  const conf = join(dir, 'mosquitto.conf')
-  await writeFile(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'max_queued_messages 100000', ''].join('\n'))
+async function spawnOn(port: number, conf: string): Promise<ChildProcess> {
   const child: ChildProcess = spawn(binary(), ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
@@ -51,14 +48,31 @@ export async function startMosquitto(): Promise<Mosquitto> {
     child.kill('SIGKILL')
     throw new Error(`${(err as Error).message}: ${stderr}`)
   }
+  return child
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    child.once('exit', () => resolve())
+    child.kill('SIGTERM')
+  })
+}
+
+/** A real Mosquitto on a free loopback port, anonymous, in-memory, for external-broker mode. */
+export async function startMosquitto(): Promise<Mosquitto> {
+  const port = await freePort()
+  const dir = await mkdtemp(join(tmpdir(), 'sensebus-mosq-'))
+  const conf = join(dir, 'mosquitto.conf')
+  await writeFile(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'max_queued_messages 100000', ''].join('\n'))
+  let child = await spawnOn(port, conf)
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-      }),
+    stop: () => stopChild(child),
+    async restart() {
+      await stopChild(child)
+      child = await spawnOn(port, conf)
+    },
   }
 }
