@@ -44,7 +44,10 @@ export interface Bus {
   readonly id: string
   readonly topics: Topics
   publish(topic: string, payload: string | Buffer | object, opts?: PublishOptions): Promise<void>
-  /** Resolves once the subscription is active; the returned function removes it. */
+  /**
+   * Live messages published after the subscription is active (retained copies are not replayed);
+   * the returned function removes it.
+   */
   subscribe(filter: string, handler: MessageHandler): Promise<() => Promise<void>>
   /** Publishes a request and resolves with its one response envelope (TIMEOUT envelope if none comes). */
   request<T = unknown>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>>

@@ -41,6 +41,9 @@ export class MqttBus implements Bus {
     defaultTimeoutMs: number,
   ) {
     client.on('message', (topic, payload, packet) => {
+      // Live messages only, as on the embedded bus: a retained copy replayed on SUBSCRIBE is old news
+      // ([MQTT-3.3.1-9]: live forwards never carry the retain flag).
+      if (packet.retain) return
       for (const [filter, handlers] of this.subs) {
         if (!topicMatches(stripShare(filter), topic)) continue
         const msg = { topic, payload, qos: packet.qos, retain: packet.retain }
