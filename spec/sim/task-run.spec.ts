@@ -10,17 +10,13 @@ let udp: UdpReceiver
 /** §3.3: 11 fields; field 7 is local `yyyy-MM-dd HH:mm:ss,fff`. */
 const DATE_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}$/
 
-function fastBehaviours(): void {
-  for (const task of sim.model.tasks.values()) sim.executor.setBehaviour(task.id, { durationMs: 30, distributionQueueMs: 0 })
-}
-
 beforeAll(async () => {
   udp = await udpReceiver()
-  sim = await startTestSim(tempCertDir('run'), udp.port)
+  // Start-option overrides survive every reset.
+  sim = await startTestSim(tempCertDir('run'), udp.port, { behaviours: { '*': { durationMs: 30, distributionQueueMs: 0 } } })
 })
 beforeEach(async () => {
   await sim.reset()
-  fastBehaviours()
   udp.pending()
 })
 afterAll(async () => {

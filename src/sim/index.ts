@@ -10,6 +10,7 @@ import { defaultFaults, type SimFaults } from './faults.js'
 import { defaultFixturePath } from './fixture-path.js'
 import { loadFixtureFile } from './model/load-fixture.js'
 import { SimModel } from './model/store.js'
+import type { TaskBehaviour } from './model/types.js'
 import type { RunningServer } from './net/listen.js'
 import { startQrsFace } from './qrs/server.js'
 import { startVirtualProxy, type VirtualProxyOptions } from './qrs/virtual-proxy.js'
@@ -22,6 +23,7 @@ export { SimModel } from './model/store.js'
 export type { SimFaults } from './faults.js'
 export type { ExecutorTiming } from './tasks/executor.js'
 export type { UdpTarget } from './udp/sender.js'
+export type { TaskBehaviour } from './model/types.js'
 export type { VirtualProxyOptions } from './qrs/virtual-proxy.js'
 export { renderScriptRun, runScript } from './script/script-runner.js'
 export type { ScriptRunRequest, ScriptRunResult, ReloadMode } from './script/script-runner.js'
@@ -50,6 +52,11 @@ export interface SimulatorOptions {
   engineReloadMs?: number
   /** Optional QPS-style listener with header authentication (§1.4). */
   virtualProxy?: VirtualProxyOptions
+  /**
+   * Behaviour overrides applied over the fixture (and again after every reset), by task id or name;
+   * the key `*` applies to every task, e.g. `{ '*': { durationMs: 50 } }` for fast tests.
+   */
+  behaviours?: Record<string, Partial<TaskBehaviour>>
 }
 
 export interface SimSettings {
@@ -82,6 +89,14 @@ export interface RunningSimulator {
   close(): Promise<void>
 }
 
+function applyBehaviours(model: SimModel, overrides: SimulatorOptions['behaviours']): void {
+  for (const [key, patch] of Object.entries(overrides ?? {})) {
+    const tasks = key === '*' ? model.tasks.values() : [model.tasks.get(key) ?? model.findTaskByName(key)].filter((t) => t !== undefined)
+    if (tasks.length === 0) throw new Error(`behaviours: no task '${key}' in the fixture`)
+    for (const task of tasks) task.behaviour = { ...task.behaviour, ...patch }
+  }
+}
+
 /** A host clients can dial: a wildcard bind address is reached through loopback. */
 function dialHost(host: string): string {
   return host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
@@ -99,6 +114,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const fixture = resolve(opts.fixture ?? defaultFixturePath())
   const udpTarget = opts.udpTarget ?? { host: '127.0.0.1', port: 9998 }
   const model = new SimModel(await loadFixtureFile(fixture))
+  applyBehaviours(model, opts.behaviours)
   const faults = defaultFaults(opts.faults)
   const texts = resolveUnconfirmed(opts.unconfirmed)
   const recorder = new CallRecorder()
@@ -131,6 +147,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     const reset = async (): Promise<void> => {
       await executor.cancelAll()
       model.replaceContents(await loadFixtureFile(fixture))
+      applyBehaviours(model, opts.behaviours)
       Object.assign(faults, defaultFaults(opts.faults))
       recorder.clear()
       sender.sent.splice(0)
