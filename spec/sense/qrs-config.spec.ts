@@ -8,9 +8,17 @@ import { loadSenseCertificates, loadSenseRootCa, senseCertificatePaths } from '.
 import { isSenseEnabled, senseConfigSchema, senseConfigWithDefaults } from '../../src/sense/config.js'
 import { makeTestPki, type TestPki } from './qrs-helpers.js'
 
-function validator() {
+/** Validates a sense: slice the way the root config schema does: composed under its key, strict mode. */
+function validator(): ((data: unknown) => boolean) & { errors?: unknown } {
   const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true })
-  return ajv.compile(senseConfigSchema)
+  const compiled = ajv.compile({ type: 'object', additionalProperties: false, properties: { sense: senseConfigSchema } })
+  const validate = (data: unknown): boolean => {
+    const ok = compiled({ sense: data })
+    validate.errors = compiled.errors
+    return ok
+  }
+  validate.errors = undefined as unknown
+  return validate
 }
 
 describe('senseConfigSchema', () => {
@@ -45,11 +53,7 @@ describe('senseConfigSchema', () => {
   })
 
   it('composes under a root schema key, filling defaults when sense: is absent', () => {
-    const root = {
-      type: 'object',
-      additionalProperties: false,
-      properties: { sense: { ...senseConfigSchema, default: {} } },
-    }
+    const root = { type: 'object', additionalProperties: false, properties: { sense: senseConfigSchema } }
     const validate = new Ajv({ useDefaults: true, strict: true }).compile(root)
     const data: Record<string, unknown> = {}
     expect(validate(data)).toBe(true)

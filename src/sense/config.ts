@@ -15,14 +15,15 @@ export const SENSE_DEFAULTS = {
 } as const
 
 /**
- * JSON Schema (ajv 8, strict mode) for `sense:`. `host` has no default on purpose: without it the Sense
- * features are disabled. With ajv `useDefaults: true` every nested object is filled in. The schema root
- * carries no `default` (ajv strict mode refuses one there); compose it as
- * `sense: { ...senseConfigSchema, default: {} }` to get the defaults when `sense:` is absent.
+ * JSON Schema (ajv 8) for `sense:`. `host` has no default on purpose: without it the Sense features
+ * are disabled. With ajv `useDefaults: true` every nested object is filled in, `sense:` itself too
+ * when absent. Meant to be composed under a key (`sense: senseConfigSchema`): compiled on its own as a
+ * root schema, ajv's strict mode objects to the root `default`.
  */
 export const senseConfigSchema = {
   type: 'object',
   additionalProperties: false,
+  default: {},
   properties: {
     host: { type: 'string', minLength: 1, description: 'Sense server host name; absent => Sense features disabled' },
     qrs: {
