@@ -27,8 +27,14 @@ export async function startMirror(store: KvStore, bus: Bus, topics: Topics, log:
         : ''
     return bus.publish(topic, payload, { qos: 1, retain: true }).catch((err: Error) => log.warn({ err: err.message, topic }, 'kv mirror publish failed'))
   }
+  // Listen first, so keys that expire during the rebuild (or expired while stopped) get their clear.
+  const stop = store.onChange(publish)
   for (const ns of store.namespaces()) {
-    for (const [key, entry] of store.entries(ns) ?? []) await publish({ kind: 'set', namespace: ns, key, entry })
+    for (const [key] of store.entries(ns) ?? []) {
+      // Re-read at publish time: a key that expired meanwhile must not be republished after its clear.
+      const entry = store.get(ns, key)
+      if (entry) await publish({ kind: 'set', namespace: ns, key, entry })
+    }
   }
-  return store.onChange(publish)
+  return stop
 }

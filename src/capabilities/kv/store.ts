@@ -144,7 +144,10 @@ export class KvStore {
       const sep = rest.indexOf('\u0000')
       this.namespaceMap(rest.slice(0, sep)).set(rest.slice(sep + 1), JSON.parse(v) as KvEntry)
     }
-    await this.sweep()
+    // Keys that expired while sensebus was stopped go on the first timer tick, not here: by then the
+    // retained mirror listens (it subscribes right after open), so their retained messages are cleared too.
+    // Reads already skip them.
+    this.schedule()
   }
 
   private namespaceMap(ns: string): Map<string, KvEntry> {

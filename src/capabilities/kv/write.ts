@@ -3,6 +3,9 @@ import { CapabilityError } from '../../core/errors.js'
 import { BUTLER_KV_ERRORS, iso, requireNamespace, type KvState } from './context.js'
 import * as s from './schema.js'
 
+/** ECMAScript's largest Date (epoch ms). */
+const MAX_DATE_MS = 8.64e15
+
 interface SetRequest {
   namespace: string
   key: string
@@ -33,7 +36,10 @@ export const kvSet = defineCapability<SetRequest, { namespace: string; key: stri
   ],
   async handle(req, { state }) {
     const ttl = req.ttl === undefined ? 0 : Number(req.ttl)
-    if (!Number.isSafeInteger(ttl)) throw new CapabilityError('VALIDATION_FAILED', 'ttl is too large', { details: [{ path: '/ttl', message: 'must be a safe integer' }] })
+    // The deadline must be a representable Date, or the mirror and every later read of the key fail.
+    if (!Number.isSafeInteger(ttl) || Date.now() + ttl > MAX_DATE_MS) {
+      throw new CapabilityError('VALIDATION_FAILED', 'ttl is too large', { details: [{ path: '/ttl', message: `must be at most ${MAX_DATE_MS - Date.now()} ms` }] })
+    }
     const value = String(req.value)
     const entry = await state.store.set(req.namespace, req.key, value, ttl)
     return { namespace: req.namespace, key: req.key, value, ttl, expiresAt: iso(entry.expiresAt) }
