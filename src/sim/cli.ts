@@ -49,6 +49,7 @@ export function simCommand(): Command {
     .option('--vp-prefix <prefix>', 'virtual-proxy prefix', 'hdr')
     .option('--vp-header <name>', 'virtual-proxy user header', 'X-Sense-User')
     .option('--vp-directory <dir>', 'static user directory for the virtual proxy (default: dynamic DIR\\user)')
+    .addHelpText('after', `\nExample:\n  $ sensebus sim --json\n  $ sensebus sim --qrs-port 0 --engine-port 0 --control-port 0 --udp-target 127.0.0.1:9998 --cert-dir /tmp/sim\n  $ sensebus start --config .sim/certs/sensebus.sim.yaml`)
     .action(async (o: SimCliOptions) => {
       // stdout carries only the --json line; every log line goes to stderr.
       const log = createLogger({ level: o.logLevel, destination: process.stderr })
