@@ -4,27 +4,33 @@ import { bridgeInfo, bridgeStatePayload, publishBridge } from './broker/bridge.j
 import type { Bus } from './broker/bus.js'
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js'
 import { MqttBus } from './broker/mqtt-bus.js'
-import { openPolicy, type BrokerPolicy } from './broker/policy.js'
+import type { BrokerPolicy } from './broker/policy.js'
 import type { Config } from './config/schema.js'
 import type { AppInfo, CapabilityModule } from './core/capability.js'
 import { mountDispatcher, type Dispatcher } from './core/dispatch.js'
+import { fail } from './core/envelope.js'
 import { allCapabilities, butlerFlagsOf, enabledModules } from './core/registry.js'
 import { createTopics } from './core/topics.js'
 import { startHttpShim, type HttpShim } from './http/server.js'
 import type { Logger } from './log.js'
+import { auditEvent } from './security/audit.js'
+import { createSecurity } from './security/index.js'
 import { VERSION } from './version.js'
 
 export interface AppOptions {
   config: Config
   log: Logger
   modules: CapabilityModule[]
+  /** Replaces the users-and-roles policy built from `config.security` (tests). */
   policy?: BrokerPolicy
 }
 
 export interface Endpoints {
   mqtt?: { host: string; port: number }
   ws?: { host: string; port: number }
-  http?: { host: string; port: number }
+  mqtts?: { host: string; port: number }
+  wss?: { host: string; port: number }
+  http?: { host: string; port: number; tls?: boolean }
   brokerUrl?: string
 }
 
@@ -38,8 +44,16 @@ export interface App {
  * Builds and starts sensebus: the bus (embedded broker or external), every enabled module, the
  * dispatcher, the bridge topics and the HTTP shim. `stop()` undoes it in reverse order.
  */
-export async function startApp({ config, log, modules, policy = openPolicy }: AppOptions): Promise<App> {
+export async function startApp({ config, log, modules, policy }: AppOptions): Promise<App> {
   const topics = createTopics(config.baseTopic)
+  let bus: Bus
+  // Before anything listens: a config that would expose sensebus unsafely stops here.
+  const security = createSecurity({
+    config,
+    topics,
+    log,
+    publishAudit: (entry) => bus.publish(`${topics.base}/event/audit`, auditEvent(`sensebus/${bus.id}`, entry), { qos: 0 }),
+  })
   const dataDir = resolve(config.dataDir)
   const cleanups: Array<() => Promise<void>> = []
   const endpoints: Endpoints = {}
@@ -53,7 +67,6 @@ export async function startApp({ config, log, modules, policy = openPolicy }: Ap
     const enabled = enabledModules(modules, config.capabilities.disabled)
     const capabilities = allCapabilities(enabled)
     let info: ReturnType<typeof bridgeInfo> | undefined
-    let bus: Bus
     if (config.broker.url) {
       bus = await MqttBus.connect(
         {
@@ -76,12 +89,23 @@ export async function startApp({ config, log, modules, policy = openPolicy }: Ap
         dataDir,
         mqtt: config.broker.mqtt.enabled ? config.broker.mqtt : null,
         ws: config.broker.ws.enabled ? config.broker.ws : null,
-        policy,
+        mqtts: security.tls.mqtts ? { host: config.broker.mqtts.host, port: config.broker.mqtts.port, tls: security.tls.mqtts } : null,
+        wss: security.tls.wss ? { host: config.broker.wss.host, port: config.broker.wss.port, tls: security.tls.wss } : null,
+        limits: { maxPayloadBytes: config.broker.maxPayloadBytes, maxConnections: config.broker.maxConnections, connectTimeoutMs: config.broker.connectTimeoutMs },
+        policy: policy ?? security.policy,
         log: log.child({ area: 'broker' }),
+        // The connection is gone, but a request still deserves its one answer.
+        onOversize: ({ topic }) => {
+          const capability = topic === undefined ? undefined : topics.capabilityOf(topic)
+          if (capability === undefined) return
+          const env = fail(undefined, 'PAYLOAD_TOO_LARGE', `The request exceeds ${config.broker.maxPayloadBytes} bytes (broker.maxPayloadBytes)`)
+          bus.publish(topics.response(capability), env, { qos: 1 }).catch(() => undefined)
+        },
       })
       cleanups.push(() => broker.close())
       for (const l of broker.listeners) endpoints[l.kind] = { host: l.host, port: l.port }
       bus = new AedesBus(broker, topics, config.bus.requestTimeoutMs)
+      security.policy.reserveReplyId(bus.id)
       cleanups.push(() => bus.close())
     }
 
@@ -95,7 +119,6 @@ export async function startApp({ config, log, modules, policy = openPolicy }: Ap
     }
 
     const app: AppInfo = { name: 'sensebus', version: VERSION, capabilities: () => capabilities.map((c) => c.name), butlerFlags: () => butlerFlagsOf(enabled) }
-    const auditLog = log.child({ area: 'audit' })
     const dispatcher: Dispatcher = await mountDispatcher({
       bus,
       topics,
@@ -103,9 +126,11 @@ export async function startApp({ config, log, modules, policy = openPolicy }: Ap
       app,
       log: log.child({ area: 'dispatch' }),
       maxInFlight: config.bus.maxInFlight,
+      maxInFlightPerClient: config.bus.maxInFlightPerClient,
       defaultTimeoutMs: config.bus.requestTimeoutMs,
       ...(config.broker.sharedGroup ? { sharedGroup: config.broker.sharedGroup } : {}),
-      audit: (record) => auditLog.info(record, 'request'),
+      authorize: security.mayCall,
+      audit: (record) => security.auditor.dispatched(record),
     })
     // Shutdown order matters: the shim stops taking calls, in-flight requests answer, then offline.
     cleanups.push(async () => {
@@ -127,8 +152,12 @@ export async function startApp({ config, log, modules, policy = openPolicy }: Ap
         corsOrigins: config.http.cors.origins,
         version: VERSION,
         log: log.child({ area: 'http' }),
+        authorize: security.http.authorize,
+        maxConnections: config.http.maxConnections,
+        headersTimeoutMs: config.http.headersTimeoutMs,
+        ...(security.tls.http ? { tls: security.tls.http } : {}),
       })
-      endpoints.http = { host: config.http.host, port: http.port }
+      endpoints.http = { host: config.http.host, port: http.port, ...(security.tls.http ? { tls: true } : {}) }
       cleanups.push(() => http.close())
     }
     log.info({ endpoints, capabilities: capabilities.length, version: VERSION }, 'sensebus ready')

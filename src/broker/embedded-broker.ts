@@ -5,16 +5,36 @@ import { Aedes, type Client } from 'aedes'
 import levelPersistence from 'aedes-persistence-level'
 import { Level } from 'level'
 import type { Logger } from '../log.js'
+import { guardPacketSize, type Oversize } from '../security/packet-size-guard.js'
+import type { ServerTlsOptions } from '../security/tls.js'
 import type { Sender } from './bus.js'
-import { startTcpListener, startWsListener, type Listener } from './listeners.js'
+import { startTcpListener, startTlsListener, startWsListener, type Listener, type ListenerKind } from './listeners.js'
 import { isValidFilter, type BrokerPolicy } from './policy.js'
+
+type TlsListen = { host: string; port: number; tls: ServerTlsOptions }
+
+export interface BrokerLimits {
+  /** Largest PUBLISH payload; a bigger packet closes the connection before it is buffered. */
+  maxPayloadBytes: number
+  /** Open MQTT connections over all listeners; more get CONNACK 3 (server unavailable). */
+  maxConnections: number
+  /** How long a new connection may take to send CONNECT. */
+  connectTimeoutMs: number
+}
+
+export const DEFAULT_BROKER_LIMITS: BrokerLimits = { maxPayloadBytes: 1_048_576, maxConnections: 1000, connectTimeoutMs: 10_000 }
 
 export interface EmbeddedBrokerOptions {
   dataDir: string
   mqtt: { host: string; port: number } | null
   ws: { host: string; port: number } | null
+  mqtts?: TlsListen | null
+  wss?: TlsListen | null
+  limits?: BrokerLimits
   policy: BrokerPolicy
   log: Logger
+  /** A client sent a packet over the size limit (its connection is already closing). */
+  onOversize?: (info: Oversize & { sender: Sender | undefined }) => void
 }
 
 export type PublishedHook = (packet: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean }, sender: Sender | undefined) => void
@@ -38,6 +58,7 @@ function errorWithCode(message: string, returnCode: number): Error {
  */
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { policy, log } = opts
+  const limits = opts.limits ?? DEFAULT_BROKER_LIMITS
   await mkdir(opts.dataDir, { recursive: true })
   const db = new Level<string, Buffer>(join(opts.dataDir, 'mqtt'), { valueEncoding: 'buffer' })
   try {
@@ -47,12 +68,14 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   }
   const senders = new WeakMap<Client, Sender>()
   const zeroLengthId = new WeakSet<Client>()
-  const transports = new WeakMap<Duplex, Sender['transport']>()
+  const streams = new WeakMap<Duplex, { transport: ListenerKind; certSubject?: string; overLimit: boolean }>()
+  let openConnections = 0
   const hooks = new Set<PublishedHook>()
 
   const aedes = new Aedes({
     persistence: levelPersistence(db),
     drainTimeout: 30_000,
+    connectTimeout: limits.connectTimeoutMs,
     preConnect(client, packet, cb) {
       if (packet.clientId === '') zeroLengthId.add(client)
       cb(null, true)
@@ -60,9 +83,15 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     authenticate(client, username, password, cb) {
       // [MQTT-3.1.3-8]: a zero-length client id needs CleanSession=1, else CONNACK 0x02.
       if (zeroLengthId.has(client) && !client.clean) return cb(errorWithCode('identifier rejected', 2) as never, false)
-      const transport = transports.get(client.conn as unknown as Duplex) ?? 'mqtt'
+      const stream = streams.get(client.conn as unknown as Duplex)
+      const transport = stream?.transport ?? 'mqtt'
+      if (stream?.overLimit) {
+        log.warn({ clientId: client.id, limit: limits.maxConnections }, 'connection refused: too many connections')
+        return cb(errorWithCode('server unavailable: too many connections', 3) as never, false)
+      }
+      const certSubject = stream?.certSubject
       policy
-        .authenticate({ clientId: client.id, username: username ?? undefined, password: password ?? undefined, transport })
+        .authenticate({ clientId: client.id, username: username ?? undefined, password: password ?? undefined, transport, ...(certSubject !== undefined ? { certSubject } : {}) })
         .then((identity) => {
           senders.set(client, { clientId: client.id, transport, ...identity })
           cb(null, true)
@@ -106,15 +135,32 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   await aedes.listen()
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'))
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'))
+  aedes.on('clientDisconnect', (client) => {
+    const sender = senders.get(client)
+    if (sender) policy.disconnected?.(sender)
+  })
 
-  const handle = (stream: Duplex, transport: Sender['transport']) => {
-    transports.set(stream, transport)
+  const handle = (stream: Duplex, transport: ListenerKind, certSubject?: string) => {
+    // Counted per socket, not per CONNECT, so clients that never log in use up the budget too.
+    openConnections++
+    stream.once('close', () => openConnections--)
+    streams.set(stream, { transport, overLimit: openConnections > limits.maxConnections, ...(certSubject !== undefined ? { certSubject } : {}) })
+    guardPacketSize(stream, limits.maxPayloadBytes, (info) => {
+      const client = (stream as Duplex & { client?: Client }).client
+      const sender = client ? senders.get(client) : undefined
+      log.warn({ clientId: sender?.clientId ?? client?.id, topic: info.topic, declaredBytes: info.declaredBytes, limit: limits.maxPayloadBytes }, 'packet too large; closing the connection')
+      opts.onOversize?.({ ...info, sender })
+    })
     aedes.handle(stream)
   }
+  // A WebSocket message holds at least one whole packet; the guard above does the precise check.
+  const maxWsMessage = limits.maxPayloadBytes + 70_000
   const listeners: Listener[] = []
   try {
-    if (opts.mqtt) listeners.push(await startTcpListener(opts.mqtt.host, opts.mqtt.port, (s) => handle(s, 'mqtt')))
-    if (opts.ws) listeners.push(await startWsListener(opts.ws.host, opts.ws.port, (s) => handle(s, 'ws')))
+    if (opts.mqtt) listeners.push(await startTcpListener(opts.mqtt.host, opts.mqtt.port, handle))
+    if (opts.ws) listeners.push(await startWsListener(opts.ws.host, opts.ws.port, handle, { maxPayload: maxWsMessage }))
+    if (opts.mqtts) listeners.push(await startTlsListener(opts.mqtts.host, opts.mqtts.port, opts.mqtts.tls, handle))
+    if (opts.wss) listeners.push(await startWsListener(opts.wss.host, opts.wss.port, handle, { tls: opts.wss.tls, maxPayload: maxWsMessage }))
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()))
     await new Promise<void>((resolve) => aedes.close(() => resolve()))

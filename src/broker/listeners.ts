@@ -1,12 +1,18 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { createServer as createTlsServer, TLSSocket } from 'node:tls'
 import { createWebSocketStream, WebSocketServer } from 'ws'
+import { verifiedCommonName, type ServerTlsOptions } from '../security/tls.js'
 
-type Handle = (stream: Duplex, transport: 'mqtt' | 'ws') => void
+export type ListenerKind = 'mqtt' | 'ws' | 'mqtts' | 'wss'
+
+/** `certSubject` is the CN of a client certificate the CA verified (TLS listeners only). */
+type Handle = (stream: Duplex, transport: ListenerKind, certSubject?: string) => void
 
 export interface Listener {
-  kind: 'mqtt' | 'ws'
+  kind: ListenerKind
   host: string
   port: number
   close(): Promise<void>
@@ -45,12 +51,36 @@ export async function startTcpListener(host: string, port: number, handle: Handl
   return { kind: 'mqtt', host, port: bound, close: () => closeServer(server, sockets) }
 }
 
-/** MQTT over WebSocket on its own port (browsers and MQTT Explorer-style tools); subprotocol `mqtt`. */
-export async function startWsListener(host: string, port: number, handle: Handle): Promise<Listener> {
+/** MQTT over TLS (mqtts); the client certificate, when verified, travels with the stream. */
+export async function startTlsListener(host: string, port: number, tls: ServerTlsOptions, handle: Handle): Promise<Listener> {
   const sockets = new Set<Duplex>()
-  const http = createHttpServer((_req, res) => {
-    res.writeHead(426, { 'content-type': 'application/json' }).end('{"code":"UPGRADE_REQUIRED","message":"Connect with an MQTT WebSocket client"}')
+  const server = createTlsServer(tls, (socket: TLSSocket) => {
+    socket.setNoDelay(true)
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    handle(socket, 'mqtts', verifiedCommonName(socket))
   })
+  // A failed handshake (no or a bad client certificate under 'require') only concerns that socket.
+  server.on('tlsClientError', (_err, socket) => socket.destroy())
+  const bound = await listen(server, host, port)
+  return { kind: 'mqtts', host, port: bound, close: () => closeServer(server, sockets) }
+}
+
+export interface WsListenerOptions {
+  /** wss: serve over HTTPS with these options. */
+  tls?: ServerTlsOptions
+  /** Largest WebSocket message accepted; bigger ones close with 1009. */
+  maxPayload?: number
+}
+
+/** MQTT over WebSocket on its own port (browsers and MQTT Explorer-style tools); subprotocol `mqtt`. */
+export async function startWsListener(host: string, port: number, handle: Handle, opts: WsListenerOptions = {}): Promise<Listener> {
+  const sockets = new Set<Duplex>()
+  const upgradeRequired = (_req: unknown, res: ServerResponse) => {
+    res.writeHead(426, { 'content-type': 'application/json' }).end('{"code":"UPGRADE_REQUIRED","message":"Connect with an MQTT WebSocket client"}')
+  }
+  const kind: ListenerKind = opts.tls ? 'wss' : 'ws'
+  const http = opts.tls ? createHttpsServer(opts.tls, upgradeRequired) : createHttpServer(upgradeRequired)
   http.on('connection', (socket: Socket) => {
     socket.setNoDelay(true)
     sockets.add(socket)
@@ -58,12 +88,16 @@ export async function startWsListener(host: string, port: number, handle: Handle
   })
   const wss = new WebSocketServer({
     server: http,
+    ...(opts.maxPayload ? { maxPayload: opts.maxPayload } : {}),
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
   })
-  wss.on('connection', (ws) => handle(createWebSocketStream(ws), 'ws'))
+  wss.on('connection', (ws, req) => {
+    const certSubject = req.socket instanceof TLSSocket ? verifiedCommonName(req.socket) : undefined
+    handle(createWebSocketStream(ws), kind, certSubject)
+  })
   const bound = await listen(http, host, port)
   return {
-    kind: 'ws',
+    kind,
     host,
     port: bound,
     close: async () => {

@@ -12,6 +12,8 @@ export interface BrokerPolicy {
   canPublish(sender: Sender, topic: string): boolean
   /** False answers the subscription with return code 128 in SUBACK. */
   canSubscribe(sender: Sender, filter: string): boolean
+  /** The connection this sender stood for has closed (release whatever it held). */
+  disconnected?(sender: Sender): void
 }
 
 export const openPolicy: BrokerPolicy = {

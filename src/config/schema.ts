@@ -1,5 +1,6 @@
 import type { CapabilityModule } from '../core/capability.js'
 import type { JsonSchema } from '../core/validate.js'
+import { securityConfigSchema, tlsFilesSchema, tlsListenerSchema, type SecurityConfig, type TlsFiles, type TlsListenerConfig } from '../security/config.js'
 import { senseConfigSchema, type SenseConfig } from '../sense/config.js'
 
 const port = (def: number): JsonSchema => ({ type: 'integer', minimum: 0, maximum: 65535, default: def, description: '0 picks a free port' })
@@ -51,6 +52,11 @@ export function buildConfigSchema(modules: CapabilityModule[]): JsonSchema {
           sharedGroup: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'Several sensebus instances on one external broker share requests' },
           mqtt: listener(1883),
           ws: listener(9001),
+          mqtts: tlsListenerSchema(8883),
+          wss: tlsListenerSchema(9443),
+          maxPayloadBytes: { type: 'integer', minimum: 1, default: 1_048_576, description: 'Largest MQTT payload; a bigger PUBLISH closes the connection' },
+          maxConnections: { type: 'integer', minimum: 1, default: 1000, description: 'Open MQTT connections over all listeners; more get CONNACK 3' },
+          connectTimeoutMs: { type: 'integer', minimum: 100, default: 10_000, description: 'Time a new connection has to send CONNECT' },
         },
       },
       http: {
@@ -63,6 +69,9 @@ export function buildConfigSchema(modules: CapabilityModule[]): JsonSchema {
           port: port(8080),
           bodyLimitBytes: { type: 'integer', minimum: 1, default: 1_048_576 },
           requestTimeoutMs: { type: 'integer', minimum: 1, default: 30_000 },
+          headersTimeoutMs: { type: 'integer', minimum: 100, default: 10_000, description: 'Time a client has to send its request headers (slowloris guard)' },
+          maxConnections: { type: 'integer', minimum: 1, default: 256, description: 'Open HTTP connections; more are answered 503 BUSY and closed' },
+          tls: { ...tlsFilesSchema, description: 'Serve HTTPS with these PEM files' },
           cors: {
             type: 'object',
             additionalProperties: false,
@@ -77,10 +86,12 @@ export function buildConfigSchema(modules: CapabilityModule[]): JsonSchema {
         default: {},
         properties: {
           maxInFlight: { type: 'integer', minimum: 1, default: 256 },
+          maxInFlightPerClient: { type: 'integer', minimum: 1, default: 32, description: 'Requests one MQTT client may have in flight; more are answered BUSY' },
           requestTimeoutMs: { type: 'integer', minimum: 1, default: 30_000 },
         },
       },
       sense: senseConfigSchema,
+      security: securityConfigSchema,
       capabilities: { type: 'object', additionalProperties: false, default: {}, properties: capabilityProps },
     },
   }
@@ -98,9 +109,23 @@ export interface Config {
   baseTopic: string
   dataDir: string
   log: { level: string }
-  broker: { url?: string; username?: string; password?: string; clientId?: string; sharedGroup?: string; mqtt: Listen; ws: Listen }
-  http: Listen & { bodyLimitBytes: number; requestTimeoutMs: number; cors: { origins: string[] } }
-  bus: { maxInFlight: number; requestTimeoutMs: number }
+  broker: {
+    url?: string
+    username?: string
+    password?: string
+    clientId?: string
+    sharedGroup?: string
+    mqtt: Listen
+    ws: Listen
+    mqtts: TlsListenerConfig
+    wss: TlsListenerConfig
+    maxPayloadBytes: number
+    maxConnections: number
+    connectTimeoutMs: number
+  }
+  http: Listen & { bodyLimitBytes: number; requestTimeoutMs: number; headersTimeoutMs: number; maxConnections: number; tls?: TlsFiles; cors: { origins: string[] } }
+  bus: { maxInFlight: number; maxInFlightPerClient: number; requestTimeoutMs: number }
   sense: SenseConfig
+  security: SecurityConfig
   capabilities: { disabled: string[] } & Record<string, unknown>
 }

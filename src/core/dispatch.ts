@@ -21,6 +21,8 @@ export interface DispatcherOptions {
   app: AppInfo
   log: Logger
   maxInFlight: number
+  /** Requests one client (by MQTT client id) may have in flight; unlimited when unset. */
+  maxInFlightPerClient?: number
   defaultTimeoutMs: number
   /** Share the request subscription with other sensebus instances on one external broker. */
   sharedGroup?: string
@@ -35,6 +37,8 @@ export interface AuditRecord {
   transaction: string | undefined
   clientId: string | undefined
   username: string | undefined
+  roles?: readonly string[] | undefined
+  transport?: Sender['transport'] | undefined
   outcome: 'ok' | ErrorCode
   durationMs: number
 }
@@ -62,6 +66,7 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
   for (const m of opts.capabilities) byName.set(m.capability.name, { ...m, validate: ajv.compile(m.capability.request) })
 
   let inFlight = 0
+  const perClient = new Map<string, number>()
   let stopping = false
   const drained: Array<() => void> = []
   const shutdown = new AbortController()
@@ -81,7 +86,7 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
     let transaction: string | undefined
     const finish = (env: Envelope) => {
       const outcome = env.status === 'ok' ? 'ok' : env.error.code
-      opts.audit?.({ capability: name, transaction, clientId: msg.sender?.clientId, username: msg.sender?.username, outcome, durationMs: Math.round((performance.now() - started) * 1000) / 1000 })
+      opts.audit?.({ capability: name, transaction, clientId: msg.sender?.clientId, username: msg.sender?.username, roles: msg.sender?.roles, transport: msg.sender?.transport, outcome, durationMs: Math.round((performance.now() - started) * 1000) / 1000 })
       return respond(replyTopic, env)
     }
 
@@ -109,11 +114,23 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
     }
     if (stopping) return finish(fail(transaction, 'BUSY', 'sensebus is shutting down'))
     if (inFlight >= opts.maxInFlight) return finish(fail(transaction, 'BUSY', `Too many requests in flight (${opts.maxInFlight}); retry later`))
+    // One chatty client must not use up the whole budget and starve everyone else.
+    const clientKey = msg.sender?.clientId
+    const clientInFlight = clientKey === undefined ? 0 : (perClient.get(clientKey) ?? 0)
+    if (clientKey !== undefined && opts.maxInFlightPerClient !== undefined && clientInFlight >= opts.maxInFlightPerClient) {
+      return finish(fail(transaction, 'BUSY', `Too many requests in flight from this client (${opts.maxInFlightPerClient}); retry later`))
+    }
 
     inFlight++
+    if (clientKey !== undefined) perClient.set(clientKey, clientInFlight + 1)
     const env = await run(mounted, name, body, transaction, msg).finally(() => {
       // Released before the answer is published: a slow PUBACK from the broker is not the handler's work.
       inFlight--
+      if (clientKey !== undefined) {
+        const left = (perClient.get(clientKey) ?? 1) - 1
+        if (left === 0) perClient.delete(clientKey)
+        else perClient.set(clientKey, left)
+      }
       if (inFlight === 0) drained.splice(0).forEach((fn) => fn())
     })
     await finish(env)

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Bus } from '../broker/bus.js'
 import type { Capability } from '../core/capability.js'
@@ -20,8 +21,17 @@ export interface HttpShimOptions {
   corsOrigins: readonly string[]
   version: string
   log: Logger
-  /** Checked before anything reaches the bus; throws UNAUTHORIZED/FORBIDDEN. */
-  authorize?: (req: IncomingMessage, capability: string) => void
+  /**
+   * Checked before anything reaches the bus; throws UNAUTHORIZED/FORBIDDEN. May return the
+   * transaction to send the request under, so the audit line can name the caller.
+   */
+  authorize?: (req: IncomingMessage, capability: string) => Promise<string | void> | string | void
+  /** Serve HTTPS with these options. */
+  tls?: HttpsOptions
+  /** Open connections; more are answered 503 BUSY and closed. */
+  maxConnections?: number
+  /** Time a client has to send its headers (slowloris guard); default 10 s. */
+  headersTimeoutMs?: number
 }
 
 export interface HttpShim {
@@ -72,13 +82,13 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
   const callCapability = async (req: IncomingMessage, res: ServerResponse, route: CompiledRoute, params: Record<string, string>, search: URLSearchParams) => {
     const { capability, dialect } = route
     try {
-      opts.authorize?.(req, capability.name)
+      const transaction = (await opts.authorize?.(req, capability.name)) ?? undefined
       const body = await readJsonBody(req, opts.bodyLimitBytes)
       const request = route.route ? route.route.toRequest({ params, query: Object.fromEntries(search), body }) : body ?? {}
       if (!request || typeof request !== 'object' || Array.isArray(request)) {
         throw new CapabilityError('VALIDATION_FAILED', 'The request body must be a JSON object', { details: [{ path: '/', message: 'must be object' }] })
       }
-      const env = await opts.bus.request(capability.name, request as Record<string, unknown>, { timeoutMs: opts.requestTimeoutMs })
+      const env = await opts.bus.request(capability.name, request as Record<string, unknown>, { timeoutMs: opts.requestTimeoutMs, ...(transaction ? { transaction } : {}) })
       if (env.status === 'error') {
         const status = route.route?.errorStatus?.[env.error.code] ?? httpStatusOf(env.error.code)
         return sendError(res, dialect, status, env.error)
@@ -93,23 +103,39 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
       const status = route.route?.errorStatus?.[e.code] ?? httpStatusOf(e.code)
       // An unread oversized body would otherwise keep the socket busy.
       if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close')
+      // RFC 6750 §3: a 401 names the scheme the client should use.
+      if (e.code === 'UNAUTHORIZED') res.setHeader('www-authenticate', 'Bearer realm="sensebus"')
       sendError(res, dialect, status, e.toJSON())
     }
   }
 
-  const server = createServer((req, res) => {
+  const overLimit = new WeakSet<Socket>()
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (overLimit.has(req.socket)) {
+      res.setHeader('connection', 'close')
+      const dialect: Dialect = (req.url ?? '').startsWith('/v4/') ? 'butler' : 'generic'
+      return sendError(res, dialect, 503, { code: 'BUSY', message: `Too many open connections (${opts.maxConnections}); retry later`, details: null })
+    }
     handle(req, res).catch((err) => {
       opts.log.error({ err }, 'http request failed')
       sendJson(res, 500, { code: 'INTERNAL', message: 'Internal error', details: null })
     })
-  })
+  }
+  const headersTimeout = opts.headersTimeoutMs ?? 10_000
+  // Node enforces the two timeouts below on a sweep every connectionsCheckingInterval (30 s by
+  // default), which would let a slowloris client hold a socket for far longer than configured.
+  const serverOptions = { connectionsCheckingInterval: Math.min(1000, headersTimeout) }
+  const server: Server = opts.tls ? createHttpsServer({ ...opts.tls, ...serverOptions }, onRequest) : createServer(serverOptions, onRequest)
   // Slowloris protection: a client must send its headers and body within these limits.
-  server.headersTimeout = 10_000
+  server.headersTimeout = headersTimeout
   server.requestTimeout = opts.requestTimeoutMs + 5_000
   server.keepAliveTimeout = 5_000
-  server.on('connection', (socket: Socket) => {
+  // TLS servers emit 'connection' with the raw socket, before the handshake.
+  server.on(opts.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     socket.setNoDelay(true)
     sockets.add(socket)
+    // Still served, once, with a clear 503: a bare reset would look like a network fault.
+    if (opts.maxConnections !== undefined && sockets.size > opts.maxConnections) overLimit.add(socket)
     socket.once('close', () => sockets.delete(socket))
   })
   server.on('clientError', (_err, socket) => {

@@ -1,0 +1,99 @@
+import type { Sender } from '../broker/bus.js'
+import type { BrokerPolicy } from '../broker/policy.js'
+import type { Topics } from '../core/topics.js'
+import type { UserConfig } from './config.js'
+import { DUMMY_PASSWORD_HASH, verifySecret } from './hash.js'
+import type { Grants } from './roles.js'
+
+export interface SecurityPolicyOptions {
+  topics: Topics
+  users: readonly UserConfig[]
+  /** Roles of clients without credentials, or undefined when they are refused. */
+  anonymousRoles: readonly string[] | undefined
+  grantsOf(roles: readonly string[]): Grants
+}
+
+export interface SecurityPolicy extends BrokerPolicy {
+  /** Reply ids used by sensebus' own requesters: no client may read them. */
+  reserveReplyId(id: string): void
+}
+
+function refused(message: string, returnCode: 4 | 5): Error {
+  return Object.assign(new Error(message), { returnCode })
+}
+
+/**
+ * Users, roles and topic ACLs for the embedded broker.
+ *
+ * Publishing: the trees sensebus answers on (`response`, `event`, `state`, `bridge`, `reply`) are
+ * its alone, for every client including admin, so nobody can forge an answer or a retained state.
+ * Requests are always accepted by the broker: whether the caller may use the capability is the
+ * dispatcher's call, which answers FORBIDDEN instead of the silent disconnect a refused PUBLISH
+ * gets ([MQTT-3.3.5-2]).
+ *
+ * Private reply topics `<base>/reply/<id>/#`: the first connection to subscribe to an id owns it
+ * until it disconnects; wildcards over ids are refused (admin aside), so one requester cannot read
+ * another's answers. The ids of sensebus' own requesters (the HTTP shim's) are reserved.
+ */
+export function createSecurityPolicy(opts: SecurityPolicyOptions): SecurityPolicy {
+  const { topics } = opts
+  const byName = new Map(opts.users.map((u) => [u.username, u]))
+  const byCertificate = new Map(opts.users.filter((u) => u.certificateCN).map((u) => [u.certificateCN as string, u]))
+  const ownedPrefixes = ['response', 'event', 'state', 'bridge', 'reply'].map((area) => `${topics.base}/${area}`)
+  const requestPrefix = `${topics.base}/request/`
+  const replyPrefix = `${topics.base}/reply/`
+  const reserved = new Set<string>()
+  const claims = new Map<string, Sender>()
+  const grantsOf = (sender: Sender) => opts.grantsOf(sender.roles ?? [])
+
+  const owned = (topic: string) => ownedPrefixes.some((p) => topic === p || topic.startsWith(`${p}/`))
+
+  const claimReply = (sender: Sender, filter: string): boolean => {
+    const id = filter.slice(replyPrefix.length).split('/')[0] ?? ''
+    if (id === '' || id === '+' || id === '#' || reserved.has(id)) return false
+    const owner = claims.get(id)
+    if (owner && owner !== sender) return false
+    claims.set(id, sender)
+    return true
+  }
+
+  return {
+    async authenticate({ username, password, certSubject }) {
+      const certUser = certSubject === undefined ? undefined : byCertificate.get(certSubject)
+      if (certUser) {
+        if (username !== undefined && username !== certUser.username) throw refused('user name does not match the client certificate', 4)
+        return { username: certUser.username, roles: [...certUser.roles] }
+      }
+      if (username === undefined) {
+        if (opts.anonymousRoles) return { roles: [...opts.anonymousRoles] }
+        throw refused('anonymous access is not allowed', 5)
+      }
+      const user = byName.get(username)
+      // Unknown users are checked against a dummy hash so a miss costs as much time as a hit.
+      const matches = await verifySecret(password?.toString('utf8') ?? '', user?.passwordHash ?? DUMMY_PASSWORD_HASH)
+      if (!user?.passwordHash || password === undefined || !matches) throw refused('bad user name or password', 4)
+      return { username, roles: [...user.roles] }
+    },
+
+    canPublish(sender, topic) {
+      if (owned(topic)) return false
+      if (topic.startsWith(requestPrefix)) return true
+      return grantsOf(sender).canPublish(topic)
+    },
+
+    canSubscribe(sender, filter) {
+      const grants = grantsOf(sender)
+      if (grants.isAdmin) return grants.canSubscribe(filter)
+      if (filter.startsWith(replyPrefix)) return claimReply(sender, filter)
+      return grants.canSubscribe(filter)
+    },
+
+    disconnected(sender) {
+      for (const [id, owner] of claims) if (owner === sender) claims.delete(id)
+    },
+
+    reserveReplyId(id) {
+      reserved.add(id)
+    },
+  }
+}

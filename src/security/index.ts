@@ -1,0 +1,110 @@
+import type { Sender } from '../broker/bus.js'
+import type { Config } from '../config/schema.js'
+import type { Topics } from '../core/topics.js'
+import type { Logger } from '../log.js'
+import { createAuditor, type Auditor, type AuditEntry } from './audit.js'
+import { createSecurityPolicy, type SecurityPolicy } from './broker-policy.js'
+import { decideAnonymous } from './exposure.js'
+import { isSupportedHash } from './hash.js'
+import { createHttpGuard, type HttpGuard } from './http-guard.js'
+import { buildRoleTable, grantsFactory, type RoleTable } from './roles.js'
+import { serverTlsOptions, type ServerTlsOptions } from './tls.js'
+
+export interface Security {
+  policy: SecurityPolicy
+  /** Whether clients without credentials are admitted (with `security.anonymousRoles`). */
+  anonymous: boolean
+  /** The dispatcher's check; no sender means sensebus itself (the HTTP shim already checked its caller). */
+  mayCall(sender: Sender | undefined, capability: string): boolean
+  http: HttpGuard
+  auditor: Auditor
+  tls: { mqtts?: ServerTlsOptions; wss?: ServerTlsOptions; http?: ServerTlsOptions }
+}
+
+export interface SecurityOptions {
+  config: Config
+  topics: Topics
+  /** The root logger: security and audit get their own children. */
+  log: Logger
+  /** Where audit events go when `security.audit.publish` is on. */
+  publishAudit: (entry: AuditEntry) => Promise<void>
+}
+
+/** Every configuration mistake at once, before anything listens. */
+function checkReferences(config: Config, roles: RoleTable): void {
+  const { security } = config
+  const problems: string[] = []
+  const unknownRoles = (where: string, list: readonly string[]) => {
+    for (const r of list) if (!roles.has(r)) problems.push(`${where}: unknown role '${r}' (known: ${[...roles.keys()].join(', ')})`)
+  }
+  const seen = (what: string) => {
+    const set = new Set<string>()
+    return (where: string, value: string) => {
+      if (set.has(value)) problems.push(`${where}: ${what} '${value}' appears twice`)
+      set.add(value)
+    }
+  }
+  const username = seen('user name')
+  const cn = seen('certificateCN')
+  const tokenName = seen('token name')
+  unknownRoles('security.anonymousRoles', security.anonymousRoles)
+  security.users.forEach((u, i) => {
+    username(`security.users[${i}]`, u.username)
+    if (u.certificateCN) cn(`security.users[${i}]`, u.certificateCN)
+    // The hash itself is never echoed: config errors end up in logs.
+    if (u.passwordHash !== undefined && !isSupportedHash(u.passwordHash)) problems.push(`security.users[${i}].passwordHash: not a hash from 'sensebus passwd'`)
+    unknownRoles(`security.users[${i}].roles`, u.roles)
+  })
+  security.tokens.forEach((t, i) => {
+    tokenName(`security.tokens[${i}]`, t.name)
+    if (!isSupportedHash(t.hash)) problems.push(`security.tokens[${i}].hash: not a hash from 'sensebus token'`)
+    unknownRoles(`security.tokens[${i}].roles`, t.roles)
+  })
+  if (problems.length > 0) throw new Error(`Security configuration has problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+}
+
+function loadTls(config: Config): Security['tls'] {
+  const tls: Security['tls'] = {}
+  if (!config.broker.url) {
+    for (const kind of ['mqtts', 'wss'] as const) {
+      const l = config.broker[kind]
+      if (l.enabled && l.tls) tls[kind] = serverTlsOptions(l.tls, l.clientCertificates, `broker.${kind}.tls`)
+    }
+  }
+  if (config.http.enabled && config.http.tls) tls.http = serverTlsOptions(config.http.tls, 'none', 'http.tls')
+  return tls
+}
+
+/**
+ * Users, roles, tokens, TLS material and audit, built once from config before any listener opens.
+ * Throws with a clear message on anything that would leave sensebus less safe than configured.
+ */
+export function createSecurity(opts: SecurityOptions): Security {
+  const { config, topics } = opts
+  const log = opts.log.child({ area: 'security' })
+  const roles = buildRoleTable(config.security.roles, topics)
+  checkReferences(config, roles)
+  const anonymous = decideAnonymous(config, log)
+  const anonymousRoles = anonymous ? config.security.anonymousRoles : undefined
+  const grantsOf = grantsFactory(roles, topics)
+  const tls = loadTls(config)
+
+  let http: HttpGuard | undefined
+  const auditor = createAuditor({
+    log: opts.log.child({ area: 'audit' }),
+    ...(config.security.audit.publish ? { publish: opts.publishAudit } : {}),
+    httpCallerOf: (transaction) => http?.callerOf(transaction),
+  })
+  http = createHttpGuard({ tokens: config.security.tokens, anonymousRoles, grantsOf, requestTimeoutMs: config.http.requestTimeoutMs, refused: (e) => auditor.refused(e) })
+  const policy = createSecurityPolicy({ topics, users: config.security.users, anonymousRoles, grantsOf })
+  log.info({ anonymous, users: config.security.users.length, tokens: config.security.tokens.length, tls: Object.keys(tls) }, 'security settings')
+  return {
+    policy,
+    anonymous,
+    // A sender without roles comes from a policy that has none (tests, custom policies): nothing to check.
+    mayCall: (sender, capability) => sender?.roles === undefined || grantsOf(sender.roles).canCall(capability),
+    http,
+    auditor,
+    tls,
+  }
+}

@@ -1,0 +1,73 @@
+import type { Topics } from '../core/topics.js'
+import { capabilityMatches, filterCovers, responseFilterOf } from './patterns.js'
+
+/** A role as written in config: topic patterns may use `{base}` for the base topic. */
+export interface RoleSpec {
+  capabilities?: string[]
+  publish?: string[]
+  subscribe?: string[]
+}
+
+/** What a set of roles together allows, with `{base}` resolved and response topics derived. */
+export interface Grants {
+  roles: readonly string[]
+  isAdmin: boolean
+  canCall(capability: string): boolean
+  canPublish(topic: string): boolean
+  canSubscribe(filter: string): boolean
+}
+
+/**
+ * Built-in roles. `loadscript` is what a Qlik load script needs (KV, utilities, starting tasks and
+ * reloads) and nothing that moves files; `observer` only watches events, state and availability.
+ */
+export const BUILT_IN_ROLES: Readonly<Record<string, Required<RoleSpec>>> = {
+  admin: { capabilities: ['*'], publish: ['#'], subscribe: ['#', '$SYS/#'] },
+  loadscript: {
+    capabilities: ['kv/*', 'util/*', 'task/start', 'app/reload'],
+    publish: [],
+    subscribe: ['{base}/event/#', '{base}/state/#', '{base}/bridge/#'],
+  },
+  observer: { capabilities: [], publish: [], subscribe: ['{base}/event/#', '{base}/state/#', '{base}/bridge/#'] },
+}
+
+export type RoleTable = ReadonlyMap<string, Required<RoleSpec>>
+
+/** Built-ins plus config roles; redefining a built-in is refused so `admin` always means admin. */
+export function buildRoleTable(configRoles: Record<string, RoleSpec>, topics: Topics): RoleTable {
+  const table = new Map<string, Required<RoleSpec>>()
+  const resolve = (patterns: string[]) => patterns.map((p) => p.replaceAll('{base}', topics.base))
+  for (const [name, spec] of Object.entries(BUILT_IN_ROLES)) {
+    table.set(name, { capabilities: spec.capabilities, publish: resolve(spec.publish), subscribe: resolve(spec.subscribe) })
+  }
+  for (const [name, spec] of Object.entries(configRoles)) {
+    if (BUILT_IN_ROLES[name]) throw new Error(`security.roles.${name}: '${name}' is a built-in role and cannot be redefined; give the new role another name`)
+    table.set(name, { capabilities: spec.capabilities ?? [], publish: resolve(spec.publish ?? []), subscribe: resolve(spec.subscribe ?? []) })
+  }
+  return table
+}
+
+/** Grants for a role list; cached per distinct list because every PUBLISH asks. */
+export function grantsFactory(table: RoleTable, topics: Topics): (roles: readonly string[]) => Grants {
+  const cache = new Map<string, Grants>()
+  const responseBase = `${topics.base}/response`
+  return (roles) => {
+    const key = roles.join('\u0000')
+    let grants = cache.get(key)
+    if (grants) return grants
+    const specs = roles.map((r) => table.get(r)).filter((s): s is Required<RoleSpec> => s !== undefined)
+    const capabilities = specs.flatMap((s) => s.capabilities)
+    const publish = specs.flatMap((s) => s.publish)
+    // Whoever may call a capability may read its answers on the shared response topic.
+    const subscribe = [...specs.flatMap((s) => s.subscribe), ...capabilities.map((c) => responseFilterOf(responseBase, c))]
+    grants = {
+      roles,
+      isAdmin: roles.includes('admin'),
+      canCall: (capability) => capabilities.some((p) => capabilityMatches(p, capability)),
+      canPublish: (topic) => publish.some((p) => filterCovers(p, topic)),
+      canSubscribe: (filter) => subscribe.some((p) => filterCovers(p, filter)),
+    }
+    cache.set(key, grants)
+    return grants
+  }
+}
