@@ -28,7 +28,12 @@ export const kvSet = defineCapability<SetRequest, { namespace: string; key: stri
       method: 'POST',
       path: '/v4/keyvalues/:namespace',
       butlerFlag: 'keyValueStore',
-      toRequest: ({ params, body }) => ({ ...(isObject(body) ? body : {}), namespace: params.namespace }) as SetRequest,
+      toRequest: ({ params, body }) => {
+        const fields = isObject(body) ? { ...body } : {}
+        // Butler's Fastify schema coerced a number key to a string; load scripts may rely on it.
+        if (typeof fields.key === 'number') fields.key = String(fields.key)
+        return { ...fields, namespace: params.namespace } as SetRequest
+      },
       status: 201,
       toBody: (d) => ({ namespace: d.namespace, key: d.key, value: d.value, ttl: d.ttl }),
       errorStatus: BUTLER_KV_ERRORS,
