@@ -50,7 +50,8 @@ export function buildOpenApi(capabilities: Capability[], version: string): Recor
     }
   }
   return {
-    openapi: '3.0.3',
+    // 3.1: the registry's schemas are plain JSON Schema (type arrays, const), which 3.0 does not allow.
+    openapi: '3.1.0',
     info: { title: 'sensebus HTTP API', version, description: 'Each call becomes one request on the MQTT bus; /v4 paths speak Butler’s dialect.' },
     paths,
   }
