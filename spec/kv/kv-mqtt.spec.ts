@@ -405,6 +405,25 @@ describe.each(BUS_MODES)('kv over MQTT (%s broker)', (mode) => {
       expect((await client.request('kv/set', { namespace: uniqueNs('long'), key: 'k'.repeat(1024), value: 'v' })).status).toBe('ok')
     })
 
+    it('kv/set: lone UTF-16 surrogates in a name or value → VALIDATION_FAILED, and nothing is half-stored', async () => {
+      // Valid JSON ("\ud800" escapes) but not valid Unicode: no UTF-8 form for LevelDB, no topic for the mirror.
+      const ns = uniqueNs('surrogate')
+      const cases: Array<[string, Record<string, unknown>]> = [
+        ['/key', { namespace: ns, key: 'a\ud800', value: 'v' }],
+        ['/namespace', { namespace: `${ns}\udc00`, key: 'k', value: 'v' }],
+        ['/value', { namespace: ns, key: 'k', value: 'x\ud800y' }],
+      ]
+      for (const [path, body] of cases) {
+        const env = await client.request('kv/set', body)
+        expect(env, path).toMatchObject({ status: 'error', error: { code: 'VALIDATION_FAILED' } })
+        if (env.status === 'error') expect(env.error.details).toContainEqual(expect.objectContaining({ path }))
+      }
+      expect(errorCode(await client.request('kv/keys', { namespace: ns }))).toBe('NOT_FOUND')
+      // A proper surrogate pair (an emoji) is fine.
+      expect(data(await client.request('kv/set', { namespace: ns, key: '😀', value: '😀' }))).toMatchObject({ key: '😀', value: '😀' })
+      expect((await retainedUnder(sb.mqttUrl, mirrorTopic(ns, '😀'))).map((m) => JSON.parse(m.payload).value)).toEqual(['😀'])
+    })
+
     it('the transaction of a malformed request is still echoed', async () => {
       const env = await client.request('kv/get', { transaction: 'bad-1', namespace: 7 })
       expect(env).toMatchObject({ transaction: 'bad-1', status: 'error', error: { code: 'VALIDATION_FAILED' } })

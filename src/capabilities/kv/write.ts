@@ -5,6 +5,9 @@ import * as s from './schema.js'
 
 /** ECMAScript's largest Date (epoch ms). */
 const MAX_DATE_MS = 8.64e15
+// With the u flag a surrogate pair is one code point, so this matches only lone surrogates: valid
+// JSON escapes that have no UTF-8 form (LevelDB would store U+FFFD) and no URI form (the mirror topic).
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 
 interface SetRequest {
   namespace: string
@@ -46,6 +49,12 @@ export const kvSet = defineCapability<SetRequest, { namespace: string; key: stri
       throw new CapabilityError('VALIDATION_FAILED', 'ttl is too large', { details: [{ path: '/ttl', message: `must be at most ${MAX_DATE_MS - Date.now()} ms` }] })
     }
     const value = String(req.value)
+    const malformed = (['namespace', 'key', 'value'] as const).filter((field) => LONE_SURROGATE.test(field === 'value' ? value : req[field]))
+    if (malformed.length > 0) {
+      throw new CapabilityError('VALIDATION_FAILED', `Request is invalid: ${malformed.map((f) => `/${f}`).join(', ')} must be well-formed Unicode`, {
+        details: malformed.map((f) => ({ path: `/${f}`, message: 'must be well-formed Unicode (no lone surrogates)' })),
+      })
+    }
     const entry = await state.store.set(req.namespace, req.key, value, ttl)
     return { namespace: req.namespace, key: req.key, value, ttl, expiresAt: iso(entry.expiresAt) }
   },
