@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -8,6 +9,7 @@ import mqtt from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { connect, type TestClient } from '../helpers/client.js'
+import { freePort } from '../helpers/ports.js'
 import { data, enc, errorCode, mirrorTopic, retainedUnder, uniqueNs } from './kv-helpers.js'
 
 const sleepUntil = (epochMs: number) => new Promise((r) => setTimeout(r, Math.max(epochMs - Date.now(), 0)))
@@ -229,5 +231,64 @@ describe('kv durability against kill -9 (child process)', () => {
     }
     second.proc.kill('SIGKILL')
     await second.exited
+  })
+})
+
+/** A Mosquitto without persistence on a port we choose, so it can come back on the same one. */
+async function mosquittoOn(port: number, dir: string): Promise<{ stop(): Promise<void> }> {
+  const conf = join(dir, `mosquitto-${Date.now()}.conf`)
+  await writeFile(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', ''].join('\n'))
+  const bin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((b) => existsSync(b)) ?? 'mosquitto'
+  const proc = spawn(bin, ['-c', conf], { stdio: 'ignore' })
+  const exited = new Promise((r) => proc.once('exit', r))
+  const deadline = Date.now() + 5000
+  for (;;) {
+    try {
+      const probe = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 500 })
+      await probe.endAsync()
+      break
+    } catch (err) {
+      if (Date.now() > deadline) throw err
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+  return {
+    async stop() {
+      proc.kill('SIGKILL')
+      await exited
+    },
+  }
+}
+
+describe('kv mirror on an external broker that restarts without persistence', () => {
+  let dir: string
+  let sb: TestApp | undefined
+  let broker: { stop(): Promise<void> } | undefined
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sensebus-kv-extrestart-'))
+  })
+  afterAll(async () => {
+    await sb?.stop()
+    await broker?.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('publishes the mirror again once sensebus is reconnected, as it does sense/bridge/state', async () => {
+    const port = await freePort()
+    const url = `mqtt://127.0.0.1:${port}`
+    broker = await mosquittoOn(port, dir)
+    sb = await startTestApp({ dataDir: join(dir, 'data'), brokerUrl: url })
+    const ns = uniqueNs('ext-restart')
+    const c = await connect(url)
+    await c.request('kv/set', { namespace: ns, key: 'k', value: 'survives' })
+    await c.end()
+    expect(await retainedUnder(url, mirrorTopic(ns, 'k'))).toHaveLength(1)
+
+    await broker.stop()
+    broker = await mosquittoOn(port, dir)
+    // sensebus reconnects on its own (mqtt.js reconnectPeriod) and republishes its bridge state.
+    await expect.poll(async () => (await retainedUnder(url, 'sense/bridge/state', 100)).map((m) => JSON.parse(m.payload).state), { timeout: 8000, interval: 200 }).toEqual(['online'])
+    await expect.poll(async () => (await retainedUnder(url, mirrorTopic(ns, 'k'), 100)).map((m) => JSON.parse(m.payload).value), { timeout: 3000, interval: 200 }).toEqual(['survives'])
   })
 })
