@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { modules } from '../../src/capabilities/index.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { connect, type TestClient } from '../helpers/client.js'
+import { testModule } from '../helpers/slow-module.js'
 import { call, expectButlerError, expectGenericError, rawHttp, type HttpAnswer } from './http-helpers.js'
 
 // ajv-formats is CJS with a default export; under NodeNext it arrives wrapped.
@@ -407,5 +408,57 @@ describe('a disabled capability', () => {
       const doc = (await call(sb.httpUrl, 'GET', '/api/openapi.json')).json
       expect(Object.keys(doc.paths).filter((p) => p.includes('util') || p.includes('butlerping') || p.includes('base62'))).toEqual([])
     })
+  })
+})
+
+describe('the status table for failures that only show under load or on a bug', () => {
+  let sb: TestApp
+  beforeAll(async () => {
+    sb = await startTestApp({ modules: [...modules, testModule], overrides: { 'bus.maxInFlight': 1, 'http.requestTimeoutMs': 2500 } })
+  })
+  afterAll(async () => {
+    await sb?.stop({ clean: true })
+  })
+  const post = (name: string, body: object) => call(sb.httpUrl, 'POST', `/api/v1/${name}`, { body })
+
+  it('a coded handler error keeps its code and status; an unexpected one is a bare 500 INTERNAL', async () => {
+    const coded = await post('test/throw', { kind: 'coded' })
+    expectGenericError(coded, 409, 'CONFLICT')
+    expect(coded.json).toEqual({ code: 'CONFLICT', message: 'a coded failure', details: { why: 'test' } })
+    const bug = await post('test/throw', { kind: 'bug' })
+    expectGenericError(bug, 500, 'INTERNAL')
+    expect(bug.text).not.toContain('secret internal detail')
+    expect(bug.text).not.toMatch(/at .*\.ts:\d+/)
+  })
+
+  it('a handler over its time limit → 504 TIMEOUT, answered at the limit rather than hanging', async () => {
+    const started = Date.now()
+    expectGenericError(await post('test/sleep', { ms: 2200 }), 504, 'TIMEOUT')
+    expect(Date.now() - started).toBeLessThan(2200)
+  })
+
+  it('beyond bus.maxInFlight → 503 BUSY for the extra request, 200 for the one admitted', async () => {
+    const [slow, extra] = await Promise.all([post('test/sleep', { ms: 400 }), new Promise((r) => setTimeout(r, 100)).then(() => post('test/sleep', { ms: 1 }))])
+    expect(slow.status).toBe(200)
+    expectGenericError(extra, 503, 'BUSY')
+  })
+})
+
+describe('many concurrent HTTP calls', () => {
+  let sb: TestApp
+  beforeAll(async () => {
+    sb = await startTestApp()
+  })
+  afterAll(async () => {
+    await sb?.stop({ clean: true })
+  })
+
+  it('each gets its own answer', async () => {
+    const n = 60
+    const sets = await Promise.all(Array.from({ length: n }, (_, i) => call(sb.httpUrl, 'POST', `/v4/keyvalues/conc-${i % 6}`, { body: { key: `k${i}`, value: `v${i}` } })))
+    expect(sets.map((r) => r.status)).toEqual(Array(n).fill(201))
+    expect(sets.map((r) => r.json.value)).toEqual(Array.from({ length: n }, (_, i) => `v${i}`))
+    const gets = await Promise.all(Array.from({ length: n }, (_, i) => call(sb.httpUrl, 'GET', `/v4/keyvalues/conc-${i % 6}?key=k${i}`)))
+    expect(gets.map((r) => r.json)).toEqual(Array.from({ length: n }, (_, i) => ({ namespace: `conc-${i % 6}`, key: `k${i}`, value: `v${i}` })))
   })
 })

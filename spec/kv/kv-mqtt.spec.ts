@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestApp, type TestApp } from '../helpers/app.js'
 import { connect, type TestClient } from '../helpers/client.js'
 import { BUS_MODES, startInMode, type ModeApp } from '../helpers/modes.js'
 import { data, enc, errorCode, mirrorTopic, retainedUnder, uniqueNs } from './kv-helpers.js'
@@ -428,5 +429,30 @@ describe.each(BUS_MODES)('kv over MQTT (%s broker)', (mode) => {
       const env = await client.request('kv/get', { transaction: 'bad-1', namespace: 7 })
       expect(env).toMatchObject({ transaction: 'bad-1', status: 'error', error: { code: 'VALIDATION_FAILED' } })
     })
+  })
+})
+
+describe('kv with the mirror switched off', () => {
+  let sb: TestApp
+  beforeAll(async () => {
+    sb = await startTestApp({ overrides: { 'capabilities.kv.mirror': false } })
+  })
+  afterAll(async () => {
+    await sb?.stop({ clean: true })
+  })
+
+  it('stores and reads as usual but publishes no retained state', async () => {
+    const client = await connect(sb.mqttUrl)
+    try {
+      const ns = uniqueNs('nomirror')
+      const seen = await client.collect('sense/state/kv/#')
+      await client.request('kv/set', { namespace: ns, key: 'k', value: 'v' })
+      expect(data(await client.request('kv/get', { namespace: ns, key: 'k' }))).toMatchObject({ value: 'v' })
+      await client.request('kv/delete', { namespace: ns, key: 'k' })
+      expect(seen).toEqual([])
+      expect(await retainedUnder(sb.mqttUrl, 'sense/state/kv/#')).toEqual([])
+    } finally {
+      await client.end()
+    }
   })
 })

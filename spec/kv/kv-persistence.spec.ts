@@ -48,6 +48,11 @@ describe('kv survives an in-process restart on the same data dir', () => {
     const short = data(await c.request<{ expiresAt: string }>('kv/set', { namespace: ns, key: 'short', value: 's', ttl: 400 }))
     await c.request('kv/set', { namespace: emptyNs, key: 'only', value: 'x' })
     await c.request('kv/delete', { namespace: emptyNs, key: 'only' })
+    await c.request('kv/set', { namespace: ns, key: 'deleted', value: 'd' })
+    await c.request('kv/delete', { namespace: ns, key: 'deleted' })
+    const goneNs = uniqueNs('restart-gone')
+    await c.request('kv/set', { namespace: goneNs, key: 'k', value: 'v' })
+    await c.request('kv/delete-namespace', { namespace: goneNs })
     expect((await retainedUnder(sb!.mqttUrl, mirrorTopic(ns, 'short'))).length).toBe(1)
     await client!.end()
     client = undefined
@@ -60,6 +65,8 @@ describe('kv survives an in-process restart on the same data dir', () => {
 
     const namespaces = data(await c.request<{ namespaces: string[] }>('kv/namespaces')).namespaces
     expect(namespaces).toEqual(expect.arrayContaining([ns, emptyNs]))
+    expect(namespaces).not.toContain(goneNs)
+    expect(errorCode(await c.request('kv/get', { namespace: ns, key: 'deleted' }))).toBe('NOT_FOUND')
     expect(data(await c.request('kv/keys', { namespace: emptyNs }))).toEqual({ namespace: emptyNs, keys: [] })
     expect(data(await c.request('kv/get', { namespace: ns, key: 'permanent' }))).toEqual({ namespace: ns, key: 'permanent', value: 'p', expiresAt: null })
     expect(data(await c.request('kv/get', { namespace: ns, key: 'sp ace/slash' }))).toMatchObject({ value: 'odd' })
