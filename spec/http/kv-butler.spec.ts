@@ -273,6 +273,23 @@ describe("Butler's /v4 key-value routes", () => {
       expect((await http('GET', `/v4/keyvalues/${p(n)}/keyexists?key=put`)).json).toEqual({ keyExists: false, keyValue: {} })
     })
 
+    it('honours X-HTTP-Method-Override only on POST: a GET carrying it stays a read', async () => {
+      const n = ns('qvs-getoverride')
+      await post(n, { key: 'k', value: 'v' })
+      const res = await http('GET', `/v4/keyvalues/${p(n)}?key=k`, { headers: { 'X-HTTP-Method-Override': 'DELETE' } })
+      expect(res.status).toBe(200)
+      expect((await http('GET', `/v4/keyvalues/${p(n)}?key=k`)).json).toEqual({ namespace: n, key: 'k', value: 'v' })
+    })
+
+    it('takes the namespace from the path even when the body names another one', async () => {
+      const n = ns('qvs-pathwins')
+      const other = ns('qvs-bodyns')
+      expect((await post(n, { namespace: other, key: 'k', value: 'v' })).json).toMatchObject({ namespace: n })
+      const all = (await http('GET', '/v4/keyvaluesnamespaces')).json
+      expect(all).toContain(n)
+      expect(all).not.toContain(other)
+    })
+
     it('AddKeyValue with a charset in the content type, then GetKeyValue and ExistsKeyValue', async () => {
       const n = ns('qvs-flow')
       const add = await http('POST', `/v4/keyvalues/${p(n)}`, { body: '{"key": "Last extract", "value": "2020-09-29 17:14:56", "ttl": "60000"}', headers: { 'content-type': 'application/json; charset=utf-8' } })

@@ -184,6 +184,13 @@ describe('HTTP shim', () => {
       expectButlerError(await http('DELETE', '/v4/keyvalues/ns/%'), 400)
     })
 
+    it('a client that hangs up halfway through its body does not take the server down', async () => {
+      const head = 'POST /v4/keyvalues/halfway HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"key":"k",'
+      await rawHttp(sb.httpUrl, head, 200)
+      expect((await http('GET', '/v4/butlerping')).status).toBe(200)
+      expectButlerError(await http('GET', '/v4/keylist/halfway'), 400)
+    })
+
     it('a request that is not HTTP at all → 400 JSON on the socket, and the server lives on', async () => {
       const out = await rawHttp(sb.httpUrl, 'HELLO THERE\r\n\r\n')
       expect(out).toMatch(/^HTTP\/1\.1 400/)

@@ -273,6 +273,14 @@ describe.each(BUS_MODES)('kv over MQTT (%s broker)', (mode) => {
       expect(after.map((m) => JSON.parse(m.payload))).toEqual([{ namespace: ns, key: 'k', value: 'v2', expiresAt: set.expiresAt, updatedAt: expect.stringMatching(ISO) }])
     })
 
+    it('after a burst of concurrent sets of one key, the retained state equals what get returns', async () => {
+      const ns = uniqueNs('mirror-burst')
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => client.request('kv/set', { namespace: ns, key: 'k', value: `v${i}` })))
+      expect(results.every((r) => r.status === 'ok')).toBe(true)
+      const stored = data(await client.request<{ value: string }>('kv/get', { namespace: ns, key: 'k' })).value
+      expect((await retainedUnder(sb.mqttUrl, mirrorTopic(ns, 'k'))).map((m) => JSON.parse(m.payload).value)).toEqual([stored])
+    })
+
     it('the mirror is in place by the time the set is acknowledged', async () => {
       const ns = uniqueNs('mirror-order')
       const watcher = await connect(sb.mqttUrl)
