@@ -155,6 +155,7 @@ export async function startApp({ config, log, modules, policy }: AppOptions): Pr
         authorize: security.http.authorize,
         maxConnections: config.http.maxConnections,
         headersTimeoutMs: config.http.headersTimeoutMs,
+        bodyTimeoutMs: config.http.bodyTimeoutMs,
         ...(security.tls.http ? { tls: security.tls.http } : {}),
       })
       endpoints.http = { host: config.http.host, port: http.port, ...(security.tls.http ? { tls: true } : {}) }

@@ -70,6 +70,7 @@ export function buildConfigSchema(modules: CapabilityModule[]): JsonSchema {
           bodyLimitBytes: { type: 'integer', minimum: 1, default: 1_048_576 },
           requestTimeoutMs: { type: 'integer', minimum: 1, default: 30_000 },
           headersTimeoutMs: { type: 'integer', minimum: 100, default: 10_000, description: 'Time a client has to send its request headers (slowloris guard)' },
+          bodyTimeoutMs: { type: 'integer', minimum: 100, default: 10_000, description: 'Time a client has to send its body once the headers are in' },
           maxConnections: { type: 'integer', minimum: 1, default: 256, description: 'Open HTTP connections; more are answered 503 BUSY and closed' },
           tls: { ...tlsFilesSchema, description: 'Serve HTTPS with these PEM files' },
           cors: {
@@ -123,7 +124,7 @@ export interface Config {
     maxConnections: number
     connectTimeoutMs: number
   }
-  http: Listen & { bodyLimitBytes: number; requestTimeoutMs: number; headersTimeoutMs: number; maxConnections: number; tls?: TlsFiles; cors: { origins: string[] } }
+  http: Listen & { bodyLimitBytes: number; requestTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number; maxConnections: number; tls?: TlsFiles; cors: { origins: string[] } }
   bus: { maxInFlight: number; maxInFlightPerClient: number; requestTimeoutMs: number }
   sense: SenseConfig
   security: SecurityConfig

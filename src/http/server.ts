@@ -32,6 +32,8 @@ export interface HttpShimOptions {
   maxConnections?: number
   /** Time a client has to send its headers (slowloris guard); default 10 s. */
   headersTimeoutMs?: number
+  /** Time a client has to send its body once the headers are in; default 10 s. */
+  bodyTimeoutMs?: number
 }
 
 export interface HttpShim {
@@ -110,7 +112,26 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
   }
 
   const overLimit = new WeakSet<Socket>()
+  const headersTimeout = opts.headersTimeoutMs ?? 10_000
+  const bodyTimeout = opts.bodyTimeoutMs ?? 10_000
+  const keepAliveTimeout = 5_000
+  // Node's own headersTimeout/requestTimeout are swept on an interval and, in practice, let a
+  // client that trickles bytes hold its socket; these deadlines are absolute, per socket.
+  const deadlines = new WeakMap<Socket, NodeJS.Timeout>()
+  const deadline = (socket: Socket, ms: number, what: string) => {
+    clearTimeout(deadlines.get(socket))
+    const timer = setTimeout(() => {
+      opts.log.info({ remote: socket.remoteAddress, what }, 'slow client dropped')
+      socket.destroy()
+    }, ms)
+    deadlines.set(socket, timer.unref())
+  }
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket
+    deadline(socket, bodyTimeout, 'body')
+    req.once('end', () => clearTimeout(deadlines.get(socket)))
+    // The next request on a kept-alive socket gets the idle time plus the header allowance.
+    res.once('finish', () => deadline(socket, keepAliveTimeout + headersTimeout, 'headers'))
     if (overLimit.has(req.socket)) {
       res.setHeader('connection', 'close')
       const dialect: Dialect = (req.url ?? '').startsWith('/v4/') ? 'butler' : 'generic'
@@ -121,7 +142,6 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
       sendJson(res, 500, { code: 'INTERNAL', message: 'Internal error', details: null })
     })
   }
-  const headersTimeout = opts.headersTimeoutMs ?? 10_000
   // Node enforces the two timeouts below on a sweep every connectionsCheckingInterval (30 s by
   // default), which would let a slowloris client hold a socket for far longer than configured.
   const serverOptions = { connectionsCheckingInterval: Math.min(1000, headersTimeout) }
@@ -129,11 +149,13 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
   // Slowloris protection: a client must send its headers and body within these limits.
   server.headersTimeout = headersTimeout
   server.requestTimeout = opts.requestTimeoutMs + 5_000
-  server.keepAliveTimeout = 5_000
+  server.keepAliveTimeout = keepAliveTimeout
   // TLS servers emit 'connection' with the raw socket, before the handshake.
   server.on(opts.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     socket.setNoDelay(true)
     sockets.add(socket)
+    deadline(socket, headersTimeout, 'headers')
+    socket.once('close', () => clearTimeout(deadlines.get(socket)))
     // Still served, once, with a clear 503: a bare reset would look like a network fault.
     if (opts.maxConnections !== undefined && sockets.size > opts.maxConnections) overLimit.add(socket)
     socket.once('close', () => sockets.delete(socket))
