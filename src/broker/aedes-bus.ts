@@ -46,6 +46,14 @@ export class AedesBus implements Bus {
     }
   }
 
+  retained(filter: string): Promise<Array<{ topic: string; payload: Buffer }>> {
+    return this.broker.retained(filter)
+  }
+
+  onReconnect(): () => void {
+    return () => undefined
+  }
+
   request<T>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>> {
     return this.requester.request<T>(capability, body, opts)
   }

@@ -49,6 +49,13 @@ export interface Bus {
    * the returned function removes it.
    */
   subscribe(filter: string, handler: MessageHandler): Promise<() => Promise<void>>
+  /** Retained messages currently held by the broker under a filter (a snapshot, for reconciliation). */
+  retained(filter: string): Promise<Array<{ topic: string; payload: Buffer }>>
+  /**
+   * Called after the connection to an external broker came back, so retained state it lost can be
+   * republished. Never fires on the embedded bus, whose broker lives and dies with the process.
+   */
+  onReconnect(listener: () => void): () => void
   /** Publishes a request and resolves with its one response envelope (TIMEOUT envelope if none comes). */
   request<T = unknown>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>>
   close(): Promise<void>

@@ -44,6 +44,8 @@ export interface EmbeddedBroker {
   listeners: Listener[]
   /** Called for every routed message, with the identity of the client that sent it. */
   onPublished(hook: PublishedHook): () => void
+  /** The retained messages the broker holds under a filter. */
+  retained(filter: string): Promise<Array<{ topic: string; payload: Buffer }>>
   close(): Promise<void>
 }
 
@@ -59,12 +61,18 @@ function errorWithCode(message: string, returnCode: number): Error {
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { policy, log } = opts
   const limits = opts.limits ?? DEFAULT_BROKER_LIMITS
-  await mkdir(opts.dataDir, { recursive: true })
+  try {
+    await mkdir(opts.dataDir, { recursive: true })
+  } catch (err) {
+    throw new Error(`Cannot create the data directory ${opts.dataDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+  }
   const db = new Level<string, Buffer>(join(opts.dataDir, 'mqtt'), { valueEncoding: 'buffer' })
   try {
     await db.open()
   } catch (err) {
-    throw new Error(`Cannot open the broker store in ${join(opts.dataDir, 'mqtt')}: ${(err as Error).message}`, { cause: err })
+    // level says only "Database failed to open"; the reason (locked, corrupt, unreadable) is its cause.
+    const reason = (err as Error & { cause?: Error }).cause?.message
+    throw new Error(`Cannot open the broker store in ${join(opts.dataDir, 'mqtt')}: ${(err as Error).message}${reason ? ` (${reason})` : ''}`, { cause: err })
   }
   const senders = new WeakMap<Client, Sender>()
   const zeroLengthId = new WeakSet<Client>()
@@ -72,8 +80,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   let openConnections = 0
   const hooks = new Set<PublishedHook>()
 
+  const persistence = levelPersistence(db)
   const aedes = new Aedes({
-    persistence: levelPersistence(db),
+    persistence,
     drainTimeout: 30_000,
     connectTimeout: limits.connectTimeoutMs,
     preConnect(client, packet, cb) {
@@ -171,6 +180,13 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   return {
     aedes,
     listeners,
+    async retained(filter) {
+      const out: Array<{ topic: string; payload: Buffer }> = []
+      for await (const packet of persistence.createRetainedStreamCombi([filter]) as AsyncIterable<{ topic: string; payload: Buffer }>) {
+        out.push({ topic: packet.topic, payload: Buffer.from(packet.payload) })
+      }
+      return out
+    },
     onPublished(hook) {
       hooks.add(hook)
       return () => hooks.delete(hook)

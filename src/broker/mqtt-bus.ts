@@ -98,6 +98,49 @@ export class MqttBus implements Bus {
     }
   }
 
+  /**
+   * MQTT has no "list retained" call: subscribe, take what arrives flagged retained until the broker
+   * has been quiet for `settleMs`, then unsubscribe.
+   */
+  async retained(filter: string, settleMs = 250): Promise<Array<{ topic: string; payload: Buffer }>> {
+    const out: Array<{ topic: string; payload: Buffer }> = []
+    let quiet: () => void = () => undefined
+    let timer: NodeJS.Timeout | undefined
+    const settled = new Promise<void>((resolve) => (quiet = resolve))
+    const arm = () => {
+      clearTimeout(timer)
+      timer = setTimeout(quiet, settleMs)
+    }
+    const onMessage = (topic: string, payload: Buffer, packet: { retain: boolean }) => {
+      if (!packet.retain || !topicMatches(filter, topic)) return
+      out.push({ topic, payload })
+      arm()
+    }
+    this.client.on('message', onMessage)
+    try {
+      await this.client.subscribeAsync(filter, { qos: 1 })
+      arm()
+      await settled
+      if (!this.subs.has(filter)) await this.client.unsubscribeAsync(filter)
+    } finally {
+      clearTimeout(timer)
+      this.client.off('message', onMessage)
+    }
+    return out
+  }
+
+  onReconnect(listener: () => void): () => void {
+    let first = true
+    const onConnect = () => {
+      if (first) first = false
+      else listener()
+    }
+    // The client is already connected when the bus exists: the next 'connect' is a reconnect.
+    first = false
+    this.client.on('connect', onConnect)
+    return () => this.client.off('connect', onConnect)
+  }
+
   request<T>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>> {
     return this.requester.request<T>(capability, body, opts)
   }

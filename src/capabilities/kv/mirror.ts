@@ -29,12 +29,28 @@ export async function startMirror(store: KvStore, bus: Bus, topics: Topics, log:
   }
   // Listen first, so keys that expire during the rebuild (or expired while stopped) get their clear.
   const stop = store.onChange(publish)
-  for (const ns of store.namespaces()) {
-    for (const [key] of store.entries(ns) ?? []) {
-      // Re-read at publish time: a key that expired meanwhile must not be republished after its clear.
-      const entry = store.get(ns, key)
-      if (entry) await publish({ kind: 'set', namespace: ns, key, entry })
+  const rebuild = async () => {
+    const live = new Set<string>()
+    for (const ns of store.namespaces()) {
+      for (const [key] of store.entries(ns) ?? []) {
+        // Re-read at publish time: a key that expired meanwhile must not be republished after its clear.
+        const entry = store.get(ns, key)
+        if (!entry) continue
+        live.add(mirrorTopic(topics, ns, key))
+        await publish({ kind: 'set', namespace: ns, key, entry })
+      }
+    }
+    // A crash between a delete and its clear, or a wiped data dir, leaves retained copies of keys
+    // the store no longer has: clear them.
+    for (const { topic, payload } of await bus.retained(topics.state('kv', '#'))) {
+      if (payload.length > 0 && !live.has(topic)) await bus.publish(topic, '', { qos: 1, retain: true })
     }
   }
-  return stop
+  await rebuild()
+  // An external broker without persistence forgets retained messages when it restarts.
+  const offReconnect = bus.onReconnect(() => void rebuild().catch((err: Error) => log.warn({ err: err.message }, 'kv mirror rebuild failed')))
+  return () => {
+    stop()
+    offReconnect()
+  }
 }
