@@ -71,7 +71,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     await db.open()
   } catch (err) {
     // level says only "Database failed to open"; the reason (locked, corrupt, unreadable) is its cause.
-    const reason = (err as Error & { cause?: Error }).cause?.message
+    let reason = (err as Error & { cause?: Error }).cause?.message
+    if (reason?.includes('LOCK')) reason += '; is another sensebus using this data dir?'
     throw new Error(`Cannot open the broker store in ${join(opts.dataDir, 'mqtt')}: ${(err as Error).message}${reason ? ` (${reason})` : ''}`, { cause: err })
   }
   const senders = new WeakMap<Client, Sender>()
