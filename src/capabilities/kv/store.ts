@@ -51,7 +51,7 @@ export class KvStore {
     } catch (err) {
       // level says only "Database failed to open"; the reason (locked, corrupt, unreadable) is its cause.
       let reason = (err as Error & { cause?: Error }).cause?.message
-    if (reason?.includes('LOCK')) reason += '; is another sensebus using this data dir?'
+      if (reason?.includes('LOCK')) reason += '; is another sensebus using this data dir?'
       throw new Error(`Cannot open the key-value store in ${join(dir, 'kv')}: ${(err as Error).message}${reason ? ` (${reason})` : ''}`, { cause: err })
     }
     const store = new KvStore(db, opts.maxKeysPerNamespace, opts.sync ?? true)
