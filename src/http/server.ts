@@ -56,7 +56,9 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (applyCors(req, res, opts.corsOrigins)) return
-    const url = new URL(req.url ?? '/', 'http://localhost')
+    // Parsed as a path, never relative to a base: `//x` would otherwise be read as a host (found by fuzzing).
+    const url = URL.canParse(`http://localhost${req.url ?? '/'}`) && (req.url ?? '/').startsWith('/') ? new URL(`http://localhost${req.url ?? '/'}`) : undefined
+    if (!url) return sendError(res, 'generic', 400, { code: 'BAD_REQUEST', message: 'Malformed request target', details: null })
     let method = (req.method ?? 'GET').toUpperCase()
     // Qlik's REST connector only sends GET and POST; Butler's scripts tunnel PUT/DELETE through this header.
     const override = String(req.headers['x-http-method-override'] ?? '').toUpperCase()
