@@ -65,14 +65,15 @@ describe('MQTT limits', () => {
     await sb?.stop()
   })
 
-  it('closes a connection that publishes more than maxPayloadBytes, answers PAYLOAD_TOO_LARGE, and keeps serving others', async () => {
+  it.each(['mqtt', 'ws'] as const)('closes a %s connection that publishes more than maxPayloadBytes, answers PAYLOAD_TOO_LARGE, and keeps serving others', async (kind) => {
     const answers = await admin.collect('sense/response/kv/set')
-    const big = await mqtt.connectAsync(sb.mqttUrl, { reconnectPeriod: 0 })
+    const big = await mqtt.connectAsync(sb.url(kind), { reconnectPeriod: 0 })
     const gone = new Promise<void>((r) => big.once('close', () => r()))
-    big.publish('sense/request/kv/set', JSON.stringify({ namespace: 'n', key: 'k', value: 'x'.repeat(2000) }), { qos: 1 })
+    big.publish('sense/request/kv/set', JSON.stringify({ namespace: 'n', key: kind, value: 'x'.repeat(2000) }), { qos: 1 })
     await gone
     await expect.poll(() => answers.map((a) => JSON.parse(a.payload) as { error?: { code: string } })).toContainEqual(expect.objectContaining({ status: 'error', error: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }) }))
-    expect(await admin.request('kv/set', { namespace: 'n', key: 'k', value: 'y'.repeat(900) })).toMatchObject({ status: 'ok' })
+    answers.length = 0
+    expect(await admin.request('kv/set', { namespace: 'n', key: kind, value: 'y'.repeat(900) })).toMatchObject({ status: 'ok' })
     big.end(true)
   })
 

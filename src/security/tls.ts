@@ -5,7 +5,11 @@ import type { ClientCertificates, TlsFiles } from './config.js'
 export interface ServerTlsOptions extends SecureContextOptions {
   requestCert: boolean
   rejectUnauthorized: boolean
+  handshakeTimeout: number
 }
+
+/** Node waits 120 s for a TLS handshake by default: long enough to hold sockets open for free. */
+const HANDSHAKE_TIMEOUT_MS = 10_000
 
 function readPem(path: string, what: string, setting: string): string {
   try {
@@ -31,6 +35,7 @@ export function serverTlsOptions(files: TlsFiles, clientCertificates: ClientCert
     ...(files.keyPassphrase !== undefined ? { passphrase: files.keyPassphrase } : {}),
     requestCert: clientCertificates !== 'none',
     rejectUnauthorized: clientCertificates === 'require',
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
   }
 }
 
