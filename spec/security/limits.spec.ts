@@ -97,6 +97,21 @@ describe('MQTT limits', () => {
     await Promise.all(extra.slice(1).map((c) => c.endAsync()))
   })
 
+  it('frees a connection slot whenever a client leaves, over TCP and WebSocket alike', async () => {
+    for (let i = 0; i < 6; i++) {
+      for (const kind of ['mqtt', 'ws'] as const) {
+        const c = await mqtt.connectAsync(sb.url(kind), { reconnectPeriod: 0 })
+        if (i % 2 === 0) await c.endAsync()
+        else c.end(true)
+      }
+    }
+    await expect.poll(async () => {
+      const c = await mqtt.connectAsync(sb.url('ws'), { reconnectPeriod: 0 }).catch(() => undefined)
+      await c?.endAsync()
+      return c !== undefined
+    }).toBe(true)
+  })
+
   it('answers BUSY beyond maxInFlightPerClient without holding up other clients', async () => {
     const other = await connect(sb.mqttUrl)
     const burst = Promise.all([1, 2, 3, 4].map((i) => admin.request('test/sleep', { ms: 300, transaction: `burst-${i}` })))
