@@ -34,7 +34,7 @@ export function decideAnonymous(config: Config, log: Logger): boolean {
   const hasCredentials = security.users.length > 0 || security.tokens.length > 0
   if (security.allowAnonymous === true) {
     if (exposed.length > 0) {
-      log.warn({ listeners: exposed }, 'security.allowAnonymous is true: anyone who can reach these listeners has the anonymous roles')
+      log.warn({ listeners: exposed, anonymousRoles: security.anonymousRoles }, 'security.allowAnonymous is true: anyone who can reach these listeners has the anonymous roles')
     }
     return true
   }
