@@ -8,6 +8,7 @@ import type { Logger } from '../log.js'
 import { guardPacketSize, type Oversize } from '../security/packet-size-guard.js'
 import type { ServerTlsOptions } from '../security/tls.js'
 import type { Sender } from './bus.js'
+import { withFastPaths } from './fast-persistence.js'
 import { startTcpListener, startTlsListener, startWsListener, type Listener, type ListenerKind } from './listeners.js'
 import { isValidFilter, type BrokerPolicy } from './policy.js'
 
@@ -81,7 +82,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   let openConnections = 0
   const hooks = new Set<PublishedHook>()
 
-  const persistence = levelPersistence(db)
+  const persistence = withFastPaths(levelPersistence(db))
   const aedes = new Aedes({
     persistence,
     drainTimeout: 30_000,
