@@ -66,7 +66,6 @@ export async function startApp({ config, log, modules, policy }: AppOptions): Pr
   try {
     const enabled = enabledModules(modules, config.capabilities.disabled)
     const capabilities = allCapabilities(enabled)
-    let info: ReturnType<typeof bridgeInfo> | undefined
     if (config.broker.url) {
       bus = await MqttBus.connect(
         {
@@ -77,8 +76,6 @@ export async function startApp({ config, log, modules, policy }: AppOptions): Pr
           will: { topic: topics.bridgeState, payload: bridgeStatePayload('offline') },
           defaultTimeoutMs: config.bus.requestTimeoutMs,
           log: log.child({ area: 'bus' }),
-          // Retained bridge state must be back after the external broker restarts.
-          onConnect: () => void (info && publishBridge(bus, topics, 'online', info).catch(() => undefined)),
         },
         topics,
       )
@@ -138,13 +135,17 @@ export async function startApp({ config, log, modules, policy }: AppOptions): Pr
       await publishBridge(bus, topics, 'offline')
     })
 
-    info = bridgeInfo(bus, topics, VERSION, capabilities, new Date())
+    const info = bridgeInfo(bus, topics, VERSION, capabilities, new Date())
     await publishBridge(bus, topics, 'online', info)
+    // Retained bridge state must be back after an external broker restarts without persistence.
+    const offReconnect = bus.onReconnect(() => void publishBridge(bus, topics, 'online', info).catch(() => undefined))
+    cleanups.push(async () => offReconnect())
 
     if (config.http.enabled) {
       const http: HttpShim = await startHttpShim({
         bus,
         capabilities,
+        disabledCapabilities: allCapabilities(modules).filter((c) => !capabilities.includes(c)),
         host: config.http.host,
         port: config.http.port,
         bodyLimitBytes: config.http.bodyLimitBytes,

@@ -18,8 +18,6 @@ export interface MqttBusOptions {
   connectOptions?: IClientOptions
   defaultTimeoutMs: number
   log: Logger
-  /** Called after every (re)connect, e.g. to republish retained bridge state. */
-  onConnect?: () => void
 }
 
 /** Nagle off on every (re)connect: mqtt.js has no option for it (MQTT-STACK.md A3, B5). */
@@ -67,7 +65,6 @@ export class MqttBus implements Bus {
     disableNagle(client)
     client.on('error', (err) => opts.log.warn({ err: err.message }, 'external broker error'))
     client.on('reconnect', () => opts.log.info('reconnecting to the external broker'))
-    if (opts.onConnect) client.on('connect', opts.onConnect)
     return new MqttBus(client, topics, opts.defaultTimeoutMs)
   }
 
@@ -130,13 +127,8 @@ export class MqttBus implements Bus {
   }
 
   onReconnect(listener: () => void): () => void {
-    let first = true
-    const onConnect = () => {
-      if (first) first = false
-      else listener()
-    }
-    // The client is already connected when the bus exists: the next 'connect' is a reconnect.
-    first = false
+    // The client is connected before the bus exists, so every later 'connect' is a reconnect.
+    const onConnect = () => listener()
     this.client.on('connect', onConnect)
     return () => this.client.off('connect', onConnect)
   }

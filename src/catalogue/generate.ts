@@ -16,6 +16,26 @@ export interface TopicEntry {
 
 const SYSTEM_TOPICS: PublishedTopic[] = [
   { topic: 'event/request/progress', kind: 'event', summary: 'Progress of a long-running request (data carries capability and transaction)', schema: { type: 'object', required: ['capability'], properties: { capability: { type: 'string' }, transaction: { type: 'string' } } } },
+  {
+    topic: 'event/audit',
+    kind: 'event',
+    summary: 'One record per request when security.audit.publish is on: who, capability, outcome, duration (never the body)',
+    schema: {
+      type: 'object',
+      required: ['capability', 'transport', 'outcome', 'durationMs'],
+      properties: {
+        capability: { type: 'string' },
+        transaction: { type: 'string' },
+        transport: { enum: ['mqtt', 'mqtts', 'ws', 'wss', 'internal', 'http'] },
+        clientId: { type: 'string' },
+        username: { type: 'string' },
+        roles: { type: 'array', items: { type: 'string' } },
+        outcome: { type: 'string', description: "'ok' or the error code" },
+        durationMs: { type: 'number' },
+      },
+    },
+    example: { capability: 'kv/set', transaction: 'tx-1', transport: 'mqtt', clientId: 'etl-1', username: 'etl', roles: ['loadscript'], outcome: 'ok', durationMs: 0.41 },
+  },
 ]
 
 /** Every topic sensebus reads or writes, from the registry. */

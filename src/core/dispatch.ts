@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { ValidateFunction } from 'ajv'
 import type { Bus, BusMessage, Sender } from '../broker/bus.js'
 import type { Logger } from '../log.js'
@@ -70,6 +71,8 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
   let stopping = false
   const drained: Array<() => void> = []
   const shutdown = new AbortController()
+  // Every in-flight request listens for shutdown; past 10 Node would warn about a leak that is not one.
+  setMaxListeners(Number.POSITIVE_INFINITY, shutdown.signal)
 
   const respond = async (topic: string, env: Envelope): Promise<void> => {
     try {

@@ -9,18 +9,22 @@ export interface CompiledRoute {
   capability: Capability
   dialect: Dialect
   route?: HttpRoute
+  /** The capability is switched off in config: the route exists so it can answer 404, not 405. */
+  disabled: boolean
 }
 
 /** Every HTTP route, generated from the registry: the generic form per capability plus Butler's paths. */
-export function compileRoutes(capabilities: Capability[]): CompiledRoute[] {
+export function compileRoutes(capabilities: Capability[], disabled: Capability[] = []): CompiledRoute[] {
   const routes: CompiledRoute[] = []
-  for (const capability of capabilities) {
+  const add = (capability: Capability, isDisabled: boolean) => {
     const generic = `/api/v1/${capability.name}`
-    routes.push({ method: 'POST', pattern: generic, segments: split(generic), capability, dialect: 'generic' })
+    routes.push({ method: 'POST', pattern: generic, segments: split(generic), capability, dialect: 'generic', disabled: isDisabled })
     for (const route of capability.routes ?? []) {
-      routes.push({ method: route.method, pattern: route.path, segments: split(route.path), capability, dialect: 'butler', route })
+      routes.push({ method: route.method, pattern: route.path, segments: split(route.path), capability, dialect: 'butler', route, disabled: isDisabled })
     }
   }
+  for (const capability of capabilities) add(capability, false)
+  for (const capability of disabled) add(capability, true)
   return routes
 }
 

@@ -14,6 +14,8 @@ import { compileRoutes, matchRoute, type CompiledRoute, type Dialect } from './r
 export interface HttpShimOptions {
   bus: Bus
   capabilities: Capability[]
+  /** Capabilities switched off in config: their routes answer 404 NOT_FOUND, as on MQTT. */
+  disabledCapabilities?: Capability[]
   host: string
   port: number
   bodyLimitBytes: number
@@ -50,7 +52,7 @@ const OVERRIDABLE = new Set(['GET', 'PUT', 'DELETE', 'PATCH'])
  * becomes the HTTP answer. No handler is ever called directly, so MQTT and HTTP behave the same.
  */
 export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
-  const routes = compileRoutes(opts.capabilities)
+  const routes = compileRoutes(opts.capabilities, opts.disabledCapabilities)
   const openapi = JSON.stringify(buildOpenApi(opts.capabilities, opts.version))
   const sockets = new Set<Socket>()
 
@@ -80,6 +82,7 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
       res.setHeader('allow', match.methodNotAllowed.join(', '))
       return sendError(res, dialect, 405, { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${url.pathname}`, details: { allow: match.methodNotAllowed } })
     }
+    if (match.route.disabled) return sendError(res, dialect, 404, { code: 'NOT_FOUND', message: `Capability '${match.route.capability.name}' is disabled`, details: null })
     await callCapability(req, res, match.route, match.params, url.searchParams)
   }
 
