@@ -264,7 +264,7 @@ export function renderReport(run: BenchRun): string {
   ]
   const ms = (v: number) => fmtMs(v)
   out.push(
-    table(['', 'sensebus ≈ 0 keys (baseline)', 'sensebus 10k keys (level)', 'bare Aedes 10k (memory)', 'sensebus 10k ÷ 0', 'level ÷ memory at 10k'], [
+    table(['', 'sensebus ≈ 0 keys (baseline)', 'sensebus 10k keys', 'bare Aedes 10k (memory)', 'sensebus 10k ÷ 0', 'sensebus ÷ bare at 10k'], [
       rRow('SUBSCRIBE unrelated topic → SUBACK, p50', (x) => x.subackUnrelatedP50, ms),
       rRow('SUBSCRIBE `sense/state/kv/<ns>/<key>` → value, p50', (x) => x.keyRetainedP50, ms),
       rRow('… worst sample', (x) => x.keyRetainedMax, ms),

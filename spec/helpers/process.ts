@@ -41,8 +41,10 @@ export interface ServerProcess {
   endpoints: Endpoints
   mqttUrl: string
   httpUrl: string
-  /** Every log line seen so far (JSON parsed where possible). */
+  /** Every stdout line seen so far. */
   logs: string[]
+  /** All of stdout so far, as one string. */
+  stdout(): string
   exited: Promise<number | null>
 }
 
@@ -72,7 +74,7 @@ export function startServer(args: string[], env: NodeJS.ProcessEnv = {}): Promis
       }
       if (rec.msg === 'sensebus ready' && rec.endpoints) {
         clearTimeout(timer)
-        resolve({ child, endpoints: rec.endpoints, mqttUrl: `mqtt://127.0.0.1:${rec.endpoints.mqtt?.port}`, httpUrl: `http://127.0.0.1:${rec.endpoints.http?.port}`, logs, exited })
+        resolve({ child, endpoints: rec.endpoints, mqttUrl: `mqtt://127.0.0.1:${rec.endpoints.mqtt?.port}`, httpUrl: `http://127.0.0.1:${rec.endpoints.http?.port}`, logs, stdout: () => logs.join('\n'), exited })
       }
     })
   })

@@ -11,7 +11,8 @@ function str(s: string): Buffer {
   return Buffer.concat([len, b])
 }
 
-function remainingLength(n: number): Buffer {
+/** The MQTT "remaining length" variable-byte integer ([MQTT-2.2.3]). */
+export function varint(n: number): number[] {
   const out: number[] = []
   do {
     let byte = n % 128
@@ -19,11 +20,11 @@ function remainingLength(n: number): Buffer {
     if (n > 0) byte |= 0x80
     out.push(byte)
   } while (n > 0)
-  return Buffer.from(out)
+  return out
 }
 
 function packet(type: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([type]), remainingLength(body.length), body])
+  return Buffer.concat([Buffer.from([type]), Buffer.from(varint(body.length)), body])
 }
 
 export function connectPacket(clientId: string, clean: boolean): Buffer {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifySecret } from '../../src/security/hash.js'
 import { connect } from '../helpers/client.js'
 import { createTestPki, PASSWORDS, securityOverrides, startSecureApp, TOKENS, type SecureApp, type TestPki } from './harness.js'
-import { runCli, startProcess } from './process.js'
+import { runCli, startServer as startProcess } from '../helpers/process.js'
 
 describe('audit events and secrets', () => {
   let pki: TestPki

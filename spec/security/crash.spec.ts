@@ -6,7 +6,7 @@ import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect } from '../helpers/client.js'
 import { startSecureApp } from './harness.js'
-import { runCli, startProcess, type Running } from './process.js'
+import { runCli, startServer as startProcess, type ServerProcess as Running } from '../helpers/process.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

@@ -4,22 +4,12 @@ import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { modules } from '../../src/capabilities/index.js'
 import { connect, type TestClient } from '../helpers/client.js'
+import { varint } from '../helpers/raw-mqtt.js'
 import { testModule } from '../helpers/slow-module.js'
 import { startSecureApp, type SecureApp } from './harness.js'
 
 /** MQTT 3.1.1 CONNECT for client id `raw`, clean session, keepalive 60 s. */
 const CONNECT = Buffer.from([0x10, 15, 0, 4, ...Buffer.from('MQTT'), 4, 2, 0, 60, 0, 3, ...Buffer.from('raw')])
-
-function remainingLength(n: number): number[] {
-  const out: number[] = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    out.push(byte)
-  } while (n > 0)
-  return out
-}
 
 function openSocket(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -81,7 +71,7 @@ describe('MQTT limits', () => {
     const s = await openSocket(Number(new URL(sb.mqttUrl).port))
     s.write(CONNECT)
     await new Promise((r) => s.once('data', r)) // CONNACK
-    s.write(Buffer.from([0x30, ...remainingLength(200 * 1024 * 1024), 0, 1, 0x74, ...Buffer.alloc(4096, 0x61)]))
+    s.write(Buffer.from([0x30, ...varint(200 * 1024 * 1024), 0, 1, 0x74, ...Buffer.alloc(4096, 0x61)]))
     await closedWithin(s, 2000)
   })
 

@@ -2,19 +2,9 @@ import type { Duplex } from 'node:stream'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { guardPacketSize, type Oversize } from '../../src/security/packet-size-guard.js'
+import { varint } from '../helpers/raw-mqtt.js'
 
 const LIMIT = 300
-
-function varint(n: number): number[] {
-  const out: number[] = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    out.push(byte)
-  } while (n > 0)
-  return out
-}
 
 interface Packet {
   kind: 'publish' | 'other'
