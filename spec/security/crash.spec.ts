@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * Writes unique keys, a few in flight at a time, until the connection dies; returns what was
  * acknowledged. Raw mqtt.js: a publish on a dead connection never settles, so nothing here awaits one.
  */
-async function streamWrites(url: string, prefix: string): Promise<Map<string, string>> {
+async function streamWrites(url: string, prefix: string, onAck: () => void): Promise<Map<string, string>> {
   const client = await mqtt.connectAsync(url, { reconnectPeriod: 0 })
   const acked = new Map<string, string>()
   const pending = new Map<string, { key: string; value: string; done: () => void }>()
@@ -25,7 +25,10 @@ async function streamWrites(url: string, prefix: string): Promise<Map<string, st
     const p = env.transaction === undefined ? undefined : pending.get(env.transaction)
     if (!p) return
     pending.delete(env.transaction as string)
-    if (env.status === 'ok') acked.set(p.key, p.value)
+    if (env.status === 'ok') {
+      acked.set(p.key, p.value)
+      onAck()
+    }
     p.done()
   })
   await client.subscribeAsync('sense/response/kv/set', { qos: 1 })
@@ -69,8 +72,13 @@ describe('crash safety', () => {
         expect(await client.request('kv/get', { namespace: 'crash', key })).toMatchObject({ status: 'ok', data: { value } })
       }
       await client.end()
-      const writing = streamWrites(url, `c${cycle}`)
-      await sleep(200 + Math.floor(Math.random() * 400))
+      // The random moment is counted from the first acknowledged write, so a slow start on a busy
+      // machine cannot leave a cycle with nothing to check.
+      let firstAck: () => void = () => undefined
+      const started = new Promise<void>((resolve) => (firstAck = resolve))
+      const writing = streamWrites(url, `c${cycle}`, () => firstAck())
+      await started
+      await sleep(Math.floor(Math.random() * 400))
       proc.child.kill('SIGKILL')
       await proc.exited
       const acked = await writing
