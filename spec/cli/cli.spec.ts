@@ -60,10 +60,16 @@ describe('sensebus CLI against a running sensebus process', () => {
     const sub = spawn('mosquitto_sub', ['-p', port, '-t', 'sense/response/util/ping', '-C', '1', '-W', '10'])
     let out = ''
     sub.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    await new Promise((r) => setTimeout(r, 300))
-    const pub = spawn('mosquitto_pub', ['-p', port, '-t', 'sense/request/util/ping', '-m', '{"transaction":"from-mosquitto"}', '-q', '1'])
-    expect(await new Promise((r) => pub.once('exit', r))).toBe(0)
-    expect(await new Promise((r) => sub.once('exit', r))).toBe(0)
+    const subExit = new Promise((r) => sub.once('exit', r))
+    let subDone = false
+    void subExit.then(() => (subDone = true))
+    // mosquitto_sub cannot say when its subscription is active: publish until it has caught an answer.
+    for (let i = 0; i < 20 && !subDone; i++) {
+      const pub = spawn('mosquitto_pub', ['-p', port, '-t', 'sense/request/util/ping', '-m', '{"transaction":"from-mosquitto"}', '-q', '1'])
+      expect(await new Promise((r) => pub.once('exit', r))).toBe(0)
+      await Promise.race([subExit, new Promise((r) => setTimeout(r, 250))])
+    }
+    expect(await subExit).toBe(0)
     expect(JSON.parse(out)).toMatchObject({ transaction: 'from-mosquitto', status: 'ok' })
   })
 
