@@ -17,7 +17,7 @@ describe('audit events and secrets', () => {
     pki = await createTestPki()
     overrides = await securityOverrides({
       'security.audit.publish': true,
-      'broker.mqtts': { enabled: true, tls: { certFile: pki.paths.serverCert, keyFile: pki.paths.serverKey, caFile: pki.paths.ca }, clientCertificates: 'request' },
+      'broker.mqtts': { enabled: true, port: 0, tls: { certFile: pki.paths.serverCert, keyFile: pki.paths.serverKey, caFile: pki.paths.ca }, clientCertificates: 'request' },
     })
     sb = await startSecureApp({ overrides })
   })

@@ -39,8 +39,8 @@ describe('TLS listeners (client certificates requested)', () => {
     pki = await createTestPki()
     sb = await startSecureApp({
       overrides: await securityOverrides({
-        'broker.mqtts': { enabled: true, tls: tlsFiles(pki), clientCertificates: 'request' },
-        'broker.wss': { enabled: true, tls: tlsFiles(pki), clientCertificates: 'request' },
+        'broker.mqtts': { enabled: true, port: 0, tls: tlsFiles(pki), clientCertificates: 'request' },
+        'broker.wss': { enabled: true, port: 0, tls: tlsFiles(pki), clientCertificates: 'request' },
         'http.tls': { certFile: pki.paths.serverCert, keyFile: pki.paths.serverKey },
       }),
     })
@@ -85,7 +85,7 @@ describe('TLS listeners (client certificates requested)', () => {
 describe('TLS listener requiring client certificates', () => {
   it('ends the handshake of a client without a certificate and admits one with', async () => {
     const pki = await createTestPki()
-    const sb = await startSecureApp({ overrides: await securityOverrides({ 'broker.mqtts': { enabled: true, tls: tlsFiles(pki), clientCertificates: 'require' } }) })
+    const sb = await startSecureApp({ overrides: await securityOverrides({ 'broker.mqtts': { enabled: true, port: 0, tls: tlsFiles(pki), clientCertificates: 'require' } }) })
     try {
       expect(await connackOrError(sb.url('mqtts'), { ca: pki.ca, username: 'etl', password: PASSWORDS.etl })).not.toBe('connected')
       expect(await connackOrError(sb.url('mqtts'), { ca: pki.ca, cert: pki.client.cert, key: pki.client.key })).toBe('connected')
@@ -97,7 +97,7 @@ describe('TLS listener requiring client certificates', () => {
 
   it('names the missing setting when TLS material is absent or unreadable', async () => {
     expect(() => loadConfig(modules, { overrides: { 'broker.mqtts.enabled': true } })).toThrow(/broker\/mqtts\/tls: is required/)
-    await expect(startSecureApp({ overrides: { 'broker.mqtts': { enabled: true, tls: { certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem' } } } })).rejects.toThrow(
+    await expect(startSecureApp({ overrides: { 'broker.mqtts': { enabled: true, port: 0, tls: { certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem' } } } })).rejects.toThrow(
       /certificate for broker\.mqtts\.tls \(\/nonexistent\/cert\.pem\): ENOENT/,
     )
     await expect(startSecureApp({ overrides: { 'broker.wss': { enabled: true, clientCertificates: 'require', tls: { certFile: 'c', keyFile: 'k' } } } })).rejects.toThrow(/broker\.wss\.tls\.caFile is required/)
