@@ -23,14 +23,3 @@ export const openPolicy: BrokerPolicy = {
   canPublish: () => true,
   canSubscribe: () => true,
 }
-
-/** A syntactically valid topic filter ([MQTT-4.7.1-2], [MQTT-4.7.1-3]). */
-export function isValidFilter(filter: string): boolean {
-  if (filter.length === 0 || filter.includes('\u0000')) return false
-  const levels = filter.split('/')
-  return levels.every((level, i) => {
-    if (level.includes('#')) return level === '#' && i === levels.length - 1
-    if (level.includes('+')) return level === '+'
-    return true
-  })
-}
