@@ -115,8 +115,8 @@ describe('sensebus CLI without a server', () => {
     expect(r.stderr).toContain('/broker/mqtt/port: must be <= 65535')
   })
 
-  it.each(['start', 'request', 'publish', 'subscribe', 'topics', 'config', 'sim'])('%s --help explains the verb with an example', async (verb) => {
-    const r = await runCli([verb, '--help'])
+  it.each(['start', 'request', 'publish', 'subscribe', 'topics', 'config', 'config check', 'config print', 'passwd', 'token', 'demo', 'sim'])('%s --help explains the verb with an example', async (verb) => {
+    const r = await runCli([...verb.split(' '), '--help'])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/Usage: sensebus/)
     if (verb !== 'config') expect(r.stdout).toMatch(/Example/i)
