@@ -22,6 +22,8 @@ export interface HttpRoute<Req = unknown, Res = unknown> {
   path: string
   /** Butler's enable-flag name for this route (listed by GET /v4/configfile/endpointsenabled). */
   butlerFlag?: string
+  /** Query parameters `toRequest` reads, for the OpenAPI document. */
+  query?: string[]
   summary?: string
   toRequest(parts: HttpRequestParts): Req
   /** Success status, as Butler answers it (200, 201 or 204). */

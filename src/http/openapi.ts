@@ -34,7 +34,10 @@ export function buildOpenApi(capabilities: Capability[], version: string): Recor
       },
     })
     for (const route of cap.routes ?? []) {
-      const params = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }))
+      const params = [
+        ...[...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
+        ...(route.query ?? []).map((name) => ({ name, in: 'query', required: true, schema: { type: 'string' } })),
+      ]
       const status = route.status ?? 200
       add(route.path, route.method, {
         operationId: `butler_${route.method.toLowerCase()}_${route.path.replace(/[^A-Za-z0-9]+/g, '_')}`,

@@ -14,7 +14,7 @@ export const kvGet = defineCapability<KeyRequest, { namespace: string; key: stri
   request: s.keyRequest,
   result: s.getResult,
   example: { request: { namespace: 'etl', key: 'lastRun' }, result: { namespace: 'etl', key: 'lastRun', value: '2026-11-28', expiresAt: null } },
-  routes: [{ method: 'GET', path: '/v4/keyvalues/:namespace', butlerFlag: 'keyValueStore', toRequest: keyFromQuery, toBody: (d) => ({ namespace: d.namespace, key: d.key, value: d.value }), errorStatus: BUTLER_KV_ERRORS }],
+  routes: [{ method: 'GET', path: '/v4/keyvalues/:namespace', butlerFlag: 'keyValueStore', query: ['key'], toRequest: keyFromQuery, toBody: (d) => ({ namespace: d.namespace, key: d.key, value: d.value }), errorStatus: BUTLER_KV_ERRORS }],
   async handle(req, { state }) {
     const entry = requireEntry(state.store, req.namespace, req.key)
     return { namespace: req.namespace, key: req.key, value: entry.value, expiresAt: iso(entry.expiresAt) }
@@ -34,6 +34,7 @@ export const kvExists = defineCapability<KeyRequest, ExistsResult, KvState>({
       method: 'GET',
       path: '/v4/keyvalues/:namespace/keyexists',
       butlerFlag: 'keyValueStore',
+      query: ['key'],
       toRequest: keyFromQuery,
       toBody: (d) => (d.exists ? { keyExists: true, keyValue: { namespace: d.namespace, key: d.key, value: d.value } } : { keyExists: false, keyValue: {} }),
       errorStatus: BUTLER_KV_ERRORS,

@@ -25,7 +25,7 @@ const toBase16 = defineCapability<{ base62: string }, { base62: string; base16: 
   request: obj({ base62 }, ['base62']),
   result: obj({ base62, base16 }, ['base62', 'base16']),
   example: { request: { base62: '6DMW88LpSok9Z7P7hUK0wv7bF' }, result: { base62: '6DMW88LpSok9Z7P7hUK0wv7bF', base16: '3199af08bfeeaf5d420f27ed9c01e74370077' } },
-  routes: [{ method: 'GET', path: '/v4/base62tobase16', butlerFlag: 'base62ToBase16', toRequest: ({ query }) => ({ base62: query.base62 as string }) }],
+  routes: [{ method: 'GET', path: '/v4/base62tobase16', butlerFlag: 'base62ToBase16', query: ['base62'], toRequest: ({ query }) => ({ base62: query.base62 as string }) }],
   async handle(req) {
     return { base62: req.base62, base16: base62ToBase16(req.base62) }
   },
@@ -37,7 +37,7 @@ const toBase62 = defineCapability<{ base16: string }, { base16: string; base62: 
   request: obj({ base16 }, ['base16']),
   result: obj({ base16, base62 }, ['base16', 'base62']),
   example: { request: { base16: 'ff' }, result: { base16: 'ff', base62: '47' } },
-  routes: [{ method: 'GET', path: '/v4/base16tobase62', butlerFlag: 'base16ToBase62', toRequest: ({ query }) => ({ base16: query.base16 as string }) }],
+  routes: [{ method: 'GET', path: '/v4/base16tobase62', butlerFlag: 'base16ToBase62', query: ['base16'], toRequest: ({ query }) => ({ base16: query.base16 as string }) }],
   async handle(req) {
     return { base16: req.base16, base62: base16ToBase62(req.base16) }
   },
