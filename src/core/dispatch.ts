@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events'
 import type { ValidateFunction } from 'ajv'
 import type { Bus, BusMessage, Sender } from '../broker/bus.js'
 import type { Logger } from '../log.js'
@@ -70,9 +69,8 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
   const perClient = new Map<string, number>()
   let stopping = false
   const drained: Array<() => void> = []
-  const shutdown = new AbortController()
-  // Every in-flight request listens for shutdown; past 10 Node would warn about a leak that is not one.
-  setMaxListeners(Number.POSITIVE_INFINITY, shutdown.signal)
+  // The abort controllers of the requests in flight, so shutdown can cut them short.
+  const running = new Set<AbortController>()
 
   const respond = async (topic: string, env: Envelope): Promise<void> => {
     try {
@@ -140,11 +138,12 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
   }
 
   const run = async (mounted: MountedCapability & { validate: ValidateFunction }, name: string, body: Record<string, unknown>, transaction: string | undefined, msg: BusMessage): Promise<Envelope> => {
-    const clog = log.child({ cap: name, transaction })
+    // A child logger costs an allocation and a serialisation of its bindings: only made when used.
+    let clog: Logger | undefined
+    const clogOf = () => (clog ??= log.child({ cap: name, transaction }))
     const timeoutMs = mounted.capability.timeoutMs ?? opts.defaultTimeoutMs
     const abort = new AbortController()
-    const onShutdown = () => abort.abort(shutdown.signal.reason)
-    shutdown.signal.addEventListener('abort', onShutdown)
+    running.add(abort)
     let timer: NodeJS.Timeout | undefined
     try {
       const req = assertValid<Record<string, unknown>>(mounted.validate, body)
@@ -160,7 +159,9 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
         mounted.capability.handle(req, {
           state: mounted.state,
           config: mounted.config,
-          log: clog,
+          get log() {
+            return clogOf()
+          },
           bus,
           topics,
           app: opts.app,
@@ -176,12 +177,12 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
       return ok(transaction, data)
     } catch (err) {
       const e = toCapabilityError(err)
-      if (e.code === 'INTERNAL') clog.error({ err: e.cause ?? err }, 'handler failed')
-      else clog.debug({ code: e.code }, e.message)
+      if (e.code === 'INTERNAL') clogOf().error({ err: e.cause ?? err }, 'handler failed')
+      else if (log.isLevelEnabled('debug')) clogOf().debug({ code: e.code }, e.message)
       return fail(transaction, e.code, e.message, e.details)
     } finally {
       clearTimeout(timer)
-      shutdown.signal.removeEventListener('abort', onShutdown)
+      running.delete(abort)
     }
   }
 
@@ -196,7 +197,7 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
       stopping = true
       await unsubscribe()
       if (inFlight > 0) {
-        const grace = setTimeout(() => shutdown.abort(new Error('shutdown')), graceMs)
+        const grace = setTimeout(() => running.forEach((a) => a.abort(new Error('shutdown'))), graceMs)
         await new Promise<void>((resolve) => drained.push(resolve))
         clearTimeout(grace)
       }
