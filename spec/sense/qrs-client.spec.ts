@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CapabilityError } from '../../src/core/errors.js'
 import { silentLogger } from '../../src/log.js'
+import { codeOf } from './qrs-helpers.js'
 import { createQrsClient, EMPTY_GUID, XRFKEY_PATTERN, type QrsClient } from '../../src/sense/qrs/index.js'
 import {
   APP_ID, RESULT_ID, SESSION_ID, TASK_ID, makeTestPki, startFakeQrs, testSenseConfig,
@@ -15,16 +16,6 @@ let qrs: QrsClient
 let route: FakeHandler
 
 const notFound = { status: 404, body: 'Not found', contentType: 'text/plain' }
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (err) {
-    if (err instanceof CapabilityError) return err.code
-    throw err
-  }
-  throw new Error('expected a rejection')
-}
 
 function last(): RecordedRequest {
   const req = server.requests.at(-1)

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer as createTlsServer } from 'node:tls'
 import forge from 'node-forge'
+import { CapabilityError } from '../../src/core/errors.js'
 import { senseConfigWithDefaults, type SenseConfig, type SenseConfigInput } from '../../src/sense/config.js'
 
 /** Test-only helpers for the QRS client specs: a throwaway PKI and tiny HTTPS servers on port 0. */
@@ -196,3 +197,14 @@ export const APP_ID = 'e7af59a0-c243-480d-9571-08727551a66f'
 export const SESSION_ID = '14a81bf5-f81c-4047-b1a1-193b0920de28'
 export const RESULT_ID = 'b7c3c0d4-5d8e-4c59-9f51-2a3b0e7f9a10'
 export const FILE_REF_ID = '2d8c5b2e-7c1a-4b55-8a0c-1e9f3d6b7a21'
+
+/** The error code a promise rejects with (a CapabilityError), or a failure if it resolves. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+  } catch (err) {
+    if (err instanceof CapabilityError) return err.code
+    throw err
+  }
+  throw new Error('expected a rejection')
+}

@@ -7,8 +7,8 @@ import { Ajv } from 'ajv'
 import { got } from 'got'
 import { parse, stringify } from 'yaml'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { CapabilityError } from '../../src/core/errors.js'
 import { silentLogger } from '../../src/log.js'
+import { codeOf } from './qrs-helpers.js'
 import { senseConfigSchema, senseConfigWithDefaults, type SenseConfig } from '../../src/sense/config.js'
 import { toSenseError } from '../../src/sense/errors.js'
 import {
@@ -84,16 +84,6 @@ async function poll<T>(read: () => Promise<T | undefined>, timeoutMs = 8_000): P
 
 function qrsCalls(): RecordedQrsCall[] {
   return sim.recorder.list('qrs').filter((c): c is RecordedQrsCall => c.face === 'qrs')
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (err) {
-    if (err instanceof CapabilityError) return err.code
-    throw err
-  }
-  throw new Error('expected a rejection')
 }
 
 beforeAll(async () => {

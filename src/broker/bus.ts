@@ -35,7 +35,7 @@ export type MessageHandler = (msg: BusMessage) => void
  * an mqtt.js client for an external broker.
  *
  * @example
- * const off = await bus.subscribe('sense/event/#', (m) => console.log(m.topic))
+ * const off = await bus.subscribe('sense/event/#', (m) => log.info({ topic: m.topic }, 'event'))
  * await bus.publish('sense/state/x', { a: 1 }, { retain: true })
  * const answer = await bus.request('kv/get', { namespace: 'ns', key: 'k' })
  * await off()

@@ -1,3 +1,5 @@
+import type { EngineCallRecord } from './engine/backend.js'
+
 /**
  * Recorded calls (QLIK-PROTOCOLS §4.7 `GET /__sim/requests`): every QRS request and every engine
  * method call, in arrival order, so tests can assert the exact sequence of §1.6.
@@ -15,22 +17,8 @@ export interface RecordedQrsCall {
   status: number
 }
 
-export interface RecordedEngineCall {
-  face: 'engine'
-  seq: number
-  time: string
-  method: string
-  handle: number
-  params: unknown
-  /** JSON-RPC id, per-socket session id and upgrade path, as the Engine face reports them. */
-  id: number | string | null
-  session: string
-  path: string
-  user?: string
-  /** The app the socket has open, if any. */
-  appId?: string | null
-  at?: string
-}
+/** An Engine face call record (its own type, src/sim/engine/backend.ts) plus our sequence and time. */
+export type RecordedEngineCall = EngineCallRecord & { seq: number; time: string }
 
 export type RecordedCall = RecordedQrsCall | RecordedEngineCall
 

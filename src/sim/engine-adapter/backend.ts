@@ -97,7 +97,7 @@ export function createEngineBackend(ctx: SimContext, opts: EngineAdapterOptions 
     },
 
     record(call: EngineCallRecord): void {
-      ctx.recorder.record({ ...call, appId: call.appId ?? null })
+      ctx.recorder.record(call)
     },
 
     faults: (): EngineFaults => ({ deltaResponses: ctx.faults.engineDeltaResponses, latencyMs: ctx.faults.engineLatencyMs }),
