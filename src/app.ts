@@ -52,7 +52,8 @@ export async function startApp({ config, log, modules, policy }: AppOptions): Pr
     config,
     topics,
     log,
-    publishAudit: (entry) => bus.publish(`${topics.base}/event/audit`, auditEvent(`sensebus/${bus.id}`, entry), { qos: 0 }),
+    publishAudit: (entry) =>
+      bus.publish(`${topics.base}/event/audit`, auditEvent(`sensebus/${bus.id}`, entry), { qos: 0 }),
   })
   const dataDir = resolve(config.dataDir)
   const cleanups: Array<() => Promise<void>> = []
@@ -86,16 +87,28 @@ export async function startApp({ config, log, modules, policy }: AppOptions): Pr
         dataDir,
         mqtt: config.broker.mqtt.enabled ? config.broker.mqtt : null,
         ws: config.broker.ws.enabled ? config.broker.ws : null,
-        mqtts: security.tls.mqtts ? { host: config.broker.mqtts.host, port: config.broker.mqtts.port, tls: security.tls.mqtts } : null,
-        wss: security.tls.wss ? { host: config.broker.wss.host, port: config.broker.wss.port, tls: security.tls.wss } : null,
-        limits: { maxPayloadBytes: config.broker.maxPayloadBytes, maxConnections: config.broker.maxConnections, connectTimeoutMs: config.broker.connectTimeoutMs },
+        mqtts: security.tls.mqtts
+          ? { host: config.broker.mqtts.host, port: config.broker.mqtts.port, tls: security.tls.mqtts }
+          : null,
+        wss: security.tls.wss
+          ? { host: config.broker.wss.host, port: config.broker.wss.port, tls: security.tls.wss }
+          : null,
+        limits: {
+          maxPayloadBytes: config.broker.maxPayloadBytes,
+          maxConnections: config.broker.maxConnections,
+          connectTimeoutMs: config.broker.connectTimeoutMs,
+        },
         policy: policy ?? security.policy,
         log: log.child({ area: 'broker' }),
         // The connection is gone, but a request still deserves its one answer.
         onOversize: ({ topic }) => {
           const capability = topic === undefined ? undefined : topics.capabilityOf(topic)
           if (capability === undefined) return
-          const env = fail(undefined, 'PAYLOAD_TOO_LARGE', `The request exceeds ${config.broker.maxPayloadBytes} bytes (broker.maxPayloadBytes)`)
+          const env = fail(
+            undefined,
+            'PAYLOAD_TOO_LARGE',
+            `The request exceeds ${config.broker.maxPayloadBytes} bytes (broker.maxPayloadBytes)`,
+          )
           bus.publish(topics.response(capability), env, { qos: 1 }).catch(() => undefined)
         },
       })
@@ -115,7 +128,12 @@ export async function startApp({ config, log, modules, policy }: AppOptions): Pr
       for (const capability of mod.capabilities) mounted.push({ capability, state, config: modConfig })
     }
 
-    const app: AppInfo = { name: 'sensebus', version: VERSION, capabilities: () => capabilities.map((c) => c.name), butlerFlags: () => butlerFlagsOf(enabled) }
+    const app: AppInfo = {
+      name: 'sensebus',
+      version: VERSION,
+      capabilities: () => capabilities.map((c) => c.name),
+      butlerFlags: () => butlerFlagsOf(enabled),
+    }
     const dispatcher: Dispatcher = await mountDispatcher({
       bus,
       topics,

@@ -4,8 +4,21 @@ export type Logger = PinoLogger
 
 /** Keys whose values never reach a log line, wherever they appear in the logged object. */
 export const REDACT_PATHS = [
-  'password', '*.password', '*.*.password', 'token', '*.token', '*.*.token', 'secret', '*.secret',
-  'authorization', '*.authorization', 'headers.authorization', 'key', '*.key', 'passwordHash', '*.passwordHash',
+  'password',
+  '*.password',
+  '*.*.password',
+  'token',
+  '*.token',
+  '*.*.token',
+  'secret',
+  '*.secret',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'key',
+  '*.key',
+  'passwordHash',
+  '*.passwordHash',
 ]
 
 export interface LogOptions {

@@ -87,7 +87,10 @@ export async function fanout(url: string, tag: string, opts: FanoutOptions, prob
     const whenAll = (s: number) =>
       counts[s] === n
         ? Promise.resolve(true)
-        : Promise.race([new Promise<boolean>((r) => waiters.set(s, () => r(true))), sleep(opts.timeoutMs).then(() => false)]).finally(() => waiters.delete(s))
+        : Promise.race([
+            new Promise<boolean>((r) => waiters.set(s, () => r(true))),
+            sleep(opts.timeoutMs).then(() => false),
+          ]).finally(() => waiters.delete(s))
 
     const byQos: FanoutQosResult[] = []
     for (const qos of [0, 1] as const) {

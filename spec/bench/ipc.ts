@@ -47,11 +47,7 @@ export interface RetainedEndpoints {
   mirrorSettleMs: number
 }
 
-export type Command =
-  | { cmd: 'cpu' }
-  | { cmd: 'retained:setup' }
-  | { cmd: 'retained:restart' }
-  | { cmd: 'shutdown' }
+export type Command = { cmd: 'cpu' } | { cmd: 'retained:setup' } | { cmd: 'retained:restart' } | { cmd: 'shutdown' }
 
 export interface CpuSample {
   /** user + system CPU of the server process, µs. */
@@ -60,8 +56,6 @@ export interface CpuSample {
   elu: number
 }
 
-export type Reply =
-  | { id: number; ok: true; data: unknown }
-  | { id: number; ok: false; error: string }
+export type Reply = { id: number; ok: true; data: unknown } | { id: number; ok: false; error: string }
 
 export type ServerMessage = { ready: Endpoints } | { fatal: string } | Reply

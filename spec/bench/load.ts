@@ -46,7 +46,12 @@ export async function connectMqtt(url: string, opts: IClientOptions = {}): Promi
  * Shared closed-loop driver: `width` workers each keep one operation outstanding; `start(done)`
  * launches one operation and calls `done(ok)` when it completes.
  */
-async function closedLoop(width: number, win: LoadWindow, probe: Probe, start: (done: (ok: boolean) => void) => void): Promise<LoadResult> {
+async function closedLoop(
+  width: number,
+  win: LoadWindow,
+  probe: Probe,
+  start: (done: (ok: boolean) => void) => void,
+): Promise<LoadResult> {
   let measuring = false
   let stopping = false
   let windowStart = 0
@@ -113,7 +118,13 @@ export interface MqttTarget {
 }
 
 /** Request/response over one mqtt.js connection (QoS 1 both ways), `inFlight` requests outstanding. */
-export async function mqttRequestLoad(url: string, target: MqttTarget, inFlight: number, win: LoadWindow, probe: Probe): Promise<LoadResult> {
+export async function mqttRequestLoad(
+  url: string,
+  target: MqttTarget,
+  inFlight: number,
+  win: LoadWindow,
+  probe: Probe,
+): Promise<LoadResult> {
   const client = await connectMqtt(url)
   try {
     await client.subscribeAsync(target.response, { qos: 1 })
@@ -143,7 +154,13 @@ export async function mqttRequestLoad(url: string, target: MqttTarget, inFlight:
 }
 
 /** HTTP GETs on `connections` keep-alive sockets, one request outstanding per socket. */
-export async function httpGetLoad(url: string, connections: number, win: LoadWindow, probe: Probe, check: (status: number, body: string) => boolean): Promise<LoadResult> {
+export async function httpGetLoad(
+  url: string,
+  connections: number,
+  win: LoadWindow,
+  probe: Probe,
+  check: (status: number, body: string) => boolean,
+): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections })
   let checked = false
   try {

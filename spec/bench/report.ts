@@ -21,7 +21,14 @@ export interface BenchRun {
   loadAfter: number[]
   durationS: number
   quick: boolean
-  settings: { window: LoadWindow; httpWindow: LoadWindow; inFlights: number[]; httpConnections: number; fanout: FanoutOptions; retained: RetainedOptions }
+  settings: {
+    window: LoadWindow
+    httpWindow: LoadWindow
+    inFlights: number[]
+    httpConnections: number
+    fanout: FanoutOptions
+    retained: RetainedOptions
+  }
   appStartMs: number
   retainedSetup: RetainedEndpoints
   restart: { restartMs: number; emptyStartMs: number }
@@ -40,7 +47,9 @@ function must<T>(v: T | undefined, what: string): T {
 }
 
 const table = (head: string[], rows: string[][]) =>
-  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join(
+    '\n',
+  )
 
 const pass = (ok: boolean) => (ok ? 'PASS' : '**FAIL**')
 
@@ -48,12 +57,18 @@ export function renderReport(run: BenchRun): string {
   const reps = run.reps
   const med = (f: (r: RepResult) => number) => medianOf(reps.map(f))
   /** Median of the per-repetition ratios: each ratio pairs numbers taken minutes apart at most. */
-  const ratio = (num: (r: RepResult) => number, den: (r: RepResult) => number) => medianOf(reps.map((r) => num(r) / den(r)))
-  const perRep = (num: (r: RepResult) => number, den: (r: RepResult) => number) => reps.map((r) => (num(r) / den(r)).toFixed(2)).join(' / ')
+  const ratio = (num: (r: RepResult) => number, den: (r: RepResult) => number) =>
+    medianOf(reps.map((r) => num(r) / den(r)))
+  const perRep = (num: (r: RepResult) => number, den: (r: RepResult) => number) =>
+    reps.map((r) => (num(r) / den(r)).toFixed(2)).join(' / ')
 
   const mq = (r: RepResult, n: number, k: 'kvget' | 'raw' | 'bus') => must(r.mqtt[n]?.[k], `mqtt ${k}@${n}`)
   const ht = (r: RepResult, k: 'shim' | 'bare') => must(r.http[k], `http ${k}`)
-  const fo = (r: RepResult, k: 'app' | 'bare', qos: 0 | 1): FanoutQosResult => must(must(r.fanout[k], `fanout ${k}`).byQos.find((q) => q.qos === qos), `fanout ${k} qos${qos}`)
+  const fo = (r: RepResult, k: 'app' | 'bare', qos: 0 | 1): FanoutQosResult =>
+    must(
+      must(r.fanout[k], `fanout ${k}`).byQos.find((q) => q.qos === qos),
+      `fanout ${k} qos${qos}`,
+    )
   const rt = (r: RepResult, k: 'appEmpty' | 'app10k' | 'bare10k') => must(r.retained[k], `retained ${k}`)
 
   const out: string[] = []
@@ -64,7 +79,9 @@ export function renderReport(run: BenchRun): string {
       `${run.loadAfter.map((l) => l.toFixed(2)).join(' ')} after · ${reps.length} repetition(s), medians · ${run.durationS.toFixed(0)} s${run.quick ? ' · **QUICK MODE (not a result)**' : ''}`,
   )
   out.push('')
-  out.push('Every ratio is the median of the per-repetition ratios subject ÷ same-run baseline (throughput: higher is better; latency and CPU: lower is better). Per-repetition ratios are listed where a target applies. Method and fairness notes: `spec/bench/README.md`.')
+  out.push(
+    'Every ratio is the median of the per-repetition ratios subject ÷ same-run baseline (throughput: higher is better; latency and CPU: lower is better). Per-repetition ratios are listed where a target applies. Method and fairness notes: `spec/bench/README.md`.',
+  )
   out.push('')
 
   // ---- summary
@@ -76,24 +93,80 @@ export function renderReport(run: BenchRun): string {
   out.push('')
   const summary: string[][] = []
   for (const n of run.settings.inFlights) {
-    const v = ratio((r) => mq(r, n, 'kvget').rate, (r) => mq(r, n, 'raw').rate)
-    summary.push([`MQTT kv/get ÷ raw echo, throughput, ${n} in flight`, fmtRatio(v), `≥ ${TARGETS.mqtt}`, pass(v >= TARGETS.mqtt), perRep((r) => mq(r, n, 'kvget').rate, (r) => mq(r, n, 'raw').rate)])
+    const v = ratio(
+      (r) => mq(r, n, 'kvget').rate,
+      (r) => mq(r, n, 'raw').rate,
+    )
+    summary.push([
+      `MQTT kv/get ÷ raw echo, throughput, ${n} in flight`,
+      fmtRatio(v),
+      `≥ ${TARGETS.mqtt}`,
+      pass(v >= TARGETS.mqtt),
+      perRep(
+        (r) => mq(r, n, 'kvget').rate,
+        (r) => mq(r, n, 'raw').rate,
+      ),
+    ])
   }
-  const hv = ratio((r) => ht(r, 'shim').rate, (r) => ht(r, 'bare').rate)
-  summary.push([`HTTP shim ÷ bare node:http, throughput, ${run.settings.httpConnections} connections`, fmtRatio(hv), `≥ ${TARGETS.http}`, pass(hv >= TARGETS.http), perRep((r) => ht(r, 'shim').rate, (r) => ht(r, 'bare').rate)])
+  const hv = ratio(
+    (r) => ht(r, 'shim').rate,
+    (r) => ht(r, 'bare').rate,
+  )
+  summary.push([
+    `HTTP shim ÷ bare node:http, throughput, ${run.settings.httpConnections} connections`,
+    fmtRatio(hv),
+    `≥ ${TARGETS.http}`,
+    pass(hv >= TARGETS.http),
+    perRep(
+      (r) => ht(r, 'shim').rate,
+      (r) => ht(r, 'bare').rate,
+    ),
+  ])
   // Throughput ratios undersell or flatter the subject when one side is bound by the load generator;
   // the server-CPU ratio (baseline µs per request ÷ subject µs per request) is the capacity view.
   const topN = Math.max(...run.settings.inFlights)
-  const mcap = ratio((r) => mq(r, topN, 'raw').serverCpuUsPerOp, (r) => mq(r, topN, 'kvget').serverCpuUsPerOp)
-  summary.push([`MQTT capacity: raw echo ÷ kv/get server CPU per request, ${topN} in flight`, fmtRatio(mcap), `≥ ${TARGETS.mqtt}`, pass(mcap >= TARGETS.mqtt), perRep((r) => mq(r, topN, 'raw').serverCpuUsPerOp, (r) => mq(r, topN, 'kvget').serverCpuUsPerOp)])
-  const hcap = ratio((r) => ht(r, 'bare').serverCpuUsPerOp, (r) => ht(r, 'shim').serverCpuUsPerOp)
-  summary.push([`HTTP capacity: bare ÷ shim server CPU per request`, fmtRatio(hcap), `≥ ${TARGETS.http}`, pass(hcap >= TARGETS.http), perRep((r) => ht(r, 'bare').serverCpuUsPerOp, (r) => ht(r, 'shim').serverCpuUsPerOp)])
+  const mcap = ratio(
+    (r) => mq(r, topN, 'raw').serverCpuUsPerOp,
+    (r) => mq(r, topN, 'kvget').serverCpuUsPerOp,
+  )
+  summary.push([
+    `MQTT capacity: raw echo ÷ kv/get server CPU per request, ${topN} in flight`,
+    fmtRatio(mcap),
+    `≥ ${TARGETS.mqtt}`,
+    pass(mcap >= TARGETS.mqtt),
+    perRep(
+      (r) => mq(r, topN, 'raw').serverCpuUsPerOp,
+      (r) => mq(r, topN, 'kvget').serverCpuUsPerOp,
+    ),
+  ])
+  const hcap = ratio(
+    (r) => ht(r, 'bare').serverCpuUsPerOp,
+    (r) => ht(r, 'shim').serverCpuUsPerOp,
+  )
+  summary.push([
+    `HTTP capacity: bare ÷ shim server CPU per request`,
+    fmtRatio(hcap),
+    `≥ ${TARGETS.http}`,
+    pass(hcap >= TARGETS.http),
+    perRep(
+      (r) => ht(r, 'bare').serverCpuUsPerOp,
+      (r) => ht(r, 'shim').serverCpuUsPerOp,
+    ),
+  ])
   summary.push([
     `Retained mirror, 10,000 keys: SUBSCRIBE → value ${fmtMs(retainedKeyMs)}; 1,000 SUBSCRIBEs ≈ ${storm1000CpuS.toFixed(1)} s broker CPU`,
-    fmtRatio(ratio((r) => rt(r, 'app10k').keyRetainedP50, (r) => rt(r, 'appEmpty').keyRetainedP50)) + ' vs 0 keys',
+    `${fmtRatio(
+      ratio(
+        (r) => rt(r, 'app10k').keyRetainedP50,
+        (r) => rt(r, 'appEmpty').keyRetainedP50,
+      ),
+    )} vs 0 keys`,
     `≤ ${RETAINED_KEY_MS} ms and ≤ ${STORM_1000_CPU_S} s`,
     retainedOk ? 'acceptable' : '**NOT acceptable**',
-    perRep((r) => rt(r, 'app10k').keyRetainedP50, (r) => rt(r, 'appEmpty').keyRetainedP50),
+    perRep(
+      (r) => rt(r, 'app10k').keyRetainedP50,
+      (r) => rt(r, 'appEmpty').keyRetainedP50,
+    ),
   ])
   out.push(table(['check', 'ratio', 'target', 'verdict', 'per repetition'], summary))
   out.push('')
@@ -103,9 +176,13 @@ export function renderReport(run: BenchRun): string {
   const headroom: string[] = []
   const note = (label: string, get: (r: RepResult) => LoadResult) => {
     const elu = med((r) => get(r).serverElu)
-    if (elu < 0.9) headroom.push(`${label} (server event loop ${fmtPct(elu)} busy, load generator ${fmtNumber(med((r) => get(r).clientCpuPct))} % of a core)`)
+    if (elu < 0.9)
+      headroom.push(
+        `${label} (server event loop ${fmtPct(elu)} busy, load generator ${fmtNumber(med((r) => get(r).clientCpuPct))} % of a core)`,
+      )
   }
-  for (const n of run.settings.inFlights) for (const k of ['kvget', 'raw', 'bus'] as const) note(`MQTT ${k} @${n}`, (r) => mq(r, n, k))
+  for (const n of run.settings.inFlights)
+    for (const k of ['kvget', 'raw', 'bus'] as const) note(`MQTT ${k} @${n}`, (r) => mq(r, n, k))
   note('HTTP shim', (r) => ht(r, 'shim'))
   note('HTTP bare', (r) => ht(r, 'bare'))
   out.push(
@@ -120,8 +197,8 @@ export function renderReport(run: BenchRun): string {
   out.push('')
   out.push(
     `One mqtt.js connection (TCP_NODELAY), QoS 1 requests and responses, closed loop with N requests in flight; ${run.settings.window.warmupMs} ms warm-up, ${run.settings.window.durationMs} ms measured. ` +
-      '*Raw echo* (baseline): an in-process `aedes.subscribe` listener on sensebus\' own broker republishes the same request bytes (QoS 1) to a reply topic. ' +
-      '*Bus echo*: the same through sensebus\' `AedesBus` (published hook + `setImmediate`), i.e. everything but the dispatcher and the KV handler.',
+      "*Raw echo* (baseline): an in-process `aedes.subscribe` listener on sensebus' own broker republishes the same request bytes (QoS 1) to a reply topic. " +
+      "*Bus echo*: the same through sensebus' `AedesBus` (published hook + `setImmediate`), i.e. everything but the dispatcher and the KV handler.",
   )
   out.push('')
   out.push(
@@ -131,10 +208,25 @@ export function renderReport(run: BenchRun): string {
         String(n),
         fmtNumber(med((r) => mq(r, n, 'kvget').rate)),
         fmtNumber(med((r) => mq(r, n, 'raw').rate)),
-        `**${fmtRatio(ratio((r) => mq(r, n, 'kvget').rate, (r) => mq(r, n, 'raw').rate))}**`,
+        `**${fmtRatio(
+          ratio(
+            (r) => mq(r, n, 'kvget').rate,
+            (r) => mq(r, n, 'raw').rate,
+          ),
+        )}**`,
         fmtNumber(med((r) => mq(r, n, 'bus').rate)),
-        fmtRatio(ratio((r) => mq(r, n, 'bus').rate, (r) => mq(r, n, 'raw').rate)),
-        fmtRatio(ratio((r) => mq(r, n, 'kvget').rate, (r) => mq(r, n, 'bus').rate)),
+        fmtRatio(
+          ratio(
+            (r) => mq(r, n, 'bus').rate,
+            (r) => mq(r, n, 'raw').rate,
+          ),
+        ),
+        fmtRatio(
+          ratio(
+            (r) => mq(r, n, 'kvget').rate,
+            (r) => mq(r, n, 'bus').rate,
+          ),
+        ),
       ]),
     ),
   )
@@ -146,29 +238,57 @@ export function renderReport(run: BenchRun): string {
         String(n),
         fmtMs(med((r) => mq(r, n, 'kvget').p50)),
         fmtMs(med((r) => mq(r, n, 'raw').p50)),
-        fmtRatio(ratio((r) => mq(r, n, 'kvget').p50, (r) => mq(r, n, 'raw').p50)),
+        fmtRatio(
+          ratio(
+            (r) => mq(r, n, 'kvget').p50,
+            (r) => mq(r, n, 'raw').p50,
+          ),
+        ),
         fmtMs(med((r) => mq(r, n, 'kvget').p99)),
         fmtMs(med((r) => mq(r, n, 'raw').p99)),
-        fmtRatio(ratio((r) => mq(r, n, 'kvget').p99, (r) => mq(r, n, 'raw').p99)),
+        fmtRatio(
+          ratio(
+            (r) => mq(r, n, 'kvget').p99,
+            (r) => mq(r, n, 'raw').p99,
+          ),
+        ),
         `${fmtMs(med((r) => mq(r, n, 'bus').p50))} / ${fmtMs(med((r) => mq(r, n, 'bus').p99))}`,
       ]),
     ),
   )
   out.push('')
-  out.push('Where the time goes: server-process CPU per request (µs), server event-loop utilisation, and load-generator CPU (% of one core).')
+  out.push(
+    'Where the time goes: server-process CPU per request (µs), server event-loop utilisation, and load-generator CPU (% of one core).',
+  )
   out.push('')
   out.push(
     table(
-      ['in flight', 'server µs/req kv/get', 'raw', 'bus', 'kv/get ÷ raw', 'server ELU kv/get / raw', 'client CPU kv/get / raw', 'errors'],
+      [
+        'in flight',
+        'server µs/req kv/get',
+        'raw',
+        'bus',
+        'kv/get ÷ raw',
+        'server ELU kv/get / raw',
+        'client CPU kv/get / raw',
+        'errors',
+      ],
       run.settings.inFlights.map((n) => [
         String(n),
         fmtNumber(med((r) => mq(r, n, 'kvget').serverCpuUsPerOp)),
         fmtNumber(med((r) => mq(r, n, 'raw').serverCpuUsPerOp)),
         fmtNumber(med((r) => mq(r, n, 'bus').serverCpuUsPerOp)),
-        fmtRatio(ratio((r) => mq(r, n, 'kvget').serverCpuUsPerOp, (r) => mq(r, n, 'raw').serverCpuUsPerOp)),
+        fmtRatio(
+          ratio(
+            (r) => mq(r, n, 'kvget').serverCpuUsPerOp,
+            (r) => mq(r, n, 'raw').serverCpuUsPerOp,
+          ),
+        ),
         `${fmtPct(med((r) => mq(r, n, 'kvget').serverElu))} / ${fmtPct(med((r) => mq(r, n, 'raw').serverElu))}`,
         `${fmtNumber(med((r) => mq(r, n, 'kvget').clientCpuPct))} % / ${fmtNumber(med((r) => mq(r, n, 'raw').clientCpuPct))} %`,
-        String(reps.reduce((s, r) => s + mq(r, n, 'kvget').errors + mq(r, n, 'raw').errors + mq(r, n, 'bus').errors, 0)),
+        String(
+          reps.reduce((s, r) => s + mq(r, n, 'kvget').errors + mq(r, n, 'raw').errors + mq(r, n, 'bus').errors, 0),
+        ),
       ]),
     ),
   )
@@ -193,20 +313,38 @@ export function renderReport(run: BenchRun): string {
     String(reps.reduce((s, r) => s + ht(r, k).errors, 0)),
   ]
   out.push(
-    table(['', 'req/s', 'p50', 'p99', 'server µs/req', 'server ELU', 'client CPU', 'errors'], [
-      httpRow('shim', 'sensebus shim'),
-      httpRow('bare', 'bare node:http (baseline)'),
+    table(
+      ['', 'req/s', 'p50', 'p99', 'server µs/req', 'server ELU', 'client CPU', 'errors'],
       [
-        '**shim ÷ bare**',
-        `**${fmtRatio(hv)}**`,
-        fmtRatio(ratio((r) => ht(r, 'shim').p50, (r) => ht(r, 'bare').p50)),
-        fmtRatio(ratio((r) => ht(r, 'shim').p99, (r) => ht(r, 'bare').p99)),
-        fmtRatio(ratio((r) => ht(r, 'shim').serverCpuUsPerOp, (r) => ht(r, 'bare').serverCpuUsPerOp)),
-        '',
-        '',
-        '',
+        httpRow('shim', 'sensebus shim'),
+        httpRow('bare', 'bare node:http (baseline)'),
+        [
+          '**shim ÷ bare**',
+          `**${fmtRatio(hv)}**`,
+          fmtRatio(
+            ratio(
+              (r) => ht(r, 'shim').p50,
+              (r) => ht(r, 'bare').p50,
+            ),
+          ),
+          fmtRatio(
+            ratio(
+              (r) => ht(r, 'shim').p99,
+              (r) => ht(r, 'bare').p99,
+            ),
+          ),
+          fmtRatio(
+            ratio(
+              (r) => ht(r, 'shim').serverCpuUsPerOp,
+              (r) => ht(r, 'bare').serverCpuUsPerOp,
+            ),
+          ),
+          '',
+          '',
+          '',
+        ],
       ],
-    ]),
+    ),
   )
   out.push('')
 
@@ -223,21 +361,51 @@ export function renderReport(run: BenchRun): string {
   const foRows: string[][] = []
   for (const qos of [0, 1] as const) {
     const m = (label: string, get: (q: FanoutQosResult) => number, fmt: (v: number) => string) =>
-      foRows.push([`QoS ${qos}`, label, fmt(med((r) => get(fo(r, 'app', qos)))), fmt(med((r) => get(fo(r, 'bare', qos)))), fmtRatio(ratio((r) => get(fo(r, 'app', qos)), (r) => get(fo(r, 'bare', qos))))])
+      foRows.push([
+        `QoS ${qos}`,
+        label,
+        fmt(med((r) => get(fo(r, 'app', qos)))),
+        fmt(med((r) => get(fo(r, 'bare', qos)))),
+        fmtRatio(
+          ratio(
+            (r) => get(fo(r, 'app', qos)),
+            (r) => get(fo(r, 'bare', qos)),
+          ),
+        ),
+      ])
     m('time to all, p50', (q) => q.timeToAllP50, fmtMs)
     m('time to all, worst', (q) => q.timeToAllMax, fmtMs)
     m('time to first, p50', (q) => q.timeToFirstP50, fmtMs)
-    m('burst deliveries/s', (q) => q.burstDeliveriesPerSec, (v) => fmtNumber(v))
+    m(
+      'burst deliveries/s',
+      (q) => q.burstDeliveriesPerSec,
+      (v) => fmtNumber(v),
+    )
     m('burst, time for all', (q) => q.burstMs, fmtMs)
-    m('server CPU µs/delivery', (q) => q.serverCpuUsPerDelivery, (v) => fmtNumber(v, 1))
-    foRows.push([`QoS ${qos}`, 'deliveries missing (all reps)', String(reps.reduce((s, r) => s + fo(r, 'app', qos).missing, 0)), String(reps.reduce((s, r) => s + fo(r, 'bare', qos).missing, 0)), ''])
+    m(
+      'server CPU µs/delivery',
+      (q) => q.serverCpuUsPerDelivery,
+      (v) => fmtNumber(v, 1),
+    )
+    foRows.push([
+      `QoS ${qos}`,
+      'deliveries missing (all reps)',
+      String(reps.reduce((s, r) => s + fo(r, 'app', qos).missing, 0)),
+      String(reps.reduce((s, r) => s + fo(r, 'bare', qos).missing, 0)),
+      '',
+    ])
   }
   foRows.push([
     '',
     `CONNECT + SUBSCRIBE ${fmtNumber(f.subscribers)} (50 at a time)`,
     fmtMs(med((r) => must(r.fanout.app, 'fanout').connectMs)),
     fmtMs(med((r) => must(r.fanout.bare, 'fanout').connectMs)),
-    fmtRatio(ratio((r) => must(r.fanout.app, 'fanout').connectMs, (r) => must(r.fanout.bare, 'fanout').connectMs)),
+    fmtRatio(
+      ratio(
+        (r) => must(r.fanout.app, 'fanout').connectMs,
+        (r) => must(r.fanout.bare, 'fanout').connectMs,
+      ),
+    ),
   ])
   out.push(table(['QoS', 'metric', 'sensebus', 'bare Aedes (memory)', 'sensebus ÷ bare'], foRows))
   out.push('')
@@ -259,22 +427,46 @@ export function renderReport(run: BenchRun): string {
     fmt(med((r) => get(rt(r, 'appEmpty')))),
     fmt(med((r) => get(rt(r, 'app10k')))),
     fmt(med((r) => get(rt(r, 'bare10k')))),
-    fmtRatio(ratio((r) => get(rt(r, 'app10k')), (r) => get(rt(r, 'appEmpty')))),
-    fmtRatio(ratio((r) => get(rt(r, 'app10k')), (r) => get(rt(r, 'bare10k')))),
+    fmtRatio(
+      ratio(
+        (r) => get(rt(r, 'app10k')),
+        (r) => get(rt(r, 'appEmpty')),
+      ),
+    ),
+    fmtRatio(
+      ratio(
+        (r) => get(rt(r, 'app10k')),
+        (r) => get(rt(r, 'bare10k')),
+      ),
+    ),
   ]
   const ms = (v: number) => fmtMs(v)
   out.push(
-    table(['', 'sensebus ≈ 0 keys (baseline)', 'sensebus 10k keys', 'bare Aedes 10k (memory)', 'sensebus 10k ÷ 0', 'sensebus ÷ bare at 10k'], [
-      rRow('SUBSCRIBE unrelated topic → SUBACK, p50', (x) => x.subackUnrelatedP50, ms),
-      rRow('SUBSCRIBE `sense/state/kv/<ns>/<key>` → value, p50', (x) => x.keyRetainedP50, ms),
-      rRow('… worst sample', (x) => x.keyRetainedMax, ms),
-      rRow('server CPU per CONNECT+SUBSCRIBE+DISCONNECT, unrelated topic', (x) => x.serverCpuMsPerUnrelatedSubscribe, ms),
-      rRow('server CPU per CONNECT+SUBSCRIBE+DISCONNECT, key topic', (x) => x.serverCpuMsPerSubscribe, ms),
-      rRow(`storm: ${ro.stormSubscribers} SUBSCRIBEs at once → all values`, (x) => x.stormMs, ms),
-      rRow('kv/get round trip during the storm, p50', (x) => x.stormKvGetP50, ms),
-      rRow('kv/get round trip during the storm, worst', (x) => x.stormKvGetMax, ms),
-      rRow('SUBSCRIBE `sense/state/kv/#` → all values', (x) => x.wildcardMs, ms),
-    ]),
+    table(
+      [
+        '',
+        'sensebus ≈ 0 keys (baseline)',
+        'sensebus 10k keys',
+        'bare Aedes 10k (memory)',
+        'sensebus 10k ÷ 0',
+        'sensebus ÷ bare at 10k',
+      ],
+      [
+        rRow('SUBSCRIBE unrelated topic → SUBACK, p50', (x) => x.subackUnrelatedP50, ms),
+        rRow('SUBSCRIBE `sense/state/kv/<ns>/<key>` → value, p50', (x) => x.keyRetainedP50, ms),
+        rRow('… worst sample', (x) => x.keyRetainedMax, ms),
+        rRow(
+          'server CPU per CONNECT+SUBSCRIBE+DISCONNECT, unrelated topic',
+          (x) => x.serverCpuMsPerUnrelatedSubscribe,
+          ms,
+        ),
+        rRow('server CPU per CONNECT+SUBSCRIBE+DISCONNECT, key topic', (x) => x.serverCpuMsPerSubscribe, ms),
+        rRow(`storm: ${ro.stormSubscribers} SUBSCRIBEs at once → all values`, (x) => x.stormMs, ms),
+        rRow('kv/get round trip during the storm, p50', (x) => x.stormKvGetP50, ms),
+        rRow('kv/get round trip during the storm, worst', (x) => x.stormKvGetMax, ms),
+        rRow('SUBSCRIBE `sense/state/kv/#` → all values', (x) => x.wildcardMs, ms),
+      ],
+    ),
   )
   out.push('')
   out.push(

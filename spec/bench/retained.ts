@@ -52,7 +52,10 @@ export interface RetainedResult {
 
 function firstMessage(client: MqttClient, topic: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no retained message on ${topic} within ${timeoutMs} ms`)), timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`no retained message on ${topic} within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
     client.once('message', () => {
       clearTimeout(timer)
       resolve(performance.now())
@@ -60,7 +63,11 @@ function firstMessage(client: MqttClient, topic: string, timeoutMs: number): Pro
   })
 }
 
-export async function retainedSubscribe(target: RetainedTarget, opts: RetainedOptions, probe: Probe): Promise<RetainedResult> {
+export async function retainedSubscribe(
+  target: RetainedTarget,
+  opts: RetainedOptions,
+  probe: Probe,
+): Promise<RetainedResult> {
   // (1) Unrelated topic: SUBACK latency. Gaps let the previous subscriber's scan finish first, and
   // the CPU over the loop shows that an unrelated SUBSCRIBE pays for the scan too.
   const unrelated: number[] = []
@@ -95,7 +102,11 @@ export async function retainedSubscribe(target: RetainedTarget, opts: RetainedOp
   const kvLatencies: number[] = []
   try {
     for (let i = 0; i < opts.stormSubscribers; i += 25) {
-      await Promise.all(Array.from({ length: Math.min(25, opts.stormSubscribers - i) }, async () => storm.push(await connectMqtt(target.url))))
+      await Promise.all(
+        Array.from({ length: Math.min(25, opts.stormSubscribers - i) }, async () =>
+          storm.push(await connectMqtt(target.url)),
+        ),
+      )
     }
     const prober = target.kvProbe ? await connectMqtt(target.url) : undefined
     let stormDone = false

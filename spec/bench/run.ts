@@ -13,7 +13,17 @@ import { dirname, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { fanout, type FanoutOptions } from './fanout.js'
-import { BENCH, retainedKey, retainedNs, type Command, type CpuSample, type Endpoints, type Reply, type RetainedEndpoints, type ServerMessage } from './ipc.js'
+import {
+  BENCH,
+  retainedKey,
+  retainedNs,
+  type Command,
+  type CpuSample,
+  type Endpoints,
+  type Reply,
+  type RetainedEndpoints,
+  type ServerMessage,
+} from './ipc.js'
 import { httpGetLoad, mqttRequestLoad, type LoadWindow, type MqttTarget, type Probe } from './load.js'
 import { renderReport, type BenchRun, type RepResult } from './report.js'
 import { retainedSubscribe, type RetainedOptions, type RetainedTarget } from './retained.js'
@@ -86,7 +96,10 @@ class Server {
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return
     const exited = new Promise<void>((r) => this.child.once('exit', () => r()))
-    await Promise.race([this.call({ cmd: 'shutdown' }).catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))])
+    await Promise.race([
+      this.call({ cmd: 'shutdown' }).catch(() => undefined),
+      new Promise((r) => setTimeout(r, 10_000)),
+    ])
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))])
     if (this.child.exitCode === null) this.child.kill('SIGKILL')
   }
@@ -105,7 +118,9 @@ function rotate<T>(items: readonly T[], by: number): T[] {
 function gitCommit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], {
+      encoding: 'utf8',
+    }).trim()
     return dirty ? `${sha} (src/ modified)` : sha
   } catch {
     return 'unknown'
@@ -119,8 +134,17 @@ async function main(): Promise<void> {
 
   const window: LoadWindow = args.quick ? { warmupMs: 300, durationMs: 700 } : { warmupMs: 500, durationMs: 1_500 }
   const httpWindow: LoadWindow = args.quick ? { warmupMs: 300, durationMs: 700 } : { warmupMs: 500, durationMs: 2_500 }
-  const fanoutOpts: FanoutOptions = { subscribers: args.quick ? 200 : 1000, singles: args.quick ? 5 : 10, burst: args.quick ? 20 : 100, timeoutMs: 15_000 }
-  const retainedOpts: RetainedOptions = { samples: args.quick ? 3 : 7, stormSubscribers: args.quick ? 10 : 50, timeoutMs: 20_000 }
+  const fanoutOpts: FanoutOptions = {
+    subscribers: args.quick ? 200 : 1000,
+    singles: args.quick ? 5 : 10,
+    burst: args.quick ? 20 : 100,
+    timeoutMs: 15_000,
+  }
+  const retainedOpts: RetainedOptions = {
+    samples: args.quick ? 3 : 7,
+    stormSubscribers: args.quick ? 10 : 50,
+    timeoutMs: 20_000,
+  }
   const inFlights = [1, 16, 64]
   const httpConnections = 10
 
@@ -135,7 +159,12 @@ async function main(): Promise<void> {
 
   const kvBody = (tx: string) => JSON.stringify({ namespace: BENCH.namespace, key: BENCH.key, transaction: tx })
   const targets: Record<'kvget' | 'raw' | 'bus', MqttTarget> = {
-    kvget: { request: 'sense/request/kv/get', response: 'sense/response/kv/get', body: kvBody, ok: (a) => a.status === 'ok' },
+    kvget: {
+      request: 'sense/request/kv/get',
+      response: 'sense/response/kv/get',
+      body: kvBody,
+      ok: (a) => a.status === 'ok',
+    },
     // The echo gets the very same request bytes; it answers them unchanged.
     raw: { request: BENCH.rawEchoRequest, response: BENCH.rawEchoResponse, body: kvBody, ok: () => true },
     bus: { request: BENCH.busEchoRequest, response: BENCH.busEchoResponse, body: kvBody, ok: () => true },
@@ -153,7 +182,10 @@ async function main(): Promise<void> {
   let restart: { restartMs: number; emptyStartMs: number } | undefined
   try {
     for (let r = 0; r < args.reps; r++) {
-      const log = (what: string) => console.error(`[bench] rep ${r + 1}/${args.reps} ${what} (${((performance.now() - started) / 1000).toFixed(0)} s)`)
+      const log = (what: string) =>
+        console.error(
+          `[bench] rep ${r + 1}/${args.reps} ${what} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+        )
       const rep: RepResult = { mqtt: {}, http: {}, fanout: {}, retained: {} }
 
       log('mqtt request/response')
@@ -167,12 +199,23 @@ async function main(): Promise<void> {
 
       log('http')
       for (const name of rotate(['shim', 'bare'] as const, r)) {
-        rep.http[name] = await httpGetLoad(name === 'shim' ? shimUrl : bareUrl, httpConnections, httpWindow, server.probe, expectBody)
+        rep.http[name] = await httpGetLoad(
+          name === 'shim' ? shimUrl : bareUrl,
+          httpConnections,
+          httpWindow,
+          server.probe,
+          expectBody,
+        )
       }
 
       log(`fan-out to ${fanoutOpts.subscribers}`)
       for (const name of rotate(['app', 'bare'] as const, r)) {
-        rep.fanout[name] = await fanout(name === 'app' ? endpoints.appMqtt : endpoints.bareMqtt, `${name}${r}`, fanoutOpts, server.probe)
+        rep.fanout[name] = await fanout(
+          name === 'app' ? endpoints.appMqtt : endpoints.bareMqtt,
+          `${name}${r}`,
+          fanoutOpts,
+          server.probe,
+        )
       }
 
       if (!retainedSetup) {
@@ -188,9 +231,29 @@ async function main(): Promise<void> {
       const lastKeyTopic = `sense/state/kv/${retainedNs(BENCH.retainedNamespaces - 1)}/${retainedKey(BENCH.retainedKeysPerNamespace - 1)}`
       const benchKeyTopic = `sense/state/kv/${BENCH.namespace}/${BENCH.key}`
       const retainedTargets: Record<'appEmpty' | 'app10k' | 'bare10k', RetainedTarget> = {
-        appEmpty: { url: endpoints.appMqtt, keyTopics: [benchKeyTopic], lastKeyTopic: benchKeyTopic, wildcard: 'sense/state/kv/#', wildcardCount: 1, kvProbe: { namespace: BENCH.namespace, key: BENCH.key } },
-        app10k: { url: retainedSetup.appMqtt, keyTopics, lastKeyTopic, wildcard: 'sense/state/kv/#', wildcardCount: total, kvProbe: { namespace: retainedNs(0), key: retainedKey(0) } },
-        bare10k: { url: retainedSetup.bareMqtt, keyTopics, lastKeyTopic, wildcard: 'sense/state/kv/#', wildcardCount: total },
+        appEmpty: {
+          url: endpoints.appMqtt,
+          keyTopics: [benchKeyTopic],
+          lastKeyTopic: benchKeyTopic,
+          wildcard: 'sense/state/kv/#',
+          wildcardCount: 1,
+          kvProbe: { namespace: BENCH.namespace, key: BENCH.key },
+        },
+        app10k: {
+          url: retainedSetup.appMqtt,
+          keyTopics,
+          lastKeyTopic,
+          wildcard: 'sense/state/kv/#',
+          wildcardCount: total,
+          kvProbe: { namespace: retainedNs(0), key: retainedKey(0) },
+        },
+        bare10k: {
+          url: retainedSetup.bareMqtt,
+          keyTopics,
+          lastKeyTopic,
+          wildcard: 'sense/state/kv/#',
+          wildcardCount: total,
+        },
       }
       for (const name of rotate(['appEmpty', 'app10k', 'bare10k'] as const, r)) {
         rep.retained[name] = await retainedSubscribe(retainedTargets[name], retainedOpts, server.probe)
@@ -224,7 +287,7 @@ async function main(): Promise<void> {
   if (args.write) {
     mkdirSync(dirname(args.out), { recursive: true })
     writeFileSync(args.out, `${report}\n`)
-    writeFileSync(args.out.replace(/\.md$/, '') + '.json', `${JSON.stringify(run, null, 2)}\n`)
+    writeFileSync(`${args.out.replace(/\.md$/, '')}.json`, `${JSON.stringify(run, null, 2)}\n`)
     console.error(`[bench] wrote ${args.out} and its .json`)
   }
 }

@@ -23,7 +23,16 @@ import type { EmbeddedBroker } from '../../src/broker/embedded-broker.js'
 import { modules } from '../../src/capabilities/index.js'
 import { loadConfig } from '../../src/config/load.js'
 import { silentLogger } from '../../src/log.js'
-import { BENCH, retainedKey, retainedNs, type Command, type CpuSample, type Endpoints, type RetainedEndpoints, type ServerMessage } from './ipc.js'
+import {
+  BENCH,
+  retainedKey,
+  retainedNs,
+  type Command,
+  type CpuSample,
+  type Endpoints,
+  type RetainedEndpoints,
+  type ServerMessage,
+} from './ipc.js'
 
 const noop = () => undefined
 const send = (msg: ServerMessage) => process.send?.(msg)
@@ -40,7 +49,14 @@ async function startSensebus(dataDir: string): Promise<Sensebus> {
   const config = loadConfig(modules, {
     // Defaults everywhere except ports, logging and the connection cap: fan-out needs 1,000
     // subscribers plus a publisher, one more than the default broker.maxConnections (1000).
-    overrides: { dataDir, 'broker.mqtt.port': 0, 'broker.ws.port': 0, 'http.port': 0, 'log.level': 'silent', 'broker.maxConnections': 2000 },
+    overrides: {
+      dataDir,
+      'broker.mqtt.port': 0,
+      'broker.ws.port': 0,
+      'http.port': 0,
+      'log.level': 'silent',
+      'broker.maxConnections': 2000,
+    },
   })
   const t0 = performance.now()
   const app = await startApp({ config, log: silentLogger(), modules })
@@ -56,7 +72,8 @@ async function startSensebus(dataDir: string): Promise<Sensebus> {
  */
 function aedesOf(app: App): Aedes {
   const broker = (app.bus as unknown as { broker?: EmbeddedBroker }).broker
-  if (!broker || !(broker.aedes instanceof Aedes)) throw new Error('bench: app.bus is not the embedded AedesBus; cannot attach the raw echo')
+  if (!broker || !(broker.aedes instanceof Aedes))
+    throw new Error('bench: app.bus is not the embedded AedesBus; cannot attach the raw echo')
   return broker.aedes
 }
 
@@ -102,7 +119,9 @@ async function startBareHttp(): Promise<{ url: string; close: () => Promise<void
   const body = { namespace: BENCH.namespace, key: BENCH.key, value: BENCH.value }
   const server = createHttpServer((_req, res) => {
     const text = JSON.stringify(body)
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text)
+    res
+      .writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+      .end(text)
   })
   // The same socket settings as sensebus' shim, so only the request path differs.
   server.keepAliveTimeout = 5_000
@@ -114,7 +133,9 @@ async function startBareHttp(): Promise<{ url: string; close: () => Promise<void
 
 function publishRetained(aedes: Aedes, topic: string, payload: Buffer): Promise<void> {
   return new Promise((resolve, reject) =>
-    aedes.publish({ cmd: 'publish', topic, payload, qos: 0, retain: true, dup: false }, (err?: Error) => (err ? reject(err) : resolve())),
+    aedes.publish({ cmd: 'publish', topic, payload, qos: 0, retain: true, dup: false }, (err?: Error) =>
+      err ? reject(err) : resolve(),
+    ),
   )
 }
 
@@ -144,7 +165,11 @@ async function main(): Promise<void> {
   }
 
   const main = await startSensebus(await tempDir())
-  const seeded = await main.app.bus.request('kv/set', { namespace: BENCH.namespace, key: BENCH.key, value: BENCH.value })
+  const seeded = await main.app.bus.request('kv/set', {
+    namespace: BENCH.namespace,
+    key: BENCH.key,
+    value: BENCH.value,
+  })
   if (seeded.status !== 'ok') throw new Error(`could not seed the bench key: ${JSON.stringify(seeded)}`)
 
   // Raw echo on the same broker: acknowledge the delivery slot at once, republish on the next turn
@@ -156,7 +181,12 @@ async function main(): Promise<void> {
       (packet, cb) => {
         const payload = packet.payload
         cb()
-        setImmediate(() => aedes.publish({ cmd: 'publish', topic: BENCH.rawEchoResponse, payload, qos: 1, retain: false, dup: false }, noop))
+        setImmediate(() =>
+          aedes.publish(
+            { cmd: 'publish', topic: BENCH.rawEchoResponse, payload, qos: 1, retain: false, dup: false },
+            noop,
+          ),
+        )
       },
       resolve,
     ),
@@ -187,7 +217,15 @@ async function main(): Promise<void> {
       const value = 'r'.repeat(64)
       const t0 = performance.now()
       await pool(total, 32, async (i) => {
-        const env = await app.app.bus.request('kv/set', { namespace: retainedNs(Math.floor(i / BENCH.retainedKeysPerNamespace)), key: retainedKey(i % BENCH.retainedKeysPerNamespace), value }, { timeoutMs: 60_000 })
+        const env = await app.app.bus.request(
+          'kv/set',
+          {
+            namespace: retainedNs(Math.floor(i / BENCH.retainedKeysPerNamespace)),
+            key: retainedKey(i % BENCH.retainedKeysPerNamespace),
+            value,
+          },
+          { timeoutMs: 60_000 },
+        )
         if (env.status !== 'ok') throw new Error(`kv/set failed while populating: ${JSON.stringify(env)}`)
       })
       const populateMs = performance.now() - t0
@@ -205,7 +243,9 @@ async function main(): Promise<void> {
       for (let i = 0; i < total; i++) {
         const ns = retainedNs(Math.floor(i / BENCH.retainedKeysPerNamespace))
         const key = retainedKey(i % BENCH.retainedKeysPerNamespace)
-        const payload = Buffer.from(JSON.stringify({ namespace: ns, key, value, expiresAt: null, updatedAt: new Date().toISOString() }))
+        const payload = Buffer.from(
+          JSON.stringify({ namespace: ns, key, value, expiresAt: null, updatedAt: new Date().toISOString() }),
+        )
         await publishRetained(bare.aedes, `sense/state/kv/${ns}/${key}`, payload)
       }
       retained = { app, bare }
@@ -242,7 +282,13 @@ async function main(): Promise<void> {
       })
   })
 
-  const ready: Endpoints = { appMqtt: main.mqttUrl, appHttp: main.httpUrl, bareHttp: bareHttp.url, bareMqtt: bareMqtt.url, appStartMs: main.startMs }
+  const ready: Endpoints = {
+    appMqtt: main.mqttUrl,
+    appHttp: main.httpUrl,
+    bareHttp: bareHttp.url,
+    bareMqtt: bareMqtt.url,
+    appStartMs: main.startMs,
+  }
   send({ ready })
 }
 

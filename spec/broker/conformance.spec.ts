@@ -43,11 +43,19 @@ describe('MQTT 3.1.1 conformance of the embedded broker', () => {
   })
 
   it('answers a subscription the policy does not allow with 0x80 in SUBACK and keeps the connection', async () => {
-    const strict = await startTestApp({ policy: { ...openPolicy, canSubscribe: (_s, filter) => !filter.startsWith('secret/') } })
+    const strict = await startTestApp({
+      policy: { ...openPolicy, canSubscribe: (_s, filter) => !filter.startsWith('secret/') },
+    })
     const raw = await rawConnect(Number(new URL(strict.mqttUrl).port))
     raw.socket.write(connectPacket('raw-sub', true))
     expect([...(await raw.next())]).toEqual([0x20, 2, 0, 0])
-    raw.socket.write(subscribePacket(7, [['ok/+/topic', 1], ['secret/#', 1], ['ok/#', 0]]))
+    raw.socket.write(
+      subscribePacket(7, [
+        ['ok/+/topic', 1],
+        ['secret/#', 1],
+        ['ok/#', 0],
+      ]),
+    )
     expect([...(await raw.next())]).toEqual([0x90, 5, 0, 7, 1, 0x80, 0])
     raw.socket.write(Buffer.from([0xc0, 0])) // PINGREQ: still connected
     expect([...(await raw.next())]).toEqual([0xd0, 0])

@@ -21,9 +21,16 @@ describe('external-broker mode (Mosquitto)', () => {
     // Mosquitto ran without persistence: anything retained now was published after the restart.
     const c = await connect(sb.mqttUrl)
     const bridge = await c.collect('sense/bridge/#')
-    await expect.poll(() => bridge.map((m) => m.topic).sort(), { timeout: 10_000 }).toEqual(['sense/bridge/info', 'sense/bridge/state'])
+    await expect
+      .poll(() => bridge.map((m) => m.topic).sort(), { timeout: 10_000 })
+      .toEqual(['sense/bridge/info', 'sense/bridge/state'])
     expect(JSON.parse(bridge.find((m) => m.topic === 'sense/bridge/state')!.payload)).toEqual({ state: 'online' })
-    await expect.poll(async () => (await c.request('util/ping', {}, { timeoutMs: 1000 }).catch(() => ({ status: 'none' }))).status, { timeout: 10_000 }).toBe('ok')
+    await expect
+      .poll(
+        async () => (await c.request('util/ping', {}, { timeoutMs: 1000 }).catch(() => ({ status: 'none' }))).status,
+        { timeout: 10_000 },
+      )
+      .toBe('ok')
     await c.end()
   }, 30_000)
 })

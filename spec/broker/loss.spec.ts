@@ -24,19 +24,35 @@ describe('no message loss on sensebus topics with a clean:false subscriber prese
     const durable = await mqtt.connectAsync(sb.mqttUrl, { clientId: 'archiver', clean: false, reconnectPeriod: 0 })
     await durable.subscribeAsync('sense/request/#', { qos: 1 })
     const clients = await Promise.all(Array.from({ length: 4 }, () => connect(sb.mqttUrl)))
-    const results = await Promise.all(clients.flatMap((c, i) => Array.from({ length: 500 }, (_, j) => c.request('util/ping', { transaction: `l${i}-${j}` }, { timeoutMs: 30_000 }))))
+    const results = await Promise.all(
+      clients.flatMap((c, i) =>
+        Array.from({ length: 500 }, (_, j) =>
+          c.request('util/ping', { transaction: `l${i}-${j}` }, { timeoutMs: 30_000 }),
+        ),
+      ),
+    )
     expect(results.filter((r) => r.status === 'ok')).toHaveLength(2000)
     await Promise.all(clients.map((c) => c.end()))
     await durable.endAsync()
   }, 60_000)
 
   it('delivers every one of 2,000 concurrent QoS 1 events to an in-process subscriber', async () => {
-    const durable = await mqtt.connectAsync(sb.mqttUrl, { clientId: 'event-archiver', clean: false, reconnectPeriod: 0 })
+    const durable = await mqtt.connectAsync(sb.mqttUrl, {
+      clientId: 'event-archiver',
+      clean: false,
+      reconnectPeriod: 0,
+    })
     await durable.subscribeAsync('sense/event/#', { qos: 1 })
     const seen = new Set<string>()
     const off = await sb.app.bus.subscribe('sense/event/test/#', (m) => seen.add(m.payload.toString()))
-    const publishers = await Promise.all(Array.from({ length: 4 }, () => mqtt.connectAsync(sb.mqttUrl, { reconnectPeriod: 0 })))
-    await Promise.all(publishers.flatMap((p, i) => Array.from({ length: 500 }, (_, j) => p.publishAsync('sense/event/test/tick', `${i}-${j}`, { qos: 1 }))))
+    const publishers = await Promise.all(
+      Array.from({ length: 4 }, () => mqtt.connectAsync(sb.mqttUrl, { reconnectPeriod: 0 })),
+    )
+    await Promise.all(
+      publishers.flatMap((p, i) =>
+        Array.from({ length: 500 }, (_, j) => p.publishAsync('sense/event/test/tick', `${i}-${j}`, { qos: 1 })),
+      ),
+    )
     await expect.poll(() => seen.size, { timeout: 10_000 }).toBe(2000)
     await off()
     await Promise.all(publishers.map((p) => p.endAsync()))

@@ -53,7 +53,11 @@ describe('bridge topics', () => {
     const info = JSON.parse(seen.find((m) => m.topic === 'sense/bridge/info')!.payload)
     expect(JSON.parse(state.payload)).toEqual({ state: 'online' })
     expect(state.retain).toBe(true)
-    expect(info).toMatchObject({ version: expect.any(String), baseTopic: 'sense', capabilities: expect.arrayContaining(['kv/set', 'util/ping']) })
+    expect(info).toMatchObject({
+      version: expect.any(String),
+      baseTopic: 'sense',
+      capabilities: expect.arrayContaining(['kv/set', 'util/ping']),
+    })
     await reader.end()
     const dataDir = sb.dataDir
     await sb.stop()

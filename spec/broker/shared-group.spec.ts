@@ -11,7 +11,9 @@ describe('several sensebus instances on one external broker', () => {
     const b = await startTestApp({ brokerUrl: mosquitto.url, overrides })
     const client = await connect(mosquitto.url)
     const responses = await client.collect('sense/response/util/ping')
-    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => client.request('util/ping', { transaction: `s${i}` })))
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => client.request('util/ping', { transaction: `s${i}` })),
+    )
     expect(results.every((r) => r.status === 'ok')).toBe(true)
     await new Promise((r) => setTimeout(r, 300))
     expect(responses).toHaveLength(60)

@@ -19,7 +19,11 @@ describe.each(BUS_MODES)('dispatcher (%s broker)', (mode) => {
 
   it('echoes the transaction and answers on the response topic', async () => {
     const env = await client.request('util/ping', { transaction: 'abc-1' })
-    expect(env).toEqual({ transaction: 'abc-1', status: 'ok', data: { response: 'Butler reporting for duty', butlerVersion: expect.any(String), version: expect.any(String) } })
+    expect(env).toEqual({
+      transaction: 'abc-1',
+      status: 'ok',
+      data: { response: 'Butler reporting for duty', butlerVersion: expect.any(String), version: expect.any(String) },
+    })
   })
 
   it('answers a payload that is not JSON with BAD_JSON', async () => {
@@ -29,7 +33,10 @@ describe.each(BUS_MODES)('dispatcher (%s broker)', (mode) => {
 
   it('answers an empty payload and a JSON array with an error, never silence', async () => {
     expect(await client.raw('util/ping', '')).toMatchObject({ status: 'error', error: { code: 'BAD_JSON' } })
-    expect(await client.raw('util/ping', '[1,2]')).toMatchObject({ status: 'error', error: { code: 'VALIDATION_FAILED' } })
+    expect(await client.raw('util/ping', '[1,2]')).toMatchObject({
+      status: 'error',
+      error: { code: 'VALIDATION_FAILED' },
+    })
   })
 
   it('answers an unknown capability with NOT_FOUND', async () => {
@@ -50,14 +57,21 @@ describe.each(BUS_MODES)('dispatcher (%s broker)', (mode) => {
     const ok = await client.request('util/ping', { replyTo: 'my/app/replies' })
     expect(ok.status).toBe('ok')
     const responses = await client.collect('sense/response/util/ping')
-    await client.mqtt.publishAsync('sense/request/util/ping', JSON.stringify({ transaction: 'r2', replyTo: 'sense/state/forged' }), { qos: 1 })
+    await client.mqtt.publishAsync(
+      'sense/request/util/ping',
+      JSON.stringify({ transaction: 'r2', replyTo: 'sense/state/forged' }),
+      { qos: 1 },
+    )
     await expect.poll(() => responses.find((r) => r.payload.includes('"r2"'))).toBeTruthy()
     const refusal = JSON.parse(responses.find((r) => r.payload.includes('"r2"'))!.payload)
     expect(refusal).toMatchObject({ transaction: 'r2', status: 'error', error: { code: 'VALIDATION_FAILED' } })
   })
 
   it('reports a coded handler error as is, and an unexpected one as INTERNAL without its message', async () => {
-    expect(await client.request('test/throw', { kind: 'coded' })).toMatchObject({ status: 'error', error: { code: 'CONFLICT', message: 'a coded failure', details: { why: 'test' } } })
+    expect(await client.request('test/throw', { kind: 'coded' })).toMatchObject({
+      status: 'error',
+      error: { code: 'CONFLICT', message: 'a coded failure', details: { why: 'test' } },
+    })
     const env = await client.request('test/throw', { kind: 'bug' })
     expect(env).toMatchObject({ status: 'error', error: { code: 'INTERNAL' } })
     expect(JSON.stringify(env)).not.toContain('secret internal detail')
@@ -81,7 +95,9 @@ describe.each(BUS_MODES)('dispatcher (%s broker)', (mode) => {
   })
 
   it('answers BUSY beyond the in-flight limit, and everything else normally', async () => {
-    const all = await Promise.all(Array.from({ length: 8 }, (_, i) => client.request('test/sleep', { ms: 400, transaction: `b${i}` })))
+    const all = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => client.request('test/sleep', { ms: 400, transaction: `b${i}` })),
+    )
     const codes = all.map((e) => (e.status === 'ok' ? 'ok' : e.error.code))
     expect(codes.filter((c) => c === 'ok')).toHaveLength(4)
     expect(codes.filter((c) => c === 'BUSY')).toHaveLength(4)
@@ -91,14 +107,23 @@ describe.each(BUS_MODES)('dispatcher (%s broker)', (mode) => {
     const events = await client.collect('sense/event/request/progress')
     await client.request('test/sleep', { ms: 10, transaction: 'p1' })
     await expect.poll(() => events.length).toBeGreaterThan(0)
-    expect(JSON.parse(events[0]!.payload)).toMatchObject({ type: 'sense.request.progress', data: { capability: 'test/sleep', transaction: 'p1', phase: 'sleeping' } })
+    expect(JSON.parse(events[0]!.payload)).toMatchObject({
+      type: 'sense.request.progress',
+      data: { capability: 'test/sleep', transaction: 'p1', phase: 'sleeping' },
+    })
   })
 
   it('answers many concurrent requests from many clients exactly once each', async () => {
     const clients = await Promise.all(Array.from({ length: 5 }, () => connect(sb.mqttUrl)))
-    const results = await Promise.all(clients.flatMap((c, i) => Array.from({ length: 40 }, (_, j) => c.request('util/ping', { transaction: `c${i}-${j}` }))))
+    const results = await Promise.all(
+      clients.flatMap((c, i) =>
+        Array.from({ length: 40 }, (_, j) => c.request('util/ping', { transaction: `c${i}-${j}` })),
+      ),
+    )
     // The in-flight limit is 4 here, so some are refused with BUSY: but each gets its one answer.
-    expect(results.map((r) => r.transaction)).toEqual(clients.flatMap((_, i) => Array.from({ length: 40 }, (_, j) => `c${i}-${j}`)))
+    expect(results.map((r) => r.transaction)).toEqual(
+      clients.flatMap((_, i) => Array.from({ length: 40 }, (_, j) => `c${i}-${j}`)),
+    )
     expect(results.every((r) => r.status === 'ok' || r.error.code === 'BUSY')).toBe(true)
     await Promise.all(clients.map((c) => c.end()))
   })

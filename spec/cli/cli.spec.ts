@@ -65,7 +65,16 @@ describe('sensebus CLI against a running sensebus process', () => {
     void subExit.then(() => (subDone = true))
     // mosquitto_sub cannot say when its subscription is active: publish until it has caught an answer.
     for (let i = 0; i < 20 && !subDone; i++) {
-      const pub = spawn('mosquitto_pub', ['-p', port, '-t', 'sense/request/util/ping', '-m', '{"transaction":"from-mosquitto"}', '-q', '1'])
+      const pub = spawn('mosquitto_pub', [
+        '-p',
+        port,
+        '-t',
+        'sense/request/util/ping',
+        '-m',
+        '{"transaction":"from-mosquitto"}',
+        '-q',
+        '1',
+      ])
       expect(await new Promise((r) => pub.once('exit', r))).toBe(0)
       await Promise.race([subExit, new Promise((r) => setTimeout(r, 250))])
     }
@@ -100,7 +109,9 @@ describe('sensebus CLI without a server', () => {
   })
 
   it('config print shows the effective config with secrets redacted', async () => {
-    const r = await runCli(['config', 'print'], { env: { SENSEBUS_BROKER__PASSWORD: 'hunter2-secret', SENSEBUS_HTTP__PORT: '8099' } })
+    const r = await runCli(['config', 'print'], {
+      env: { SENSEBUS_BROKER__PASSWORD: 'hunter2-secret', SENSEBUS_HTTP__PORT: '8099' },
+    })
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('port: 8099')
     expect(r.stdout).not.toContain('hunter2-secret')
@@ -115,7 +126,20 @@ describe('sensebus CLI without a server', () => {
     expect(r.stderr).toContain('/broker/mqtt/port: must be <= 65535')
   })
 
-  it.each(['start', 'request', 'publish', 'subscribe', 'topics', 'config', 'config check', 'config print', 'passwd', 'token', 'demo', 'sim'])('%s --help explains the verb with an example', async (verb) => {
+  it.each([
+    'start',
+    'request',
+    'publish',
+    'subscribe',
+    'topics',
+    'config',
+    'config check',
+    'config print',
+    'passwd',
+    'token',
+    'demo',
+    'sim',
+  ])('%s --help explains the verb with an example', async (verb) => {
     const r = await runCli([...verb.split(' '), '--help'])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/Usage: sensebus/)
@@ -146,7 +170,9 @@ describe('sensebus process lifecycle', () => {
     await expect.poll(() => states.map((s) => JSON.parse(s.payload).state)).toEqual(['online'])
     server.child.kill('SIGKILL')
     await server.exited
-    await expect.poll(() => states.map((s) => JSON.parse(s.payload).state), { timeout: 5000 }).toEqual(['online', 'offline'])
+    await expect
+      .poll(() => states.map((s) => JSON.parse(s.payload).state), { timeout: 5000 })
+      .toEqual(['online', 'offline'])
     await c.end()
     await mosquitto.stop()
   })

@@ -30,8 +30,24 @@ describe('sensebus demo (npm run demo)', () => {
     dir = await mkdtemp(join(tmpdir(), 'sensebus-demo-'))
     udp.on('message', (m) => datagrams.push(m.toString('utf8')))
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()))
-    const ports = ['--qrs-port', '--engine-port', '--control-port', '--mqtt-port', '--ws-port', '--http-port'].flatMap((f) => [f, '0'])
-    child = spawn(process.execPath, [CLI, 'demo', '--cert-dir', join(dir, 'certs'), '--data-dir', join(dir, 'data'), '--udp-port', String(udp.address().port), ...ports], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const ports = ['--qrs-port', '--engine-port', '--control-port', '--mqtt-port', '--ws-port', '--http-port'].flatMap(
+      (f) => [f, '0'],
+    )
+    child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'demo',
+        '--cert-dir',
+        join(dir, 'certs'),
+        '--data-dir',
+        join(dir, 'data'),
+        '--udp-port',
+        String(udp.address().port),
+        ...ports,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     ready = await new Promise<DemoReady>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('demo did not become ready')), 20_000)
       createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -60,9 +76,15 @@ describe('sensebus demo (npm run demo)', () => {
     try {
       const [task] = await qrs.findTasks({ id: FAILING_TASK })
       expect(task?.name).toBe('Manually triggered reload of Test failing reloads 2')
-      await fetch(`${ready.simulator.control}/tasks/${FAILING_TASK}/behaviour`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ durationMs: 50 }) })
+      await fetch(`${ready.simulator.control}/tasks/${FAILING_TASK}/behaviour`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ durationMs: 50 }),
+      })
       await qrs.startTask(FAILING_TASK)
-      await expect.poll(() => datagrams.find((d) => d.startsWith('/scheduler-task-failed/')), { timeout: 10_000 }).toBeDefined()
+      await expect
+        .poll(() => datagrams.find((d) => d.startsWith('/scheduler-task-failed/')), { timeout: 10_000 })
+        .toBeDefined()
       expect(datagrams.find((d) => d.startsWith('/scheduler-task-failed/'))).toContain(`;${FAILING_TASK};`)
     } finally {
       qrs.close()

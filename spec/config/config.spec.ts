@@ -25,7 +25,9 @@ describe('loadConfig', () => {
   })
 
   it('lists every problem as path: message, unknown keys included', async () => {
-    const path = await file('http:\n  port: "eighty"\n  colour: blue\nbroker:\n  mqtt: { port: 70000 }\nnope: 1\ncapabilities:\n  kv: { maxKeysPerNamespace: 0 }\n')
+    const path = await file(
+      'http:\n  port: "eighty"\n  colour: blue\nbroker:\n  mqtt: { port: 70000 }\nnope: 1\ncapabilities:\n  kv: { maxKeysPerNamespace: 0 }\n',
+    )
     let error: ConfigError | undefined
     try {
       loadConfig(modules, { file: path })
@@ -34,7 +36,13 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError)
     expect(error!.problems).toEqual(
-      expect.arrayContaining(['/http/port: must be integer', '/http/colour: is not a known property', '/broker/mqtt/port: must be <= 65535', '/nope: is not a known property', '/capabilities/kv/maxKeysPerNamespace: must be >= 1']),
+      expect.arrayContaining([
+        '/http/port: must be integer',
+        '/http/colour: is not a known property',
+        '/broker/mqtt/port: must be <= 65535',
+        '/nope: is not a known property',
+        '/capabilities/kv/maxKeysPerNamespace: must be >= 1',
+      ]),
     )
     expect(error!.message).toContain(path)
   })
@@ -45,14 +53,21 @@ describe('loadConfig', () => {
   })
 
   it('reports a missing file clearly', () => {
-    expect(() => loadConfig(modules, { file: '/nonexistent/sensebus.yaml' })).toThrow(/Cannot read config file \/nonexistent\/sensebus.yaml/)
+    expect(() => loadConfig(modules, { file: '/nonexistent/sensebus.yaml' })).toThrow(
+      /Cannot read config file \/nonexistent\/sensebus.yaml/,
+    )
   })
 
   it('applies file, then SENSEBUS_* environment, then flags', async () => {
     const path = await file('http:\n  port: 8081\nlog:\n  level: warn\nbus:\n  maxInFlight: 10\n')
     const c = loadConfig(modules, {
       file: path,
-      env: { SENSEBUS_HTTP__PORT: '8082', SENSEBUS_BUS__REQUEST_TIMEOUT_MS: '1234', SENSEBUS_CAPABILITIES__DISABLED: '[kv/*]', OTHER: 'x' },
+      env: {
+        SENSEBUS_HTTP__PORT: '8082',
+        SENSEBUS_BUS__REQUEST_TIMEOUT_MS: '1234',
+        SENSEBUS_CAPABILITIES__DISABLED: '[kv/*]',
+        OTHER: 'x',
+      },
       overrides: { 'http.port': 0 },
     })
     expect(c.http.port).toBe(0)
@@ -63,7 +78,11 @@ describe('loadConfig', () => {
   })
 
   it('redacts secrets for printing', () => {
-    const out = redactConfig({ broker: { url: 'mqtt://x', password: 'hunter2' }, users: [{ name: 'a', passwordHash: 'scrypt$...' }], http: { port: 1 } })
+    const out = redactConfig({
+      broker: { url: 'mqtt://x', password: 'hunter2' },
+      users: [{ name: 'a', passwordHash: 'scrypt$...' }],
+      http: { port: 1 },
+    })
     expect(JSON.stringify(out)).not.toMatch(/hunter2|scrypt/)
     expect(out).toMatchObject({ broker: { url: 'mqtt://x', password: '[redacted]' }, http: { port: 1 } })
   })

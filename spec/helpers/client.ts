@@ -7,7 +7,11 @@ import { topicMatches } from '../../src/core/topics.js'
 export interface TestClient {
   mqtt: MqttClient
   /** Publishes a request and resolves with the envelope on its response topic matching the transaction. */
-  request<T = unknown>(capability: string, body?: Record<string, unknown>, opts?: { timeoutMs?: number }): Promise<Envelope<T>>
+  request<T = unknown>(
+    capability: string,
+    body?: Record<string, unknown>,
+    opts?: { timeoutMs?: number },
+  ): Promise<Envelope<T>>
   /** Publishes raw bytes to a request topic and resolves with the next envelope on its response topic. */
   raw(capability: string, payload: string | Buffer, opts?: { timeoutMs?: number }): Promise<Envelope>
   /** Collects messages on a filter. */
@@ -21,7 +25,8 @@ export async function connect(url: string, opts: IClientOptions = {}): Promise<T
   const waiters = new Set<{ topic: string; match: (env: Envelope) => boolean; resolve: (e: Envelope) => void }>()
   const collectors = new Map<string, Array<{ topic: string; payload: string; retain: boolean }>>()
   client.on('message', (topic, payload, packet) => {
-    for (const [filter, list] of collectors) if (topicMatches(filter, topic)) list.push({ topic, payload: payload.toString(), retain: packet.retain })
+    for (const [filter, list] of collectors)
+      if (topicMatches(filter, topic)) list.push({ topic, payload: payload.toString(), retain: packet.retain })
     let env: Envelope
     try {
       env = JSON.parse(payload.toString()) as Envelope

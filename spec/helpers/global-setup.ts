@@ -8,6 +8,13 @@ import { fileURLToPath } from 'node:url'
  */
 export default function setup(): void {
   const root = fileURLToPath(new URL('../../', import.meta.url))
-  const result = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`], { cwd: root, encoding: 'utf8' })
-  if (result.status !== 0) process.stderr.write(`warning: tsc reported errors while building dist/ for the process tests:\n${result.stdout}${result.stderr}\n`)
+  const result = spawnSync(
+    process.execPath,
+    [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`],
+    { cwd: root, encoding: 'utf8' },
+  )
+  if (result.status !== 0)
+    process.stderr.write(
+      `warning: tsc reported errors while building dist/ for the process tests:\n${result.stdout}${result.stderr}\n`,
+    )
 }

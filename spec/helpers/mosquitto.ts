@@ -17,9 +17,11 @@ export interface Mosquitto {
 const BINARIES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto']
 
 function binary(): string {
-  const found = BINARIES.find((b) => existsSync(b)) ?? (spawnSync('which', ['mosquitto']).stdout?.toString().trim() || undefined)
+  const found =
+    BINARIES.find((b) => existsSync(b)) ?? (spawnSync('which', ['mosquitto']).stdout?.toString().trim() || undefined)
   // Fail loudly rather than skip: external-broker mode is part of what CI proves (.ci/run installs it).
-  if (!found) throw new Error('mosquitto is not installed (apt-get install mosquitto); the external-broker tests need it')
+  if (!found)
+    throw new Error('mosquitto is not installed (apt-get install mosquitto); the external-broker tests need it')
   return found
 }
 
@@ -64,7 +66,17 @@ export async function startMosquitto(): Promise<Mosquitto> {
   const port = await freePort()
   const dir = await mkdtemp(join(tmpdir(), 'sensebus-mosq-'))
   const conf = join(dir, 'mosquitto.conf')
-  await writeFile(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'max_queued_messages 100000', ''].join('\n'))
+  await writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      'set_tcp_nodelay true',
+      'max_queued_messages 100000',
+      '',
+    ].join('\n'),
+  )
   let child = await spawnOn(port, conf)
   return {
     url: `mqtt://127.0.0.1:${port}`,

@@ -11,9 +11,15 @@ export interface RunResult {
 }
 
 /** Runs the built CLI to completion. */
-export function runCli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+export function runCli(
+  args: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -51,7 +57,11 @@ export interface ServerProcess {
 /** Starts `sensebus start` as a real process and waits for its "sensebus ready" log line. */
 export function startServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'start', '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      [CLI, 'start', '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0', ...args],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     const logs: string[] = []
     let stderr = ''
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
@@ -74,7 +84,15 @@ export function startServer(args: string[], env: NodeJS.ProcessEnv = {}): Promis
       }
       if (rec.msg === 'sensebus ready' && rec.endpoints) {
         clearTimeout(timer)
-        resolve({ child, endpoints: rec.endpoints, mqttUrl: `mqtt://127.0.0.1:${rec.endpoints.mqtt?.port}`, httpUrl: `http://127.0.0.1:${rec.endpoints.http?.port}`, logs, stdout: () => logs.join('\n'), exited })
+        resolve({
+          child,
+          endpoints: rec.endpoints,
+          mqttUrl: `mqtt://127.0.0.1:${rec.endpoints.mqtt?.port}`,
+          httpUrl: `http://127.0.0.1:${rec.endpoints.http?.port}`,
+          logs,
+          stdout: () => logs.join('\n'),
+          exited,
+        })
       }
     })
   })

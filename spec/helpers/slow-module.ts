@@ -10,7 +10,12 @@ export const testModule = defineModule({
     defineCapability<{ ms: number }, { slept: number }>({
       name: 'test/sleep',
       summary: 'sleep',
-      request: { type: 'object', additionalProperties: false, required: ['ms'], properties: { ms: { type: 'integer', minimum: 0 } } },
+      request: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['ms'],
+        properties: { ms: { type: 'integer', minimum: 0 } },
+      },
       result: { type: 'object' },
       timeoutMs: 1500,
       async handle(req, ctx) {
@@ -22,7 +27,12 @@ export const testModule = defineModule({
     defineCapability<{ kind: string }, never>({
       name: 'test/throw',
       summary: 'throw',
-      request: { type: 'object', additionalProperties: false, required: ['kind'], properties: { kind: { enum: ['coded', 'bug'] } } },
+      request: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['kind'],
+        properties: { kind: { enum: ['coded', 'bug'] } },
+      },
       result: { type: 'object' },
       async handle(req) {
         if (req.kind === 'coded') throw new CapabilityError('CONFLICT', 'a coded failure', { details: { why: 'test' } })

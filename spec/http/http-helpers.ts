@@ -28,7 +28,12 @@ export function call(
   base: string,
   method: string,
   path: string,
-  opts: { body?: string | Buffer | object; headers?: Record<string, string>; chunked?: boolean; timeoutMs?: number } = {},
+  opts: {
+    body?: string | Buffer | object
+    headers?: Record<string, string>
+    chunked?: boolean
+    timeoutMs?: number
+  } = {},
 ): Promise<HttpAnswer> {
   const url = new URL(base)
   let payload: Buffer | undefined
@@ -48,7 +53,13 @@ export function call(
       res.on('end', () => {
         clearTimeout(timer)
         const text = Buffer.concat(chunks).toString('utf8')
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: parse(text), contentType: String(res.headers['content-type'] ?? '') })
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text,
+          json: parse(text),
+          contentType: String(res.headers['content-type'] ?? ''),
+        })
       })
       res.on('error', reject)
     })

@@ -11,9 +11,14 @@ const p = encodeURIComponent
 describe("Butler's /v4 key-value routes", () => {
   let sb: TestApp
   let client: TestClient
-  const http = (method: string, path: string, opts?: Parameters<typeof call>[3]): Promise<HttpAnswer> => call(sb.httpUrl, method, path, opts)
+  const http = (method: string, path: string, opts?: Parameters<typeof call>[3]): Promise<HttpAnswer> =>
+    call(sb.httpUrl, method, path, opts)
   /** What AddKeyValue in butler_subs.qvs sends. */
-  const post = (namespace: string, body: unknown) => http('POST', `/v4/keyvalues/${p(namespace)}`, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+  const post = (namespace: string, body: unknown) =>
+    http('POST', `/v4/keyvalues/${p(namespace)}`, {
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    })
 
   beforeAll(async () => {
     sb = await startTestApp({ overrides: { 'capabilities.kv.maxKeysPerNamespace': MAX_KEYS } })
@@ -42,7 +47,11 @@ describe("Butler's /v4 key-value routes", () => {
       const res = await post(n, { key: 'lastRun', value: '2026-11-28' })
       expect(res.status).toBe(201)
       expect(res.json).toEqual({ namespace: n, key: 'lastRun', value: '2026-11-28', ttl: 0 })
-      expect((await http('GET', `/v4/keyvalues/${p(n)}?key=lastRun`)).json).toEqual({ namespace: n, key: 'lastRun', value: '2026-11-28' })
+      expect((await http('GET', `/v4/keyvalues/${p(n)}?key=lastRun`)).json).toEqual({
+        namespace: n,
+        key: 'lastRun',
+        value: '2026-11-28',
+      })
     })
 
     it('accepts "ttl":"60000" as a string (as butler_subs.qvs sends it) and answers ttl as a number', async () => {
@@ -113,15 +122,24 @@ describe("Butler's /v4 key-value routes", () => {
 
     it('a namespace with spaces, slashes and unicode travels URL-encoded in the path', async () => {
       const n = `Sales ETL/step 2 ✓ ${randomUUID().slice(0, 6)}`
-      expect((await post(n, { key: 'Last extract timestamp', value: '2020-09-29 17:14:56' })).json).toMatchObject({ namespace: n })
-      expect((await http('GET', `/v4/keyvalues/${p(n)}?key=${p('Last extract timestamp')}`)).json).toEqual({ namespace: n, key: 'Last extract timestamp', value: '2020-09-29 17:14:56' })
+      expect((await post(n, { key: 'Last extract timestamp', value: '2020-09-29 17:14:56' })).json).toMatchObject({
+        namespace: n,
+      })
+      expect((await http('GET', `/v4/keyvalues/${p(n)}?key=${p('Last extract timestamp')}`)).json).toEqual({
+        namespace: n,
+        key: 'Last extract timestamp',
+        value: '2020-09-29 17:14:56',
+      })
       expect((await http('GET', '/v4/keyvaluesnamespaces')).json).toContain(n)
     })
 
     it('a set over HTTP goes through the bus: MQTT sees the same value and the retained mirror', async () => {
       const n = ns('cross')
       await post(n, { key: 'k', value: 'from-http' })
-      expect(await client.request('kv/get', { namespace: n, key: 'k' })).toMatchObject({ status: 'ok', data: { value: 'from-http' } })
+      expect(await client.request('kv/get', { namespace: n, key: 'k' })).toMatchObject({
+        status: 'ok',
+        data: { value: 'from-http' },
+      })
       const seen = await client.collect(`sense/state/kv/${p(n)}/k`)
       await expect.poll(() => seen.map((m) => m.retain && JSON.parse(m.payload).value)).toEqual(['from-http'])
     })
@@ -153,7 +171,9 @@ describe("Butler's /v4 key-value routes", () => {
       const n = ns('get-expired')
       await post(n, { key: 'k', value: 'v', ttl: '300' })
       expect((await http('GET', `/v4/keyvalues/${p(n)}?key=k`)).status).toBe(200)
-      await expect.poll(async () => (await http('GET', `/v4/keyvalues/${p(n)}?key=k`)).status, { timeout: 3000, interval: 50 }).toBe(400)
+      await expect
+        .poll(async () => (await http('GET', `/v4/keyvalues/${p(n)}?key=k`)).status, { timeout: 3000, interval: 50 })
+        .toBe(400)
     })
 
     it('reads a key containing &, = and + when the caller URL-encodes it', async () => {
@@ -248,7 +268,9 @@ describe("Butler's /v4 key-value routes", () => {
     it('DeleteKeyValueNamespace: POST with X-HTTP-Method-Override: DELETE, no body but a JSON content type → 204', async () => {
       const n = ns('qvs-delns')
       await post(n, { key: 'k', value: 'v' })
-      const res = await http('POST', `/v4/keyvalues/${p(n)}`, { headers: { 'x-http-method-override': 'delete', 'content-type': 'application/json', 'content-length': '0' } })
+      const res = await http('POST', `/v4/keyvalues/${p(n)}`, {
+        headers: { 'x-http-method-override': 'delete', 'content-type': 'application/json', 'content-length': '0' },
+      })
       expect(res.status).toBe(204)
       expect((await http('GET', '/v4/keyvaluesnamespaces')).json).not.toContain(n)
     })
@@ -256,7 +278,10 @@ describe("Butler's /v4 key-value routes", () => {
     it('the override applies to the Butler error statuses too: an unknown key → 400', async () => {
       const n = ns('qvs-del400')
       await post(n, { key: 'k', value: 'v' })
-      expectButlerError(await http('POST', `/v4/keyvalues/${p(n)}/nope`, { headers: { 'X-HTTP-Method-Override': 'DELETE' } }), 400)
+      expectButlerError(
+        await http('POST', `/v4/keyvalues/${p(n)}/nope`, { headers: { 'X-HTTP-Method-Override': 'DELETE' } }),
+        400,
+      )
     })
 
     it('POST with X-HTTP-Method-Override: GET reads; with PUT it is not taken for a set', async () => {
@@ -266,11 +291,17 @@ describe("Butler's /v4 key-value routes", () => {
       expect(get.status).toBe(200)
       expect(get.json).toEqual({ namespace: n, key: 'k', value: 'v' })
       // There is no PUT on this path (in Butler neither): a JSON 4xx, and no write happens.
-      const put = await http('POST', `/v4/keyvalues/${p(n)}`, { body: { key: 'put', value: 'v' }, headers: { 'X-HTTP-Method-Override': 'PUT' } })
+      const put = await http('POST', `/v4/keyvalues/${p(n)}`, {
+        body: { key: 'put', value: 'v' },
+        headers: { 'X-HTTP-Method-Override': 'PUT' },
+      })
       expect(put.status).toBeGreaterThanOrEqual(400)
       expect(put.status).toBeLessThan(500)
       expect(put.json).toMatchObject({ statusCode: put.status })
-      expect((await http('GET', `/v4/keyvalues/${p(n)}/keyexists?key=put`)).json).toEqual({ keyExists: false, keyValue: {} })
+      expect((await http('GET', `/v4/keyvalues/${p(n)}/keyexists?key=put`)).json).toEqual({
+        keyExists: false,
+        keyValue: {},
+      })
     })
 
     it('honours X-HTTP-Method-Override only on POST: a GET carrying it stays a read', async () => {
@@ -292,11 +323,18 @@ describe("Butler's /v4 key-value routes", () => {
 
     it('AddKeyValue with a charset in the content type, then GetKeyValue and ExistsKeyValue', async () => {
       const n = ns('qvs-flow')
-      const add = await http('POST', `/v4/keyvalues/${p(n)}`, { body: '{"key": "Last extract", "value": "2020-09-29 17:14:56", "ttl": "60000"}', headers: { 'content-type': 'application/json; charset=utf-8' } })
+      const add = await http('POST', `/v4/keyvalues/${p(n)}`, {
+        body: '{"key": "Last extract", "value": "2020-09-29 17:14:56", "ttl": "60000"}',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+      })
       expect(add.status).toBe(201)
       expect(add.json).toEqual({ namespace: n, key: 'Last extract', value: '2020-09-29 17:14:56', ttl: 60000 })
-      expect((await http('GET', `/v4/keyvalues/${p(n)}?key=Last%20extract`)).json).toMatchObject({ value: '2020-09-29 17:14:56' })
-      expect((await http('GET', `/v4/keyvalues/${p(n)}/keyexists?key=Last%20extract`)).json).toMatchObject({ keyExists: true })
+      expect((await http('GET', `/v4/keyvalues/${p(n)}?key=Last%20extract`)).json).toMatchObject({
+        value: '2020-09-29 17:14:56',
+      })
+      expect((await http('GET', `/v4/keyvalues/${p(n)}/keyexists?key=Last%20extract`)).json).toMatchObject({
+        keyExists: true,
+      })
     })
   })
 })

@@ -9,7 +9,8 @@ export const uniqueNs = (label: string): string => `${label}-${randomUUID().slic
  * Written out independently of src/core/topics.ts on purpose: the mirror topic is a public
  * contract (`encodeURIComponent`, plus `!'()*` percent-encoded), so the spec states it.
  */
-export const enc = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+export const enc = (s: string): string =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 export const mirrorTopic = (ns: string, key: string): string => `sense/state/kv/${enc(ns)}/${enc(key)}`
 
 export function data<T>(env: Envelope<T>): T {

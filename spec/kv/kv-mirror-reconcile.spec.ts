@@ -9,7 +9,11 @@ describe('KV mirror reconciliation at start-up', () => {
     expect((await c.request('kv/set', { namespace: 'real', key: 'k', value: 'v' })).status).toBe('ok')
     await c.end()
     // A stale mirror message, as a SIGKILL between the store's delete and the retained clear leaves it.
-    await first.app.bus.publish('sense/state/kv/ghost/gone', { namespace: 'ghost', key: 'gone', value: 'x', expiresAt: null, updatedAt: new Date().toISOString() }, { retain: true })
+    await first.app.bus.publish(
+      'sense/state/kv/ghost/gone',
+      { namespace: 'ghost', key: 'gone', value: 'x', expiresAt: null, updatedAt: new Date().toISOString() },
+      { retain: true },
+    )
     const dataDir = first.dataDir
     await first.stop()
 

@@ -44,8 +44,12 @@ describe('kv survives an in-process restart on the same data dir', () => {
     let c = await start()
     await c.request('kv/set', { namespace: ns, key: 'permanent', value: 'p' })
     await c.request('kv/set', { namespace: ns, key: 'sp ace/slash', value: 'odd' })
-    const long = data(await c.request<{ expiresAt: string }>('kv/set', { namespace: ns, key: 'long', value: 'l', ttl: 600_000 }))
-    const short = data(await c.request<{ expiresAt: string }>('kv/set', { namespace: ns, key: 'short', value: 's', ttl: 400 }))
+    const long = data(
+      await c.request<{ expiresAt: string }>('kv/set', { namespace: ns, key: 'long', value: 'l', ttl: 600_000 }),
+    )
+    const short = data(
+      await c.request<{ expiresAt: string }>('kv/set', { namespace: ns, key: 'short', value: 's', ttl: 400 }),
+    )
     await c.request('kv/set', { namespace: emptyNs, key: 'only', value: 'x' })
     await c.request('kv/delete', { namespace: emptyNs, key: 'only' })
     await c.request('kv/set', { namespace: ns, key: 'deleted', value: 'd' })
@@ -68,23 +72,43 @@ describe('kv survives an in-process restart on the same data dir', () => {
     expect(namespaces).not.toContain(goneNs)
     expect(errorCode(await c.request('kv/get', { namespace: ns, key: 'deleted' }))).toBe('NOT_FOUND')
     expect(data(await c.request('kv/keys', { namespace: emptyNs }))).toEqual({ namespace: emptyNs, keys: [] })
-    expect(data(await c.request('kv/get', { namespace: ns, key: 'permanent' }))).toEqual({ namespace: ns, key: 'permanent', value: 'p', expiresAt: null })
+    expect(data(await c.request('kv/get', { namespace: ns, key: 'permanent' }))).toEqual({
+      namespace: ns,
+      key: 'permanent',
+      value: 'p',
+      expiresAt: null,
+    })
     expect(data(await c.request('kv/get', { namespace: ns, key: 'sp ace/slash' }))).toMatchObject({ value: 'odd' })
     // The deadline is absolute: a restart neither resets nor drops it.
-    expect(data(await c.request('kv/get', { namespace: ns, key: 'long' }))).toEqual({ namespace: ns, key: 'long', value: 'l', expiresAt: long.expiresAt })
+    expect(data(await c.request('kv/get', { namespace: ns, key: 'long' }))).toEqual({
+      namespace: ns,
+      key: 'long',
+      value: 'l',
+      expiresAt: long.expiresAt,
+    })
     expect(errorCode(await c.request('kv/get', { namespace: ns, key: 'short' }))).toBe('NOT_FOUND')
-    expect(data(await c.request<{ keys: Array<{ key: string }> }>('kv/keys', { namespace: ns })).keys.map((k) => k.key)).toEqual(['long', 'permanent', 'sp ace/slash'])
+    expect(
+      data(await c.request<{ keys: Array<{ key: string }> }>('kv/keys', { namespace: ns })).keys.map((k) => k.key),
+    ).toEqual(['long', 'permanent', 'sp ace/slash'])
 
     // The retained mirror matches the store: live keys are there, the expired one is not.
     const retained = await retainedUnder(sb!.mqttUrl, `sense/state/kv/${enc(ns)}/#`)
-    expect(retained.map((m) => m.topic).sort()).toEqual([mirrorTopic(ns, 'long'), mirrorTopic(ns, 'permanent'), mirrorTopic(ns, 'sp ace/slash')].sort())
-    expect(JSON.parse(retained.find((m) => m.topic === mirrorTopic(ns, 'permanent'))!.payload)).toMatchObject({ namespace: ns, key: 'permanent', value: 'p' })
+    expect(retained.map((m) => m.topic).sort()).toEqual(
+      [mirrorTopic(ns, 'long'), mirrorTopic(ns, 'permanent'), mirrorTopic(ns, 'sp ace/slash')].sort(),
+    )
+    expect(JSON.parse(retained.find((m) => m.topic === mirrorTopic(ns, 'permanent'))!.payload)).toMatchObject({
+      namespace: ns,
+      key: 'permanent',
+      value: 'p',
+    })
   })
 
   it('a TTL that runs out after the restart still expires actively, mirror included', async () => {
     const ns = uniqueNs('restart-ttl')
     let c = await start()
-    const set = data(await c.request<{ expiresAt: string }>('kv/set', { namespace: ns, key: 'k', value: 'v', ttl: 2500 }))
+    const set = data(
+      await c.request<{ expiresAt: string }>('kv/set', { namespace: ns, key: 'k', value: 'v', ttl: 2500 }),
+    )
     await client!.end()
     client = undefined
     await sb!.stop()
@@ -94,8 +118,13 @@ describe('kv survives an in-process restart on the same data dir', () => {
     const watcher = await connect(sb!.mqttUrl)
     try {
       const seen = await watcher.collect(mirrorTopic(ns, 'k'))
-      expect(Date.now(), 'restart took too long for this test to mean anything').toBeLessThan(Date.parse(set.expiresAt) - 300)
-      expect(data(await c.request('kv/get', { namespace: ns, key: 'k' }))).toMatchObject({ value: 'v', expiresAt: set.expiresAt })
+      expect(Date.now(), 'restart took too long for this test to mean anything').toBeLessThan(
+        Date.parse(set.expiresAt) - 300,
+      )
+      expect(data(await c.request('kv/get', { namespace: ns, key: 'k' }))).toMatchObject({
+        value: 'v',
+        expiresAt: set.expiresAt,
+      })
       await expect.poll(() => seen.map((m) => m.payload).at(-1), { timeout: 5000, interval: 50 }).toBe('')
       expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(set.expiresAt))
     } finally {
@@ -128,7 +157,11 @@ interface Child {
 
 /** `sensebus start` as a real process; resolves on its "sensebus ready" log line. */
 function startChild(dataDir: string): Promise<Child> {
-  const proc = spawn(process.execPath, [CLI, 'start', '--data-dir', dataDir, '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(
+    process.execPath,
+    [CLI, 'start', '--data-dir', dataDir, '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   const exited = new Promise((r) => proc.once('exit', r))
   let output = ''
   proc.stderr!.on('data', (d: Buffer) => (output += d.toString()))
@@ -190,7 +223,11 @@ describe('kv durability against kill -9 (child process)', () => {
     })
     await client.subscribeAsync('sense/response/kv/set', { qos: 1 })
     for (let i = 0; i < count; i++) {
-      client.publish('sense/request/kv/set', JSON.stringify({ transaction: `k${i}`, namespace: ns, key: `k${i}`, value: `value-${i}` }), { qos: 1 })
+      client.publish(
+        'sense/request/kv/set',
+        JSON.stringify({ transaction: `k${i}`, namespace: ns, key: `k${i}`, value: `value-${i}` }),
+        { qos: 1 },
+      )
     }
     await killed
     await child.exited
@@ -211,7 +248,9 @@ describe('kv durability against kill -9 (child process)', () => {
     try {
       expect(data(await client.request('kv/get', { namespace: ns, key: 'k0' }))).toMatchObject({ value: 'value-0' })
       const retained = await retainedUnder(second.mqttUrl, mirrorTopic(ns, 'k0'))
-      expect(retained.map((m) => JSON.parse(m.payload))).toEqual([expect.objectContaining({ namespace: ns, key: 'k0', value: 'value-0' })])
+      expect(retained.map((m) => JSON.parse(m.payload))).toEqual([
+        expect.objectContaining({ namespace: ns, key: 'k0', value: 'value-0' }),
+      ])
     } finally {
       await client.end()
     }
@@ -230,9 +269,16 @@ describe('kv durability against kill -9 (child process)', () => {
     children.push(second)
     const client = await connect(second.mqttUrl)
     try {
-      const keys = new Set(data(await client.request<{ keys: Array<{ key: string }> }>('kv/keys', { namespace: ns })).keys.map((k) => k.key))
+      const keys = new Set(
+        data(await client.request<{ keys: Array<{ key: string }> }>('kv/keys', { namespace: ns })).keys.map(
+          (k) => k.key,
+        ),
+      )
       for (const key of acked) expect(keys.has(key), `acknowledged ${key} is missing`).toBe(true)
-      for (const key of acked) expect(data(await client.request<{ value: string }>('kv/get', { namespace: ns, key })).value).toBe(`value-${key.slice(1)}`)
+      for (const key of acked)
+        expect(data(await client.request<{ value: string }>('kv/get', { namespace: ns, key })).value).toBe(
+          `value-${key.slice(1)}`,
+        )
     } finally {
       await client.end()
     }
@@ -244,8 +290,12 @@ describe('kv durability against kill -9 (child process)', () => {
 /** A Mosquitto without persistence on a port we choose, so it can come back on the same one. */
 async function mosquittoOn(port: number, dir: string): Promise<{ stop(): Promise<void> }> {
   const conf = join(dir, `mosquitto-${Date.now()}.conf`)
-  await writeFile(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', ''].join('\n'))
-  const bin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((b) => existsSync(b)) ?? 'mosquitto'
+  await writeFile(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', ''].join('\n'),
+  )
+  const bin =
+    ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((b) => existsSync(b)) ?? 'mosquitto'
   const proc = spawn(bin, ['-c', conf], { stdio: 'ignore' })
   const exited = new Promise((r) => proc.once('exit', r))
   const deadline = Date.now() + 5000
@@ -295,7 +345,17 @@ describe('kv mirror on an external broker that restarts without persistence', ()
     await broker.stop()
     broker = await mosquittoOn(port, dir)
     // sensebus reconnects on its own (mqtt.js reconnectPeriod) and republishes its bridge state.
-    await expect.poll(async () => (await retainedUnder(url, 'sense/bridge/state', 100)).map((m) => JSON.parse(m.payload).state), { timeout: 8000, interval: 200 }).toEqual(['online'])
-    await expect.poll(async () => (await retainedUnder(url, mirrorTopic(ns, 'k'), 100)).map((m) => JSON.parse(m.payload).value), { timeout: 3000, interval: 200 }).toEqual(['survives'])
+    await expect
+      .poll(async () => (await retainedUnder(url, 'sense/bridge/state', 100)).map((m) => JSON.parse(m.payload).state), {
+        timeout: 8000,
+        interval: 200,
+      })
+      .toEqual(['online'])
+    await expect
+      .poll(async () => (await retainedUnder(url, mirrorTopic(ns, 'k'), 100)).map((m) => JSON.parse(m.payload).value), {
+        timeout: 3000,
+        interval: 200,
+      })
+      .toEqual(['survives'])
   })
 })

@@ -5,7 +5,15 @@ import { stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifySecret } from '../../src/security/hash.js'
 import { connect } from '../helpers/client.js'
-import { createTestPki, PASSWORDS, securityOverrides, startSecureApp, TOKENS, type SecureApp, type TestPki } from './harness.js'
+import {
+  createTestPki,
+  PASSWORDS,
+  securityOverrides,
+  startSecureApp,
+  TOKENS,
+  type SecureApp,
+  type TestPki,
+} from './harness.js'
 import { runCli, startServer as startProcess } from '../helpers/process.js'
 
 describe('audit events and secrets', () => {
@@ -17,7 +25,12 @@ describe('audit events and secrets', () => {
     pki = await createTestPki()
     overrides = await securityOverrides({
       'security.audit.publish': true,
-      'broker.mqtts': { enabled: true, port: 0, tls: { certFile: pki.paths.serverCert, keyFile: pki.paths.serverKey, caFile: pki.paths.ca }, clientCertificates: 'request' },
+      'broker.mqtts': {
+        enabled: true,
+        port: 0,
+        tls: { certFile: pki.paths.serverCert, keyFile: pki.paths.serverKey, caFile: pki.paths.ca },
+        clientCertificates: 'request',
+      },
     })
     sb = await startSecureApp({ overrides })
   })
@@ -39,9 +52,19 @@ describe('audit events and secrets', () => {
       time: expect.any(String),
       type: 'sense.audit',
       source: expect.stringMatching(/^sensebus\//),
-      data: expect.objectContaining({ capability: 'util/ping', transaction: 'audit-1', username: 'etl', roles: ['loadscript'], transport: 'mqtt', outcome: 'ok', durationMs: expect.any(Number) }),
+      data: expect.objectContaining({
+        capability: 'util/ping',
+        transaction: 'audit-1',
+        username: 'etl',
+        roles: ['loadscript'],
+        transport: 'mqtt',
+        outcome: 'ok',
+        durationMs: expect.any(Number),
+      }),
     })
-    expect(parsed.map((p) => p.data)).toContainEqual(expect.objectContaining({ capability: 'util/ping', username: 'etl-scripts', transport: 'http', outcome: 'ok' }))
+    expect(parsed.map((p) => p.data)).toContainEqual(
+      expect.objectContaining({ capability: 'util/ping', username: 'etl-scripts', transport: 'http', outcome: 'ok' }),
+    )
     await Promise.all([admin.end(), etl.end()])
   })
 
@@ -51,12 +74,21 @@ describe('audit events and secrets', () => {
         .then((c) => c.end())
         .catch(() => undefined)
     }
-    for (const token of [TOKENS.etl, 'sbt_wrong-token-9911']) await fetch(`${sb.httpUrl}/v4/butlerping`, { headers: { authorization: `Bearer ${token}` } })
+    for (const token of [TOKENS.etl, 'sbt_wrong-token-9911'])
+      await fetch(`${sb.httpUrl}/v4/butlerping`, { headers: { authorization: `Bearer ${token}` } })
     const text = sb.logText()
     expect(text).toContain('"area":"audit"')
     const users = overrides['security.users'] as Array<{ passwordHash?: string }>
     const tokens = overrides['security.tokens'] as Array<{ hash: string }>
-    const secrets = [...Object.values(PASSWORDS), 'wrong-password-3c9f', ...Object.values(TOKENS), 'sbt_wrong-token-9911', ...users.flatMap((u) => u.passwordHash ?? []), ...tokens.map((t) => t.hash), 'PRIVATE KEY']
+    const secrets = [
+      ...Object.values(PASSWORDS),
+      'wrong-password-3c9f',
+      ...Object.values(TOKENS),
+      'sbt_wrong-token-9911',
+      ...users.flatMap((u) => u.passwordHash ?? []),
+      ...tokens.map((t) => t.hash),
+      'PRIVATE KEY',
+    ]
     expect(secrets.filter((s) => text.includes(s))).toEqual([])
   })
 
@@ -71,13 +103,19 @@ describe('audit events and secrets', () => {
       node[keys[keys.length - 1]!] = value
     }
     ;(doc.broker as Record<string, unknown>).password = 'external-broker-secret'
-    ;((doc.broker as Record<string, Record<string, Record<string, unknown>>>).mqtts!.tls!).keyPassphrase = 'key-passphrase-secret'
+    ;(doc.broker as Record<string, Record<string, Record<string, unknown>>>).mqtts!.tls!.keyPassphrase =
+      'key-passphrase-secret'
     await writeFile(file, stringify(doc))
     const run = await runCli(['config', 'print', '--config', file])
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toContain('[redacted]')
     const users = overrides['security.users'] as Array<{ passwordHash?: string }>
-    for (const secret of ['external-broker-secret', 'key-passphrase-secret', ...users.flatMap((u) => u.passwordHash ?? []), ...(overrides['security.tokens'] as Array<{ hash: string }>).map((t) => t.hash)]) {
+    for (const secret of [
+      'external-broker-secret',
+      'key-passphrase-secret',
+      ...users.flatMap((u) => u.passwordHash ?? []),
+      ...(overrides['security.tokens'] as Array<{ hash: string }>).map((t) => t.hash),
+    ]) {
       expect(run.stdout).not.toContain(secret)
     }
     expect(run.stdout).toContain('username: etl')
@@ -85,10 +123,15 @@ describe('audit events and secrets', () => {
   })
 
   it('lets the CLI reach an mqtts listener with --ca and a password from the environment', async () => {
-    const run = await runCli(['request', 'util/ping', '{}', '--url', sb.url('mqtts'), '--ca', pki.paths.ca, '--username', 'etl'], { env: { SENSEBUS_PASSWORD: PASSWORDS.etl } })
+    const run = await runCli(
+      ['request', 'util/ping', '{}', '--url', sb.url('mqtts'), '--ca', pki.paths.ca, '--username', 'etl'],
+      { env: { SENSEBUS_PASSWORD: PASSWORDS.etl } },
+    )
     expect(run.code, run.stderr).toBe(0)
     expect(JSON.parse(run.stdout)).toMatchObject({ status: 'ok' })
-    const untrusted = await runCli(['request', 'util/ping', '{}', '--url', sb.url('mqtts'), '--username', 'etl'], { env: { SENSEBUS_PASSWORD: PASSWORDS.etl } })
+    const untrusted = await runCli(['request', 'util/ping', '{}', '--url', sb.url('mqtts'), '--username', 'etl'], {
+      env: { SENSEBUS_PASSWORD: PASSWORDS.etl },
+    })
     expect(untrusted.code).toBe(2)
   })
 })
@@ -122,10 +165,26 @@ describe('sensebus passwd and token', () => {
 describe('exposure at start-up', () => {
   it('refuses to listen beyond loopback with nobody able to log in, unless anonymous access is explicitly allowed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sensebus-exposed-'))
-    const refused = await runCli(['start', '--host', '0.0.0.0', '--data-dir', dir, '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0'])
+    const refused = await runCli([
+      'start',
+      '--host',
+      '0.0.0.0',
+      '--data-dir',
+      dir,
+      '--mqtt-port',
+      '0',
+      '--ws-port',
+      '0',
+      '--http-port',
+      '0',
+    ])
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toMatch(/Refusing to start: sensebus would listen beyond this machine \(broker\.mqtt\.host: 0\.0\.0\.0.*allowAnonymous/)
-    const allowed = await startProcess(['--host', '0.0.0.0', '--data-dir', dir], { SENSEBUS_SECURITY__ALLOW_ANONYMOUS: 'true' })
+    expect(refused.stderr).toMatch(
+      /Refusing to start: sensebus would listen beyond this machine \(broker\.mqtt\.host: 0\.0\.0\.0.*allowAnonymous/,
+    )
+    const allowed = await startProcess(['--host', '0.0.0.0', '--data-dir', dir], {
+      SENSEBUS_SECURITY__ALLOW_ANONYMOUS: 'true',
+    })
     expect(allowed.stdout()).toMatch(/"level":40.*allowAnonymous is true/)
     allowed.child.kill('SIGTERM')
     expect(await allowed.exited).toBe(0)

@@ -43,7 +43,9 @@ async function streamWrites(url: string, prefix: string, onAck: () => void): Pro
       const key = `${prefix}-${next++}`
       const value = `value-of-${key}`
       pending.set(key, { key, value, done: () => setImmediate(send) })
-      client.publish('sense/request/kv/set', JSON.stringify({ transaction: key, namespace: 'crash', key, value }), { qos: 1 })
+      client.publish('sense/request/kv/set', JSON.stringify({ transaction: key, namespace: 'crash', key, value }), {
+        qos: 1,
+      })
     }
     for (let i = 0; i < 4; i++) send()
   })
@@ -69,7 +71,10 @@ describe('crash safety', () => {
       const client = await connect(url)
       // Everything acknowledged in earlier lives is still there, with its value.
       for (const [key, value] of everAcked) {
-        expect(await client.request('kv/get', { namespace: 'crash', key })).toMatchObject({ status: 'ok', data: { value } })
+        expect(await client.request('kv/get', { namespace: 'crash', key })).toMatchObject({
+          status: 'ok',
+          data: { value },
+        })
       }
       await client.end()
       // The random moment is counted from the first acknowledged write, so a slow start on a busy
@@ -101,7 +106,17 @@ describe('storage that cannot be opened', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sensebus-locked-'))
     const first = await startProcess(['--data-dir', dir, '--log-level', 'info'])
     try {
-      const second = await runCli(['start', '--data-dir', dir, '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0'])
+      const second = await runCli([
+        'start',
+        '--data-dir',
+        dir,
+        '--mqtt-port',
+        '0',
+        '--ws-port',
+        '0',
+        '--http-port',
+        '0',
+      ])
       expect(second.code).not.toBe(0)
       expect(second.stderr).toMatch(/Cannot open the broker store in .*mqtt: .*lock.*another sensebus/)
       expect(second.stdout).not.toContain('sensebus ready')
@@ -127,10 +142,14 @@ describe('storage that cannot be opened', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sensebus-kvlock-'))
     const holder = new Level(join(dir, 'kv'))
     await holder.open()
-    await expect(startSecureApp({ dataDir: dir })).rejects.toThrow(/Cannot open the key-value store in .*kv: .*lock.*another sensebus/)
+    await expect(startSecureApp({ dataDir: dir })).rejects.toThrow(
+      /Cannot open the key-value store in .*kv: .*lock.*another sensebus/,
+    )
     await holder.close()
     await writeFile(join(dir, 'file'), 'not a directory')
-    await expect(startSecureApp({ dataDir: join(dir, 'file') })).rejects.toThrow(/Cannot create the data directory .*file: EEXIST/)
+    await expect(startSecureApp({ dataDir: join(dir, 'file') })).rejects.toThrow(
+      /Cannot create the data directory .*file: EEXIST/,
+    )
     await rm(dir, { recursive: true, force: true })
   })
 })

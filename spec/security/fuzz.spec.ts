@@ -29,23 +29,48 @@ const text = fc.string({ maxLength: 60 })
 /** Bodies shaped like real requests with wrong or hostile values, plus anything at all. */
 const requestBody = fc.oneof(
   fc.record(
-    { namespace: fc.oneof(text, json), key: fc.oneof(text, json), value: json, ttl: fc.oneof(fc.integer(), fc.double(), text) },
+    {
+      namespace: fc.oneof(text, json),
+      key: fc.oneof(text, json),
+      value: json,
+      ttl: fc.oneof(fc.integer(), fc.double(), text),
+    },
     { requiredKeys: [] },
   ),
   fc.record({ base62: fc.oneof(text, json), base16: fc.oneof(text, json) }, { requiredKeys: [] }),
-  fc.dictionary(text.filter((k) => k !== 'replyTo'), json, { maxKeys: 6 }),
+  fc.dictionary(
+    text.filter((k) => k !== 'replyTo'),
+    json,
+    { maxKeys: 6 },
+  ),
 )
-const replyTo = fc.option(fc.oneof(fc.constant('fuzz/replies/a'), fc.constantFrom('sense/state/forged', 'sense/request/x', '', 'a/+/b', '#'), fc.integer()), { nil: undefined })
+const replyTo = fc.option(
+  fc.oneof(
+    fc.constant('fuzz/replies/a'),
+    fc.constantFrom('sense/state/forged', 'sense/request/x', '', 'a/+/b', '#'),
+    fc.integer(),
+  ),
+  { nil: undefined },
+)
 
 const mqttPayload = fc.oneof(
   fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
   text.map((s) => Buffer.from(s)),
   json.map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
   fc.tuple(requestBody, replyTo, fc.option(fc.oneof(text, fc.integer(), json))).map(([body, to, transaction]) =>
-    Buffer.from(JSON.stringify({ ...(body as object), ...(to === undefined ? {} : { replyTo: to }), ...(transaction === undefined ? {} : { transaction }) })),
+    Buffer.from(
+      JSON.stringify({
+        ...(body as object),
+        ...(to === undefined ? {} : { replyTo: to }),
+        ...(transaction === undefined ? {} : { transaction }),
+      }),
+    ),
   ),
 )
-const capabilityTopic = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...capabilityNames) }, { weight: 1, arbitrary: fc.stringMatching(/^[a-z0-9/_-]{0,24}$/) })
+const capabilityTopic = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...capabilityNames) },
+  { weight: 1, arbitrary: fc.stringMatching(/^[a-z0-9/_-]{0,24}$/) },
+)
 
 describe('fuzzing every request topic and HTTP route', () => {
   let sb: SecureApp
@@ -55,7 +80,9 @@ describe('fuzzing every request topic and HTTP route', () => {
   let waiting: (() => void) | undefined
 
   beforeAll(async () => {
-    sb = await startSecureApp({ overrides: await securityOverrides({ 'log.level': 'silent', 'bus.maxInFlightPerClient': 8 }) })
+    sb = await startSecureApp({
+      overrides: await securityOverrides({ 'log.level': 'silent', 'bus.maxInFlightPerClient': 8 }),
+    })
     client = await mqtt.connectAsync(sb.mqttUrl, { username: 'admin', password: PASSWORDS.admin, reconnectPeriod: 0 })
     // Without it each QoS 1 round trip waits ~40 ms on Nagle and delayed ACKs (MQTT-STACK.md B5).
     ;(client.stream as Partial<Socket>).setNoDelay?.(true)
@@ -77,7 +104,10 @@ describe('fuzzing every request topic and HTTP route', () => {
       fc.asyncProperty(capabilityTopic, mqttPayload, async (capability, payload) => {
         const before = answers.length
         const answered = new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no answer to ${capability}: ${payload.toString('hex').slice(0, 80)}`)), 3000)
+          const timer = setTimeout(
+            () => reject(new Error(`no answer to ${capability}: ${payload.toString('hex').slice(0, 80)}`)),
+            3000,
+          )
           waiting = () => {
             clearTimeout(timer)
             resolve()
@@ -99,7 +129,11 @@ describe('fuzzing every request topic and HTTP route', () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 4 })
     const port = Number(new URL(sb.httpUrl).port)
     const routes = compileRoutes(modules.flatMap((m) => m.capabilities))
-    const segment = fc.oneof(text.map(encodeURIComponent), fc.constantFrom('%', '%E0%A4%A', '%00', '..', '%2F'), fc.stringMatching(/^[a-z0-9]{1,8}$/))
+    const segment = fc.oneof(
+      text.map(encodeURIComponent),
+      fc.constantFrom('%', '%E0%A4%A', '%00', '..', '%2F'),
+      fc.stringMatching(/^[a-z0-9]{1,8}$/),
+    )
     const routePath = fc.oneof(
       fc.tuple(fc.constantFrom(...routes), fc.array(segment, { minLength: 4, maxLength: 4 })).map(([r, values]) => {
         let i = 0
@@ -108,37 +142,69 @@ describe('fuzzing every request topic and HTTP route', () => {
       fc.array(segment, { maxLength: 4 }).map((parts) => `/${parts.join('/')}`),
     )
     const query = fc.option(fc.dictionary(fc.stringMatching(/^[a-z0-9]{1,8}$/), text), { nil: undefined })
-    const body = fc.option(fc.oneof(json.map((v) => JSON.stringify(v) ?? ''), text, fc.uint8Array({ maxLength: 100 }).map((b) => Buffer.from(b).toString('latin1'))), { nil: undefined })
+    const body = fc.option(
+      fc.oneof(
+        json.map((v) => JSON.stringify(v) ?? ''),
+        text,
+        fc.uint8Array({ maxLength: 100 }).map((b) => Buffer.from(b).toString('latin1')),
+      ),
+      { nil: undefined },
+    )
     const headers = fc.record(
       {
-        'content-type': fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-8', ''),
-        authorization: fc.constantFrom(`Bearer ${TOKENS.admin}`, `Bearer ${TOKENS.etl}`, `Bearer ${TOKENS.watcher}`, 'Bearer nope', 'Basic eDp5', ''),
+        'content-type': fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/json; charset=utf-8',
+          '',
+        ),
+        authorization: fc.constantFrom(
+          `Bearer ${TOKENS.admin}`,
+          `Bearer ${TOKENS.etl}`,
+          `Bearer ${TOKENS.watcher}`,
+          'Bearer nope',
+          'Basic eDp5',
+          '',
+        ),
         'x-http-method-override': fc.constantFrom('PUT', 'DELETE', 'GET', 'PATCH', 'TRACE'),
       },
       { requiredKeys: [] },
     )
     let calls = 0
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), routePath, query, body, headers, async (method, path, q, b, h) => {
-        const search = q ? `?${new URLSearchParams(q).toString()}` : ''
-        const sent = Object.fromEntries(Object.entries(h).filter(([, v]) => v !== ''))
-        const res = await new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
-          const req = httpRequest({ host: '127.0.0.1', port, method, path: `${path}${search}`, headers: sent, agent }, (r) => {
-            let t = ''
-            r.setEncoding('utf8')
-            r.on('data', (d: string) => (t += d))
-            r.on('end', () => resolve({ status: r.statusCode ?? 0, type: String(r.headers['content-type'] ?? ''), text: t }))
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
+        routePath,
+        query,
+        body,
+        headers,
+        async (method, path, q, b, h) => {
+          const search = q ? `?${new URLSearchParams(q).toString()}` : ''
+          const sent = Object.fromEntries(Object.entries(h).filter(([, v]) => v !== ''))
+          const res = await new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
+            const req = httpRequest(
+              { host: '127.0.0.1', port, method, path: `${path}${search}`, headers: sent, agent },
+              (r) => {
+                let t = ''
+                r.setEncoding('utf8')
+                r.on('data', (d: string) => (t += d))
+                r.on('end', () =>
+                  resolve({ status: r.statusCode ?? 0, type: String(r.headers['content-type'] ?? ''), text: t }),
+                )
+              },
+            )
+            req.on('error', reject)
+            req.end(b)
           })
-          req.on('error', reject)
-          req.end(b)
-        })
-        calls++
-        expect(res.status, res.text).toBeLessThan(500)
-        if (res.status !== 204 && res.text !== '') {
-          expect(res.type).toMatch(/^application\/json/)
-          expect(() => JSON.parse(res.text) as unknown).not.toThrow()
-        }
-      }),
+          calls++
+          expect(res.status, res.text).toBeLessThan(500)
+          if (res.status !== 204 && res.text !== '') {
+            expect(res.type).toMatch(/^application\/json/)
+            expect(() => JSON.parse(res.text) as unknown).not.toThrow()
+          }
+        },
+      ),
       { numRuns: 800 },
     )
     agent.destroy()

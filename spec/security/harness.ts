@@ -14,8 +14,17 @@ import { createCa, createLeaf, type PemPair } from '../../src/sim/certs/generate
 /** Cheap scrypt cost for tests: the format and checks are the same, the work factor is not. */
 export const TEST_COST = { N: 1024, r: 8, p: 1 }
 
-export const PASSWORDS = { admin: 'admin-pw-7f3a', etl: 'etl-pw-c41d', watcher: 'watch-pw-99e0', reader: 'read-pw-0b1e' }
-export const TOKENS = { etl: 'sbt_test-etl-token-1f0c2b', watcher: 'sbt_test-watcher-token-88aa', admin: 'sbt_test-admin-token-55c1' }
+export const PASSWORDS = {
+  admin: 'admin-pw-7f3a',
+  etl: 'etl-pw-c41d',
+  watcher: 'watch-pw-99e0',
+  reader: 'read-pw-0b1e',
+}
+export const TOKENS = {
+  etl: 'sbt_test-etl-token-1f0c2b',
+  watcher: 'sbt_test-watcher-token-88aa',
+  admin: 'sbt_test-admin-token-55c1',
+}
 
 /** Users for each built-in role plus a custom read-only KV role, and a token per role. */
 export async function securityOverrides(extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
@@ -28,7 +37,11 @@ export async function securityOverrides(extra: Record<string, unknown> = {}): Pr
       { username: 'cert-user', certificateCN: 'etl-client', roles: ['kv-reader'] },
     ],
     'security.roles': {
-      'kv-reader': { capabilities: ['kv/get', 'kv/exists', 'util/ping'], publish: ['apps/{base}/#'], subscribe: ['apps/#'] },
+      'kv-reader': {
+        capabilities: ['kv/get', 'kv/exists', 'util/ping'],
+        publish: ['apps/{base}/#'],
+        subscribe: ['apps/#'],
+      },
     },
     'security.tokens': [
       { name: 'etl-scripts', hash: sha256Hash(TOKENS.etl), roles: ['loadscript'] },
@@ -55,11 +68,22 @@ export interface SecureApp {
 }
 
 /** sensebus on ephemeral ports with its log captured (JSON lines), at debug level. */
-export async function startSecureApp(opts: { overrides?: Record<string, unknown>; modules?: CapabilityModule[]; dataDir?: string } = {}): Promise<SecureApp> {
+export async function startSecureApp(
+  opts: { overrides?: Record<string, unknown>; modules?: CapabilityModule[]; dataDir?: string } = {},
+): Promise<SecureApp> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'sensebus-sec-')))
   const modules = opts.modules ?? registry
   const config = loadConfig(modules, {
-    overrides: { dataDir, 'broker.mqtt.port': 0, 'broker.ws.port': 0, 'broker.mqtts.port': 0, 'broker.wss.port': 0, 'http.port': 0, 'log.level': 'debug', ...opts.overrides },
+    overrides: {
+      dataDir,
+      'broker.mqtt.port': 0,
+      'broker.ws.port': 0,
+      'broker.mqtts.port': 0,
+      'broker.wss.port': 0,
+      'http.port': 0,
+      'log.level': 'debug',
+      ...opts.overrides,
+    },
   })
   const sink = new PassThrough()
   let text = ''
@@ -95,7 +119,15 @@ export async function startSecureApp(opts: { overrides?: Record<string, unknown>
 export interface TestPki {
   dir: string
   ca: string
-  paths: { ca: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string; rogueCert: string; rogueKey: string }
+  paths: {
+    ca: string
+    serverCert: string
+    serverKey: string
+    clientCert: string
+    clientKey: string
+    rogueCert: string
+    rogueKey: string
+  }
   client: PemPair
   rogue: PemPair
 }
@@ -107,7 +139,15 @@ export async function createTestPki(): Promise<TestPki> {
   const server = createLeaf(ca, { commonName: 'localhost', altNames: ['localhost', '127.0.0.1'], usage: 'server' })
   const client = createLeaf(ca, { commonName: 'etl-client', usage: 'client' })
   const rogue = createLeaf(createCa('rogue-CA'), { commonName: 'etl-client', usage: 'client' })
-  const files = { ca: ca.cert, serverCert: server.cert, serverKey: server.key, clientCert: client.cert, clientKey: client.key, rogueCert: rogue.cert, rogueKey: rogue.key }
+  const files = {
+    ca: ca.cert,
+    serverCert: server.cert,
+    serverKey: server.key,
+    clientCert: client.cert,
+    clientKey: client.key,
+    rogueCert: rogue.cert,
+    rogueKey: rogue.key,
+  }
   const paths = Object.fromEntries(Object.keys(files).map((k) => [k, join(dir, `${k}.pem`)])) as TestPki['paths']
   await Promise.all(Object.entries(files).map(([k, pem]) => writeFile(paths[k as keyof typeof files], pem)))
   return { dir, ca: ca.cert, paths, client, rogue }

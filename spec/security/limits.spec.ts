@@ -46,7 +46,12 @@ describe('MQTT limits', () => {
   beforeAll(async () => {
     sb = await startSecureApp({
       modules: [...modules, testModule],
-      overrides: { 'broker.maxPayloadBytes': 1024, 'broker.maxConnections': 4, 'bus.maxInFlightPerClient': 2, 'log.level': 'silent' },
+      overrides: {
+        'broker.maxPayloadBytes': 1024,
+        'broker.maxConnections': 4,
+        'bus.maxInFlightPerClient': 2,
+        'log.level': 'silent',
+      },
     })
     admin = await connect(sb.mqttUrl)
   })
@@ -55,17 +60,28 @@ describe('MQTT limits', () => {
     await sb?.stop()
   })
 
-  it.each(['mqtt', 'ws'] as const)('closes a %s connection that publishes more than maxPayloadBytes, answers PAYLOAD_TOO_LARGE, and keeps serving others', async (kind) => {
-    const answers = await admin.collect('sense/response/kv/set')
-    const big = await mqtt.connectAsync(sb.url(kind), { reconnectPeriod: 0 })
-    const gone = new Promise<void>((r) => big.once('close', () => r()))
-    big.publish('sense/request/kv/set', JSON.stringify({ namespace: 'n', key: kind, value: 'x'.repeat(2000) }), { qos: 1 })
-    await gone
-    await expect.poll(() => answers.map((a) => JSON.parse(a.payload) as { error?: { code: string } })).toContainEqual(expect.objectContaining({ status: 'error', error: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }) }))
-    answers.length = 0
-    expect(await admin.request('kv/set', { namespace: 'n', key: kind, value: 'y'.repeat(900) })).toMatchObject({ status: 'ok' })
-    big.end(true)
-  })
+  it.each(['mqtt', 'ws'] as const)(
+    'closes a %s connection that publishes more than maxPayloadBytes, answers PAYLOAD_TOO_LARGE, and keeps serving others',
+    async (kind) => {
+      const answers = await admin.collect('sense/response/kv/set')
+      const big = await mqtt.connectAsync(sb.url(kind), { reconnectPeriod: 0 })
+      const gone = new Promise<void>((r) => big.once('close', () => r()))
+      big.publish('sense/request/kv/set', JSON.stringify({ namespace: 'n', key: kind, value: 'x'.repeat(2000) }), {
+        qos: 1,
+      })
+      await gone
+      await expect
+        .poll(() => answers.map((a) => JSON.parse(a.payload) as { error?: { code: string } }))
+        .toContainEqual(
+          expect.objectContaining({ status: 'error', error: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }) }),
+        )
+      answers.length = 0
+      expect(await admin.request('kv/set', { namespace: 'n', key: kind, value: 'y'.repeat(900) })).toMatchObject({
+        status: 'ok',
+      })
+      big.end(true)
+    },
+  )
 
   it('closes a connection as soon as a header declares a huge packet, before its body arrives', async () => {
     const s = await openSocket(Number(new URL(sb.mqttUrl).port))
@@ -79,11 +95,13 @@ describe('MQTT limits', () => {
     const extra = await Promise.all([1, 2, 3].map(() => mqtt.connectAsync(sb.mqttUrl, { reconnectPeriod: 0 })))
     await expect(mqtt.connectAsync(sb.mqttUrl, { reconnectPeriod: 0 })).rejects.toMatchObject({ code: 3 })
     await extra[0]!.endAsync()
-    await expect.poll(async () => {
-      const c = await mqtt.connectAsync(sb.mqttUrl, { reconnectPeriod: 0 }).catch(() => undefined)
-      await c?.endAsync()
-      return c !== undefined
-    }).toBe(true)
+    await expect
+      .poll(async () => {
+        const c = await mqtt.connectAsync(sb.mqttUrl, { reconnectPeriod: 0 }).catch(() => undefined)
+        await c?.endAsync()
+        return c !== undefined
+      })
+      .toBe(true)
     await Promise.all(extra.slice(1).map((c) => c.endAsync()))
   })
 
@@ -95,16 +113,20 @@ describe('MQTT limits', () => {
         else c.end(true)
       }
     }
-    await expect.poll(async () => {
-      const c = await mqtt.connectAsync(sb.url('ws'), { reconnectPeriod: 0 }).catch(() => undefined)
-      await c?.endAsync()
-      return c !== undefined
-    }).toBe(true)
+    await expect
+      .poll(async () => {
+        const c = await mqtt.connectAsync(sb.url('ws'), { reconnectPeriod: 0 }).catch(() => undefined)
+        await c?.endAsync()
+        return c !== undefined
+      })
+      .toBe(true)
   })
 
   it('answers BUSY beyond maxInFlightPerClient without holding up other clients', async () => {
     const other = await connect(sb.mqttUrl)
-    const burst = Promise.all([1, 2, 3, 4].map((i) => admin.request('test/sleep', { ms: 600, transaction: `burst-${i}` })))
+    const burst = Promise.all(
+      [1, 2, 3, 4].map((i) => admin.request('test/sleep', { ms: 600, transaction: `burst-${i}` })),
+    )
     const started = Date.now()
     expect(await other.request('test/sleep', { ms: 10 })).toMatchObject({ status: 'ok' })
     expect(Date.now() - started).toBeLessThan(500)
@@ -119,7 +141,15 @@ describe('HTTP limits', () => {
   let port: number
 
   beforeAll(async () => {
-    sb = await startSecureApp({ overrides: { 'http.bodyLimitBytes': 512, 'http.maxConnections': 3, 'http.headersTimeoutMs': 500, 'http.bodyTimeoutMs': 500, 'log.level': 'silent' } })
+    sb = await startSecureApp({
+      overrides: {
+        'http.bodyLimitBytes': 512,
+        'http.maxConnections': 3,
+        'http.headersTimeoutMs': 500,
+        'http.bodyTimeoutMs': 500,
+        'log.level': 'silent',
+      },
+    })
     port = Number(new URL(sb.httpUrl).port)
   })
   afterAll(async () => {
@@ -128,10 +158,18 @@ describe('HTTP limits', () => {
 
   it('answers an oversized body 413 in both dialects and keeps serving', async () => {
     const body = JSON.stringify({ key: 'k', value: 'x'.repeat(1000) })
-    const butler = await fetch(`${sb.httpUrl}/v4/keyvalues/ns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const butler = await fetch(`${sb.httpUrl}/v4/keyvalues/ns`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
     expect(butler.status).toBe(413)
     expect(await butler.json()).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' })
-    const generic = await fetch(`${sb.httpUrl}/api/v1/kv/set`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const generic = await fetch(`${sb.httpUrl}/api/v1/kv/set`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
     expect(await generic.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' })
     expect((await fetch(`${sb.httpUrl}/v4/butlerping`)).status).toBe(200)
   })
@@ -148,7 +186,9 @@ describe('HTTP limits', () => {
 
   it('drops a client that trickles its body', async () => {
     const s = await openSocket(port)
-    s.write('POST /api/v1/util/ping HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{')
+    s.write(
+      'POST /api/v1/util/ping HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{',
+    )
     const trickle = setInterval(() => s.writable && s.write(' '), 200)
     expect(await closedWithin(s, 3000)).toBeLessThan(3000)
     clearInterval(trickle)

@@ -60,21 +60,44 @@ describe('MQTT identity and access', () => {
     const etl = await open('etl')
     expect(await etl.request('kv/set', { namespace: 'acl', key: 'k', value: 'v' })).toMatchObject({ status: 'ok' })
     const reader = await open('reader')
-    const denied = await reader.request('kv/set', { namespace: 'acl', key: 'k', value: 'w', replyTo: 'sense/reply/reader-1/kv/set' })
+    const denied = await reader.request('kv/set', {
+      namespace: 'acl',
+      key: 'k',
+      value: 'w',
+      replyTo: 'sense/reply/reader-1/kv/set',
+    })
     expect(denied).toMatchObject({ status: 'error', error: { code: 'FORBIDDEN' } })
     expect(reader.mqtt.connected).toBe(true)
-    expect(await reader.request('kv/get', { namespace: 'acl', key: 'k' })).toMatchObject({ status: 'ok', data: { value: 'v' } })
+    expect(await reader.request('kv/get', { namespace: 'acl', key: 'k' })).toMatchObject({
+      status: 'ok',
+      data: { value: 'v' },
+    })
   })
 
   it('keeps observer read-only: events and state yes, responses and requests no', async () => {
     const watcher = await open('watcher')
-    expect(await suback(watcher.mqtt, ['sense/event/#', 'sense/state/#', 'sense/bridge/#', 'sense/response/#', '#', 'sense/request/#'])).toEqual([0, 0, 0, 128, 128, 128])
+    expect(
+      await suback(watcher.mqtt, [
+        'sense/event/#',
+        'sense/state/#',
+        'sense/bridge/#',
+        'sense/response/#',
+        '#',
+        'sense/request/#',
+      ]),
+    ).toEqual([0, 0, 0, 128, 128, 128])
     const denied = await watcher.request('util/ping', { replyTo: 'sense/reply/watcher-1/ping' })
     expect(denied).toMatchObject({ status: 'error', error: { code: 'FORBIDDEN' } })
   })
 
   it('closes a connection that publishes on a tree only sensebus may publish on, admin included', async () => {
-    for (const topic of ['sense/state/kv/acl/k', 'sense/response/kv/get', 'sense/event/reload/failed', 'sense/bridge/state', 'sense/reply/sb-x/kv/get']) {
+    for (const topic of [
+      'sense/state/kv/acl/k',
+      'sense/response/kv/get',
+      'sense/event/reload/failed',
+      'sense/bridge/state',
+      'sense/reply/sb-x/kv/get',
+    ]) {
       const admin = await open('admin')
       const gone = closed(admin.mqtt)
       admin.mqtt.publish(topic, '{"forged":true}', { qos: 1, retain: true })
@@ -88,7 +111,11 @@ describe('MQTT identity and access', () => {
   })
 
   it('does not deliver a last will aimed at a sensebus-owned topic', async () => {
-    const c = await mqtt.connectAsync(sb.mqttUrl, { ...as('admin'), reconnectPeriod: 0, will: { topic: 'sense/bridge/state', payload: Buffer.from('{"state":"forged"}'), qos: 1, retain: true } })
+    const c = await mqtt.connectAsync(sb.mqttUrl, {
+      ...as('admin'),
+      reconnectPeriod: 0,
+      will: { topic: 'sense/bridge/state', payload: Buffer.from('{"state":"forged"}'), qos: 1, retain: true },
+    })
     c.stream.destroy()
     await new Promise((r) => setTimeout(r, 200))
     const check = await open('admin')
@@ -123,7 +150,18 @@ describe('MQTT identity and access', () => {
 
   it('writes an audit line per request with who, what, outcome and duration', async () => {
     const lines = sb.logs.filter((l) => l.area === 'audit' && l.msg === 'request')
-    expect(lines).toContainEqual(expect.objectContaining({ capability: 'kv/set', username: 'reader', roles: ['kv-reader'], transport: 'mqtt', outcome: 'FORBIDDEN', durationMs: expect.any(Number) }))
-    expect(lines).toContainEqual(expect.objectContaining({ capability: 'kv/set', username: 'etl', outcome: 'ok', clientId: expect.any(String) }))
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        capability: 'kv/set',
+        username: 'reader',
+        roles: ['kv-reader'],
+        transport: 'mqtt',
+        outcome: 'FORBIDDEN',
+        durationMs: expect.any(Number),
+      }),
+    )
+    expect(lines).toContainEqual(
+      expect.objectContaining({ capability: 'kv/set', username: 'etl', outcome: 'ok', clientId: expect.any(String) }),
+    )
   })
 })

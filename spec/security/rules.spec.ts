@@ -21,7 +21,14 @@ describe('secret hashing', () => {
   })
 
   it('refuses malformed hashes and absurd costs instead of throwing', async () => {
-    for (const bad of ['', 'scrypt$', 'scrypt$1000$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==', 'scrypt$2097152$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==', 'md5$abc', 'sha256$xyz']) {
+    for (const bad of [
+      '',
+      'scrypt$',
+      'scrypt$1000$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==',
+      'scrypt$2097152$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==',
+      'md5$abc',
+      'sha256$xyz',
+    ]) {
       expect(isSupportedHash(bad)).toBe(false)
       expect(await verifySecret('x', bad)).toBe(false)
     }
@@ -71,7 +78,10 @@ describe('patterns', () => {
 
 describe('roles', () => {
   const topics = createTopics('sense')
-  const grantsOf = grantsFactory(buildRoleTable({ ops: { capabilities: ['util/ping'], subscribe: ['{base}/ops/#'] } }, topics), topics)
+  const grantsOf = grantsFactory(
+    buildRoleTable({ ops: { capabilities: ['util/ping'], subscribe: ['{base}/ops/#'] } }, topics),
+    topics,
+  )
 
   it('gives loadscript KV and utilities but not other areas, and the answers of what it may call', () => {
     const g = grantsOf(['loadscript'])
@@ -103,7 +113,15 @@ describe('roles', () => {
 
 describe('anonymous access', () => {
   const config = (overrides: Record<string, unknown>) => loadConfig(modules, { overrides })
-  const users = { 'security.users': [{ username: 'u', passwordHash: 'scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', roles: ['admin'] }] }
+  const users = {
+    'security.users': [
+      {
+        username: 'u',
+        passwordHash: 'scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+        roles: ['admin'],
+      },
+    ],
+  }
 
   it('knows loopback addresses', () => {
     expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1'].every(isLoopback)).toBe(true)
@@ -116,18 +134,35 @@ describe('anonymous access', () => {
   })
 
   it('refuses to start exposed without users or tokens, naming the setting', () => {
-    expect(() => decideAnonymous(config({ 'http.host': '0.0.0.0' }), silentLogger())).toThrow(/Refusing to start.*http\.host: 0\.0\.0\.0.*allowAnonymous/s)
-    expect(() => decideAnonymous(config({ 'broker.mqtts.enabled': true, 'broker.mqtts.host': '10.1.2.3', 'broker.mqtts.tls': { certFile: 'c', keyFile: 'k' } }), silentLogger())).toThrow(/broker\.mqtts\.host: 10\.1\.2\.3/)
+    expect(() => decideAnonymous(config({ 'http.host': '0.0.0.0' }), silentLogger())).toThrow(
+      /Refusing to start.*http\.host: 0\.0\.0\.0.*allowAnonymous/s,
+    )
+    expect(() =>
+      decideAnonymous(
+        config({
+          'broker.mqtts.enabled': true,
+          'broker.mqtts.host': '10.1.2.3',
+          'broker.mqtts.tls': { certFile: 'c', keyFile: 'k' },
+        }),
+        silentLogger(),
+      ),
+    ).toThrow(/broker\.mqtts\.host: 10\.1\.2\.3/)
   })
 
   it('turns anonymous access off once exposed with credentials, and on when explicitly allowed', () => {
     expect(decideAnonymous(config({ ...users, 'http.host': '0.0.0.0' }), silentLogger())).toBe(false)
-    expect(decideAnonymous(config({ 'http.host': '0.0.0.0', 'security.allowAnonymous': true }), silentLogger())).toBe(true)
+    expect(decideAnonymous(config({ 'http.host': '0.0.0.0', 'security.allowAnonymous': true }), silentLogger())).toBe(
+      true,
+    )
     expect(decideAnonymous(config({ ...users, 'security.allowAnonymous': false }), silentLogger())).toBe(false)
-    expect(() => decideAnonymous(config({ 'security.allowAnonymous': false }), silentLogger())).toThrow(/nobody could connect/)
+    expect(() => decideAnonymous(config({ 'security.allowAnonymous': false }), silentLogger())).toThrow(
+      /nobody could connect/,
+    )
   })
 
   it('ignores the embedded listeners in external-broker mode', () => {
-    expect(decideAnonymous(config({ 'broker.url': 'mqtt://broker:1883', 'broker.mqtt.host': '0.0.0.0' }), silentLogger())).toBe(true)
+    expect(
+      decideAnonymous(config({ 'broker.url': 'mqtt://broker:1883', 'broker.mqtt.host': '0.0.0.0' }), silentLogger()),
+    ).toBe(true)
   })
 })

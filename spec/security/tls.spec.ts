@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { modules } from '../../src/capabilities/index.js'
 import { loadConfig } from '../../src/config/load.js'
 import { connect } from '../helpers/client.js'
-import { createTestPki, PASSWORDS, securityOverrides, startSecureApp, TOKENS, type SecureApp, type TestPki } from './harness.js'
+import {
+  createTestPki,
+  PASSWORDS,
+  securityOverrides,
+  startSecureApp,
+  TOKENS,
+  type SecureApp,
+  type TestPki,
+} from './harness.js'
 
 function httpsGet(url: string, ca: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -29,7 +37,11 @@ async function connackOrError(url: string, opts: IClientOptions): Promise<string
   }
 }
 
-const tlsFiles = (pki: TestPki) => ({ certFile: pki.paths.serverCert, keyFile: pki.paths.serverKey, caFile: pki.paths.ca })
+const tlsFiles = (pki: TestPki) => ({
+  certFile: pki.paths.serverCert,
+  keyFile: pki.paths.serverKey,
+  caFile: pki.paths.ca,
+})
 
 describe('TLS listeners (client certificates requested)', () => {
   let pki: TestPki
@@ -54,21 +66,38 @@ describe('TLS listeners (client certificates requested)', () => {
     const c = await connect(sb.url('mqtts'), { ca: pki.ca, username: 'etl', password: PASSWORDS.etl })
     expect(await c.request('util/ping')).toMatchObject({ status: 'ok' })
     await c.end()
-    expect(sb.logs).toContainEqual(expect.objectContaining({ area: 'audit', username: 'etl', transport: 'mqtts', capability: 'util/ping' }))
+    expect(sb.logs).toContainEqual(
+      expect.objectContaining({ area: 'audit', username: 'etl', transport: 'mqtts', capability: 'util/ping' }),
+    )
   })
 
   it('refuses a client that does not trust the server certificate', async () => {
-    expect(await connackOrError(sb.url('mqtts'), { username: 'etl', password: PASSWORDS.etl })).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY|unable to verify/i)
+    expect(await connackOrError(sb.url('mqtts'), { username: 'etl', password: PASSWORDS.etl })).toMatch(
+      /SELF_SIGNED|UNABLE_TO_VERIFY|unable to verify/i,
+    )
   })
 
   it('logs in the user a verified client certificate maps to, on mqtts and wss', async () => {
     for (const kind of ['mqtts', 'wss'] as const) {
       const c = await connect(sb.url(kind), { ca: pki.ca, cert: pki.client.cert, key: pki.client.key })
       expect(await c.request('util/ping')).toMatchObject({ status: 'ok' })
-      const denied = await c.request('kv/set', { namespace: 'tls', key: 'k', value: 'v', replyTo: `sense/reply/cert-${kind}/kv/set` })
+      const denied = await c.request('kv/set', {
+        namespace: 'tls',
+        key: 'k',
+        value: 'v',
+        replyTo: `sense/reply/cert-${kind}/kv/set`,
+      })
       expect(denied).toMatchObject({ status: 'error', error: { code: 'FORBIDDEN' } })
       await c.end()
-      expect(sb.logs).toContainEqual(expect.objectContaining({ area: 'audit', username: 'cert-user', transport: kind, capability: 'kv/set', outcome: 'FORBIDDEN' }))
+      expect(sb.logs).toContainEqual(
+        expect.objectContaining({
+          area: 'audit',
+          username: 'cert-user',
+          transport: kind,
+          capability: 'kv/set',
+          outcome: 'FORBIDDEN',
+        }),
+      )
     }
   })
 
@@ -85,10 +114,18 @@ describe('TLS listeners (client certificates requested)', () => {
 describe('TLS listener requiring client certificates', () => {
   it('ends the handshake of a client without a certificate and admits one with', async () => {
     const pki = await createTestPki()
-    const sb = await startSecureApp({ overrides: await securityOverrides({ 'broker.mqtts': { enabled: true, port: 0, tls: tlsFiles(pki), clientCertificates: 'require' } }) })
+    const sb = await startSecureApp({
+      overrides: await securityOverrides({
+        'broker.mqtts': { enabled: true, port: 0, tls: tlsFiles(pki), clientCertificates: 'require' },
+      }),
+    })
     try {
-      expect(await connackOrError(sb.url('mqtts'), { ca: pki.ca, username: 'etl', password: PASSWORDS.etl })).not.toBe('connected')
-      expect(await connackOrError(sb.url('mqtts'), { ca: pki.ca, cert: pki.client.cert, key: pki.client.key })).toBe('connected')
+      expect(await connackOrError(sb.url('mqtts'), { ca: pki.ca, username: 'etl', password: PASSWORDS.etl })).not.toBe(
+        'connected',
+      )
+      expect(await connackOrError(sb.url('mqtts'), { ca: pki.ca, cert: pki.client.cert, key: pki.client.key })).toBe(
+        'connected',
+      )
     } finally {
       await sb.stop()
       await rm(pki.dir, { recursive: true, force: true })
@@ -96,10 +133,26 @@ describe('TLS listener requiring client certificates', () => {
   })
 
   it('names the missing setting when TLS material is absent or unreadable', async () => {
-    expect(() => loadConfig(modules, { overrides: { 'broker.mqtts.enabled': true } })).toThrow(/broker\/mqtts\/tls: is required/)
-    await expect(startSecureApp({ overrides: { 'broker.mqtts': { enabled: true, port: 0, tls: { certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem' } } } })).rejects.toThrow(
-      /certificate for broker\.mqtts\.tls \(\/nonexistent\/cert\.pem\): ENOENT/,
+    expect(() => loadConfig(modules, { overrides: { 'broker.mqtts.enabled': true } })).toThrow(
+      /broker\/mqtts\/tls: is required/,
     )
-    await expect(startSecureApp({ overrides: { 'broker.wss': { enabled: true, clientCertificates: 'require', tls: { certFile: 'c', keyFile: 'k' } } } })).rejects.toThrow(/broker\.wss\.tls\.caFile is required/)
+    await expect(
+      startSecureApp({
+        overrides: {
+          'broker.mqtts': {
+            enabled: true,
+            port: 0,
+            tls: { certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem' },
+          },
+        },
+      }),
+    ).rejects.toThrow(/certificate for broker\.mqtts\.tls \(\/nonexistent\/cert\.pem\): ENOENT/)
+    await expect(
+      startSecureApp({
+        overrides: {
+          'broker.wss': { enabled: true, clientCertificates: 'require', tls: { certFile: 'c', keyFile: 'k' } },
+        },
+      }),
+    ).rejects.toThrow(/broker\.wss\.tls\.caFile is required/)
   })
 })

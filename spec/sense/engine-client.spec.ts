@@ -29,7 +29,10 @@ const options = (overrides: Partial<EngineClientOptions> = {}): EngineClientOpti
 })
 
 async function failure(promise: Promise<unknown>): Promise<CapabilityError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e)
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(err).toBeInstanceOf(CapabilityError)
   return err as CapabilityError
 }
@@ -37,16 +40,31 @@ async function failure(promise: Promise<unknown>): Promise<CapabilityError> {
 describe('Engine client against the simulator Engine face', () => {
   it('lists apps over the root path', async () => {
     const apps = await createEngineClient(options()).listApps()
-    expect(apps.map((a) => [a.id, a.name])).toEqual([[SALES_APP_ID, 'Sales Dashboard'], [FAILING_APP_ID, 'Test failing reloads 2']])
-    expect(t.backend.calls.at(-1)).toMatchObject({ method: 'GetDocList', path: '/', user: 'UserDirectory=Internal; UserId=sa_repository' })
+    expect(apps.map((a) => [a.id, a.name])).toEqual([
+      [SALES_APP_ID, 'Sales Dashboard'],
+      [FAILING_APP_ID, 'Test failing reloads 2'],
+    ])
+    expect(t.backend.calls.at(-1)).toMatchObject({
+      method: 'GetDocList',
+      path: '/',
+      user: 'UserDirectory=Internal; UserId=sa_repository',
+    })
   })
 
   it('reloads with progress callbacks, then saves only on success (§2.5.1)', async () => {
     const seen: string[] = []
     const outcome = await createEngineClient(options()).reloadApp(SALES_APP_ID, {
-      mode: 0, partial: true, pollMs: 30, onProgress: (p) => seen.push(p.log),
+      mode: 0,
+      partial: true,
+      pollMs: 30,
+      onProgress: (p) => seen.push(p.log),
     })
-    expect(outcome).toMatchObject({ appId: SALES_APP_ID, success: true, saved: true, progress: { finished: true, errors: [] } })
+    expect(outcome).toMatchObject({
+      appId: SALES_APP_ID,
+      success: true,
+      saved: true,
+      progress: { finished: true, errors: [] },
+    })
     expect(outcome.progress.log).toBe('Sales << sales_2021\nLines fetched: 120,000\n')
     expect(seen.length).toBeGreaterThan(1)
     const calls = t.backend.calls.filter((c) => c.path === `/app/${SALES_APP_ID}`)
@@ -76,11 +94,28 @@ describe('Engine client against the simulator Engine face', () => {
   it('dumps every key of §2.5.2', async () => {
     const dump = await createEngineClient(options()).dumpApp(SALES_APP_ID)
     expect(Object.keys(dump).sort()).toEqual([
-      'appId', 'appprops', 'bookmarks', 'dataconnections', 'dimensions', 'embeddedmedia', 'fields', 'lineage', 'loadScript',
-      'masterobjects', 'measures', 'properties', 'sheets', 'snapshots', 'stories', 'variables',
+      'appId',
+      'appprops',
+      'bookmarks',
+      'dataconnections',
+      'dimensions',
+      'embeddedmedia',
+      'fields',
+      'lineage',
+      'loadScript',
+      'masterobjects',
+      'measures',
+      'properties',
+      'sheets',
+      'snapshots',
+      'stories',
+      'variables',
     ])
     expect(dump.sheets).toHaveLength(2)
-    expect(dump.bookmarks[0]).toMatchObject({ qInfo: { qId: 'a1b2c3' }, qData: { qBookMark: { qStateData: [{ qStateName: '$' }] } } })
+    expect(dump.bookmarks[0]).toMatchObject({
+      qInfo: { qId: 'a1b2c3' },
+      qData: { qBookMark: { qStateData: [{ qStateName: '$' }] } },
+    })
     expect(dump.snapshots).toEqual([expect.objectContaining({ qInfo: { qId: 'snap01', qType: 'snapshot' } })])
     expect(dump.embeddedmedia).toEqual([{ qUrlDef: '/media/Logo.png', qUrl: '/media/Logo.png' }])
     expect(dump.variables[1]).toMatchObject({ qName: 'ThousandSep', qIsScriptCreated: true, qIsReserved: true })
@@ -133,7 +168,11 @@ describe('Engine client error mapping', () => {
 
   it('maps a server certificate the client does not trust to SENSE_AUTH', async () => {
     const stranger = makeTestCerts()
-    const err = await failure(createEngineClient(options({ certs: { cert: certs.client.cert, key: certs.client.key, ca: stranger.ca } })).listApps())
+    const err = await failure(
+      createEngineClient(
+        options({ certs: { cert: certs.client.cert, key: certs.client.key, ca: stranger.ca } }),
+      ).listApps(),
+    )
     expect(err.code).toBe('SENSE_AUTH')
   })
 

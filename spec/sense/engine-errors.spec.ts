@@ -19,13 +19,23 @@ describe('toEngineError: the one mapping table', () => {
     ['upgrade 403', { type: 'error' }, new Error('Unexpected server response: 403'), 'SENSE_AUTH', { status: 403 }],
     ['upgrade 404', { type: 'error' }, new Error('Unexpected server response: 404'), 'NOT_FOUND', { status: 404 }],
     ['upgrade 500', { type: 'error' }, new Error('Unexpected server response: 500'), 'SENSE_ERROR', { status: 500 }],
-    ['untrusted server', { type: 'error' }, errno('SELF_SIGNED_CERT_IN_CHAIN'), 'SENSE_AUTH', { errno: 'SELF_SIGNED_CERT_IN_CHAIN' }],
+    [
+      'untrusted server',
+      { type: 'error' },
+      errno('SELF_SIGNED_CERT_IN_CHAIN'),
+      'SENSE_AUTH',
+      { errno: 'SELF_SIGNED_CERT_IN_CHAIN' },
+    ],
     ['TLS alert', { type: 'error' }, errno('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), 'SENSE_AUTH', {}],
     ['handshake timeout', { type: 'error' }, new Error('Opening handshake has timed out'), 'TIMEOUT', {}],
     ['call timeout', new EngineTimeoutError('GetScript', 10), undefined, 'TIMEOUT', { timeoutMs: 10 }],
   ]
   it.each(cases)('%s', (_name, err, socketError, code, details) => {
-    const mapped = toEngineError(err, { operation: 'op', appId: 'abc', ...(socketError === undefined ? {} : { socketError }) })
+    const mapped = toEngineError(err, {
+      operation: 'op',
+      appId: 'abc',
+      ...(socketError === undefined ? {} : { socketError }),
+    })
     expect(mapped).toBeInstanceOf(CapabilityError)
     expect(mapped.code).toBe(code)
     expect(mapped.details).toMatchObject({ operation: 'op', appId: 'abc', ...details })
@@ -38,7 +48,11 @@ describe('toEngineError: the one mapping table', () => {
 })
 
 describe('engine URLs and headers (QLIK-PROTOCOLS §2.1-2.2)', () => {
-  const opts: EngineClientOptions = { host: 'sense.example', certs: { cert: '', key: '', ca: '' }, user: { directory: 'Internal', id: 'sa_repository' } }
+  const opts: EngineClientOptions = {
+    host: 'sense.example',
+    certs: { cert: '', key: '', ca: '' },
+    user: { directory: 'Internal', id: 'sa_repository' },
+  }
   it.each([
     [{ appId: 'a b/c' }, 'wss://sense.example:4747/app/a%20b%2Fc'],
     ['engineData', 'wss://sense.example:4747/app/engineData'],

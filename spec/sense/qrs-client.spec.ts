@@ -4,8 +4,17 @@ import { silentLogger } from '../../src/log.js'
 import { codeOf } from './qrs-helpers.js'
 import { createQrsClient, EMPTY_GUID, XRFKEY_PATTERN, type QrsClient } from '../../src/sense/qrs/index.js'
 import {
-  APP_ID, RESULT_ID, SESSION_ID, TASK_ID, makeTestPki, startFakeQrs, testSenseConfig,
-  type FakeHandler, type FakeQrs, type RecordedRequest, type TestPki,
+  APP_ID,
+  RESULT_ID,
+  SESSION_ID,
+  TASK_ID,
+  makeTestPki,
+  startFakeQrs,
+  testSenseConfig,
+  type FakeHandler,
+  type FakeQrs,
+  type RecordedRequest,
+  type TestPki,
 } from './qrs-helpers.js'
 
 /** The QRS client against a minimal HTTPS server that requires a client certificate, like QRS on 4242. */
@@ -26,7 +35,10 @@ function last(): RecordedRequest {
 beforeAll(async () => {
   pki = makeTestPki()
   server = await startFakeQrs(pki, (req) => route(req))
-  qrs = createQrsClient(testSenseConfig(pki, server.port, { qrs: { retries: 2 } }), { log: silentLogger(), maxRetryDelayMs: 20 })
+  qrs = createQrsClient(testSenseConfig(pki, server.port, { qrs: { retries: 2 } }), {
+    log: silentLogger(),
+    maxRetryDelayMs: 20,
+  })
 })
 
 afterAll(async () => {
@@ -66,7 +78,9 @@ describe('every request', () => {
   })
 
   it('honours the configured user', async () => {
-    const other = createQrsClient(testSenseConfig(pki, server.port, { user: { directory: 'LAB', id: 'svc_bus' } }), { log: silentLogger() })
+    const other = createQrsClient(testSenseConfig(pki, server.port, { user: { directory: 'LAB', id: 'svc_bus' } }), {
+      log: silentLogger(),
+    })
     route = () => ({ status: 200, body: {} })
     await other.about()
     other.close()
@@ -122,7 +136,11 @@ describe('task reads and filters (QLIK-PROTOCOLS §1.5.1, §1.6)', () => {
     expect(last().pathname).toBe(`/qrs/reloadtask/${TASK_ID}`)
     route = () => notFound
     expect(await codeOf(qrs.getReloadTask(TASK_ID))).toBe('NOT_FOUND')
-    route = () => ({ status: 403, body: 'XSRF prevention check failed. Possible XSRF discovered.', contentType: 'text/plain' })
+    route = () => ({
+      status: 403,
+      body: 'XSRF prevention check failed. Possible XSRF discovered.',
+      contentType: 'text/plain',
+    })
     expect(await codeOf(qrs.getReloadTask(TASK_ID))).toBe('SENSE_AUTH')
     route = () => ({ status: 401, body: '' })
     expect(await codeOf(qrs.getReloadTask(TASK_ID))).toBe('SENSE_AUTH')
@@ -131,15 +149,21 @@ describe('task reads and filters (QLIK-PROTOCOLS §1.5.1, §1.6)', () => {
   })
 
   it('error details name method, path and status, with the body start but without the xrfkey', async () => {
-    route = () => ({ status: 403, body: 'XSRF prevention check failed. Possible XSRF discovered.', contentType: 'text/plain' })
+    route = () => ({
+      status: 403,
+      body: 'XSRF prevention check failed. Possible XSRF discovered.',
+      contentType: 'text/plain',
+    })
     const err = await qrs.findTasks({ tag: 'a b' }).then(
-      () => { throw new Error('expected a rejection') },
+      () => {
+        throw new Error('expected a rejection')
+      },
       (e: unknown) => e as CapabilityError,
     )
     expect(err).toBeInstanceOf(CapabilityError)
     expect(err.details).toEqual({
       method: 'GET',
-      path: '/qrs/task/full?filter=tags.name%20eq%20\'a%20b\'',
+      path: "/qrs/task/full?filter=tags.name%20eq%20'a%20b'",
       status: 403,
       body: 'XSRF prevention check failed. Possible XSRF discovered.',
     })
@@ -255,7 +279,13 @@ describe('apps, users, tags, custom properties', () => {
 
   it('getUser and getUserEmail (attribute type compared case-insensitively)', async () => {
     const user = {
-      id: APP_ID, userId: 'goran', userDirectory: 'LAB', name: 'Göran', roles: [], customProperties: [], tags: [],
+      id: APP_ID,
+      userId: 'goran',
+      userDirectory: 'LAB',
+      name: 'Göran',
+      roles: [],
+      customProperties: [],
+      tags: [],
       attributes: [
         { id: '1', attributeType: 'Group', attributeValue: 'Admins' },
         { id: '2', attributeType: 'email', attributeValue: 'goran@example.com' },
@@ -277,7 +307,10 @@ describe('apps, users, tags, custom properties', () => {
     await qrs.listTags("It's a tag")
     expect(last().query.filter).toBe("name eq 'It''s a tag'")
     await qrs.listCustomPropertyDefinitions('ReloadTask')
-    expect(last()).toMatchObject({ pathname: '/qrs/custompropertydefinition/full', query: { filter: "objectTypes eq 'ReloadTask'" } })
+    expect(last()).toMatchObject({
+      pathname: '/qrs/custompropertydefinition/full',
+      query: { filter: "objectTypes eq 'ReloadTask'" },
+    })
     await qrs.listCustomPropertyDefinitions()
     expect(last().query.filter).toBeUndefined()
   })

@@ -11,7 +11,11 @@ import { makeTestPki, type TestPki } from './qrs-helpers.js'
 /** Validates a sense: slice the way the root config schema does: composed under its key, strict mode. */
 function validator(): ((data: unknown) => boolean) & { errors?: unknown } {
   const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true })
-  const compiled = ajv.compile({ type: 'object', additionalProperties: false, properties: { sense: senseConfigSchema } })
+  const compiled = ajv.compile({
+    type: 'object',
+    additionalProperties: false,
+    properties: { sense: senseConfigSchema },
+  })
   const validate = (data: unknown): boolean => {
     const ok = compiled({ sense: data })
     validate.errors = compiled.errors

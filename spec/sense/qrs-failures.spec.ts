@@ -6,7 +6,14 @@ import { CapabilityError } from '../../src/core/errors.js'
 import { silentLogger } from '../../src/log.js'
 import { createQrsClient } from '../../src/sense/qrs/index.js'
 import {
-  TASK_ID, closedPort, makeTestPki, startFakeQrs, startHungTlsServer, testSenseConfig, type FakeQrs, type TestPki,
+  TASK_ID,
+  closedPort,
+  makeTestPki,
+  startFakeQrs,
+  startHungTlsServer,
+  testSenseConfig,
+  type FakeQrs,
+  type TestPki,
 } from './qrs-helpers.js'
 
 /** Transport failures: each one must surface as exactly one of our codes (src/sense/errors.ts). */
@@ -69,7 +76,8 @@ describe('network', () => {
   it('a timed-out GET is retried (idempotent), then TIMEOUT', async () => {
     const hung = await startHungTlsServer(pki)
     const qrs = createQrsClient(testSenseConfig(pki, hung.port, { qrs: { timeoutMs: 200, retries: 1 } }), {
-      log, maxRetryDelayMs: 10,
+      log,
+      maxRetryDelayMs: 10,
     })
     const started = Date.now()
     const err = await failure(qrs.about())
@@ -124,7 +132,9 @@ describe('TLS and certificates (QLIK-PROTOCOLS §1.2)', () => {
     expect(err.code).toBe('SENSE_AUTH')
     expect((err.details as { errno: string }).errno).toMatch(/CERT|SIGNATURE|VERIFY/)
 
-    const lax = createQrsClient(testSenseConfig(pki, server.port, { certs: { dir }, rejectUnauthorized: false }), { log })
+    const lax = createQrsClient(testSenseConfig(pki, server.port, { certs: { dir }, rejectUnauthorized: false }), {
+      log,
+    })
     expect(await lax.about()).toEqual({ buildVersion: '1' })
     lax.close()
     rmSync(dir, { recursive: true, force: true })
@@ -133,7 +143,9 @@ describe('TLS and certificates (QLIK-PROTOCOLS §1.2)', () => {
   it('a missing certificate file fails at creation, naming the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sensebus-nokey-'))
     copyFileSync(join(pki.dir, 'client.pem'), join(dir, 'client.pem'))
-    expect(() => createQrsClient(testSenseConfig(pki, server.port, { certs: { dir } }), { log })).toThrow(/client key file missing: .*client_key\.pem/)
+    expect(() => createQrsClient(testSenseConfig(pki, server.port, { certs: { dir } }), { log })).toThrow(
+      /client key file missing: .*client_key\.pem/,
+    )
   })
 
   it('refuses to start without sense.host', () => {
@@ -162,7 +174,9 @@ describe('virtual proxy variant (QLIK-PROTOCOLS §1.4)', () => {
 
   it('defaults the header value to <directory>\\<id>', async () => {
     const proxy = await startFakeQrs(pki, () => ({ status: 200, body: {} }), { requestCert: false })
-    const config = testSenseConfig(pki, 1, { virtualProxy: { prefix: 'hdr', port: proxy.port, headerName: 'X-Sense-User' } })
+    const config = testSenseConfig(pki, 1, {
+      virtualProxy: { prefix: 'hdr', port: proxy.port, headerName: 'X-Sense-User' },
+    })
     const qrs = createQrsClient(config, { log })
     await qrs.about()
     qrs.close()

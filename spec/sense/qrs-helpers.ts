@@ -39,7 +39,13 @@ function makeCert(opts: {
   const extensions: object[] = [{ name: 'basicConstraints', cA: opts.isCa === true }]
   if (opts.isCa) extensions.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true })
   if (opts.serverNames) {
-    extensions.push({ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] })
+    extensions.push({
+      name: 'subjectAltName',
+      altNames: [
+        { type: 2, value: 'localhost' },
+        { type: 7, ip: '127.0.0.1' },
+      ],
+    })
   }
   cert.setExtensions(extensions)
   cert.sign(opts.issuer?.key ?? opts.keys.privateKey, forge.md.sha256.create())
@@ -108,7 +114,11 @@ function parseQuery(url: string): Record<string, string> {
 }
 
 /** An HTTPS server in QRS's image: requires a client certificate unless `requestCert: false`. */
-export async function startFakeQrs(pki: TestPki, handler: FakeHandler, opts: { requestCert?: boolean } = {}): Promise<FakeQrs> {
+export async function startFakeQrs(
+  pki: TestPki,
+  handler: FakeHandler,
+  opts: { requestCert?: boolean } = {},
+): Promise<FakeQrs> {
   const requests: RecordedRequest[] = []
   const sockets = new Set<Socket>()
   const requestCert = opts.requestCert ?? true
@@ -127,12 +137,13 @@ export async function startFakeQrs(pki: TestPki, handler: FakeHandler, opts: { r
           query: parseQuery(url),
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
-          clientCertSubject: peer && peer.subject ? String(peer.subject.CN) : null,
+          clientCertSubject: peer?.subject ? String(peer.subject.CN) : null,
           remotePort: req.socket.remotePort,
         }
         requests.push(recorded)
         void Promise.resolve(handler(recorded)).then((reply) => {
-          const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body)
+          const text =
+            reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body)
           res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json; charset=utf-8' })
           res.end(text)
         })

@@ -3,8 +3,15 @@ import { CapabilityError } from '../../src/core/errors.js'
 import { silentLogger } from '../../src/log.js'
 import { createQrsClient, EMPTY_GUID, type QrsClient } from '../../src/sense/qrs/index.js'
 import {
-  FILE_REF_ID, RESULT_ID, TASK_ID, makeTestPki, startFakeQrs, testSenseConfig,
-  type FakeQrs, type FakeReply, type RecordedRequest,
+  FILE_REF_ID,
+  RESULT_ID,
+  TASK_ID,
+  makeTestPki,
+  startFakeQrs,
+  testSenseConfig,
+  type FakeQrs,
+  type FakeReply,
+  type RecordedRequest,
 } from './qrs-helpers.js'
 
 /** Script log retrieval by both routes, with Butler's retry shape (QLIK-PROTOCOLS §0.9, §1.8). */
@@ -32,7 +39,10 @@ function fakeQrs(req: RecordedRequest): FakeReply {
   if (p === `/qrs/ReloadTask/${TASK_ID}/scriptlogfile` && req.query.executionResultId === RESULT_ID) {
     return { status: 200, body: { value: NEW_REF } }
   }
-  if (p === `/qrs/download/reloadtask/${OLD_REF}/scriptlog.txt` || p === `/qrs/download/reloadtask/${NEW_REF}/scriptlog.txt`) {
+  if (
+    p === `/qrs/download/reloadtask/${OLD_REF}/scriptlog.txt` ||
+    p === `/qrs/download/reloadtask/${NEW_REF}/scriptlog.txt`
+  ) {
     if (downloadsNotReady > 0) {
       downloadsNotReady--
       return { status: 404, body: 'not ready', contentType: 'text/plain' }
@@ -96,10 +106,14 @@ describe('getScriptLog', () => {
     downloadsNotReady = 3
     expect(await qrs.getScriptLog(TASK_ID, RUN)).toBe(LOG_TEXT)
     expect(calls()).toEqual([
-      'reloadtask/T/scriptlog', `download/reloadtask/${OLD_REF}/scriptlog.txt`,
-      'ReloadTask/T/scriptlogfile', `download/reloadtask/${NEW_REF}/scriptlog.txt`,
-      'reloadtask/T/scriptlog', `download/reloadtask/${OLD_REF}/scriptlog.txt`,
-      'ReloadTask/T/scriptlogfile', `download/reloadtask/${NEW_REF}/scriptlog.txt`,
+      'reloadtask/T/scriptlog',
+      `download/reloadtask/${OLD_REF}/scriptlog.txt`,
+      'ReloadTask/T/scriptlogfile',
+      `download/reloadtask/${NEW_REF}/scriptlog.txt`,
+      'reloadtask/T/scriptlog',
+      `download/reloadtask/${OLD_REF}/scriptlog.txt`,
+      'ReloadTask/T/scriptlogfile',
+      `download/reloadtask/${NEW_REF}/scriptlog.txt`,
     ])
   })
 
@@ -127,7 +141,9 @@ describe('getScriptLog', () => {
   })
 
   it('a run with neither reference is NOT_FOUND without any log request', async () => {
-    const err = await qrs.getScriptLog(TASK_ID, { id: EMPTY_GUID, fileReferenceID: EMPTY_GUID }).catch((e: unknown) => e)
+    const err = await qrs
+      .getScriptLog(TASK_ID, { id: EMPTY_GUID, fileReferenceID: EMPTY_GUID })
+      .catch((e: unknown) => e)
     expect((err as CapabilityError).code).toBe('NOT_FOUND')
     expect(calls()).toEqual([])
   })

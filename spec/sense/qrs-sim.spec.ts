@@ -12,7 +12,11 @@ import { codeOf } from './qrs-helpers.js'
 import { senseConfigSchema, senseConfigWithDefaults, type SenseConfig } from '../../src/sense/config.js'
 import { toSenseError } from '../../src/sense/errors.js'
 import {
-  createQrsClient, EMPTY_GUID, TaskExecutionStatus, XRFKEY_PATTERN, type QrsClient,
+  createQrsClient,
+  EMPTY_GUID,
+  TaskExecutionStatus,
+  XRFKEY_PATTERN,
+  type QrsClient,
 } from '../../src/sense/qrs/index.js'
 import { defaultFixturePath } from '../../src/sim/fixture-path.js'
 import { startSimulator, type RunningSimulator } from '../../src/sim/index.js'
@@ -39,7 +43,11 @@ let qrs: QrsClient
 function fixtureWithQuotes(): string {
   const doc = parse(readFileSync(defaultFixturePath(), 'utf8')) as Record<string, unknown[]>
   doc.tags?.push("It's tagged")
-  doc.customPropertyDefinitions?.push({ name: "Owner's team", choiceValues: ["Ops' team"], objectTypes: ['ReloadTask'] })
+  doc.customPropertyDefinitions?.push({
+    name: "Owner's team",
+    choiceValues: ["Ops' team"],
+    objectTypes: ['ReloadTask'],
+  })
   doc.tasks?.push({
     id: QUOTED_TASK,
     name: "Reload O'Brien's app",
@@ -100,11 +108,14 @@ beforeAll(async () => {
     virtualProxy: { port: 0, prefix: 'hdr', header: 'X-Sense-User' },
   })
   config = senseSliceFromConfigFile(sim.settings.configFile)
-  qrs = createQrsClient({ ...config, qrs: { ...config.qrs, timeoutMs: 5_000 } }, {
-    log: silentLogger(),
-    scriptLog: { attempts: 3, retryDelayMs: 100, downloadPauseMs: 20 },
-    maxRetryDelayMs: 20,
-  })
+  qrs = createQrsClient(
+    { ...config, qrs: { ...config.qrs, timeoutMs: 5_000 } },
+    {
+      log: silentLogger(),
+      scriptLog: { attempts: 3, retryDelayMs: 100, downloadPauseMs: 20 },
+      maxRetryDelayMs: 20,
+    },
+  )
 })
 
 afterAll(async () => {
@@ -130,7 +141,11 @@ describe('configured from the simulator-written config file', () => {
     await qrs.about()
     await qrs.getTask(FAILING_TASK)
     await qrs.findApps({ id: SALES_APP })
-    const calls = (await control('requests?face=qrs')) as Array<{ status: number; query: Record<string, string>; user: string }>
+    const calls = (await control('requests?face=qrs')) as Array<{
+      status: number
+      query: Record<string, string>
+      user: string
+    }>
     expect(calls).toHaveLength(3)
     for (const call of calls) {
       expect(call.status).toBe(200)
@@ -155,17 +170,32 @@ describe('the simulator refuses what real QRS refuses', () => {
       headers: { 'X-Qlik-Xrfkey': 'BBBBBBBBBBBBBBBB', 'X-Qlik-User': 'UserDirectory=INTERNAL; UserId=sa_repository' },
       https: { certificate: cert, key, certificateAuthority: ca },
       retry: { limit: 0 },
-    }).then(() => undefined, (e: unknown) => e)
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     const mapped = toSenseError(err, { method: 'GET', path: '/qrs/about' })
     expect(mapped.code).toBe('SENSE_AUTH')
-    expect(mapped.details).toMatchObject({ status: 403, body: 'XSRF prevention check failed. Possible XSRF discovered.' })
+    expect(mapped.details).toMatchObject({
+      status: 403,
+      body: 'XSRF prevention check failed. Possible XSRF discovered.',
+    })
   })
 
   it('no client certificate: the TLS handshake is refused (raw request, and our client → SENSE_AUTH)', async () => {
     const { ca } = certFiles()
     const raw = await new Promise<unknown>((resolve) => {
-      const req = httpsRequest({ host: '127.0.0.1', port: sim.settings.qrsPort, path: '/qrs/about?xrfkey=AAAAAAAAAAAAAAAA', ca, agent: false,
-        headers: { 'X-Qlik-Xrfkey': 'AAAAAAAAAAAAAAAA' } }, (res) => resolve(res.statusCode))
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: sim.settings.qrsPort,
+          path: '/qrs/about?xrfkey=AAAAAAAAAAAAAAAA',
+          ca,
+          agent: false,
+          headers: { 'X-Qlik-Xrfkey': 'AAAAAAAAAAAAAAAA' },
+        },
+        (res) => resolve(res.statusCode),
+      )
       req.on('error', resolve)
       req.end()
     })
@@ -191,7 +221,9 @@ describe('reads, filters and 404s', () => {
     expect(byCp.map((t) => t.id)).toEqual([QUOTED_TASK])
     expect(await qrs.findTasks({ name: "O'Brien" })).toEqual([])
     expect((await qrs.listTags("It's tagged")).map((t) => t.name)).toEqual(["It's tagged"])
-    expect((await qrs.listCustomPropertyDefinitions('ReloadTask', "Owner's team"))[0]?.choiceValues).toEqual(["Ops' team"])
+    expect((await qrs.listCustomPropertyDefinitions('ReloadTask', "Owner's team"))[0]?.choiceValues).toEqual([
+      "Ops' team",
+    ])
     expect(qrsCalls().every((c) => c.status === 200)).toBe(true)
   })
 
@@ -258,7 +290,10 @@ describe('start → execution → script log', () => {
   it('retries while the simulator says the log is not ready yet', async () => {
     // The fault answers 404 to downloads within 500 ms of the run's end (butler#1499); ten rounds
     // 100 ms apart outlast it even on a busy machine.
-    const patient = createQrsClient(config, { log: silentLogger(), scriptLog: { attempts: 10, retryDelayMs: 100, downloadPauseMs: 10 } })
+    const patient = createQrsClient(config, {
+      log: silentLogger(),
+      scriptLog: { attempts: 10, retryDelayMs: 100, downloadPauseMs: 10 },
+    })
     await control(`tasks/${FAILING_TASK}/behaviour`, { durationMs: 50 })
     await control('faults', { downloadTooEarlyMs: 500 })
     const sessionId = await qrs.startTaskSynchronous(FAILING_TASK)

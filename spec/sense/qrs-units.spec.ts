@@ -62,7 +62,7 @@ describe('filters (QLIK-PROTOCOLS §1.5.1)', () => {
     expect(quoteString('plain')).toBe("'plain'")
   })
 
-  it('builds Butler\'s task filters', () => {
+  it("builds Butler's task filters", () => {
     const id = '3FA85F64-5717-4562-B3FC-2C963F66AFA6'
     expect(taskFilter({ id })).toBe(`id eq ${id}`)
     expect(taskFilter({ id, customProperty: { name: 'cp', value: 'v' } })).toBe(

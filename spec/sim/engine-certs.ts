@@ -18,13 +18,30 @@ export function makeTestCerts(): TestCerts {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true },
   ])
   const issuer = { cert: caCert, key: caKeys.privateKey }
-  return { ca: forge.pki.certificateToPem(caCert), server: leaf('localhost', issuer, true), client: leaf('QlikClient', issuer, false) }
+  return {
+    ca: forge.pki.certificateToPem(caCert),
+    server: leaf('localhost', issuer, true),
+    client: leaf('QlikClient', issuer, false),
+  }
 }
 
-function leaf(cn: string, issuer: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey }, server: boolean): { cert: string; key: string } {
+function leaf(
+  cn: string,
+  issuer: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey },
+  server: boolean,
+): { cert: string; key: string } {
   const keys = forge.pki.rsa.generateKeyPair(1024)
   const extensions = server
-    ? [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }, { name: 'extKeyUsage', serverAuth: true }]
+    ? [
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 7, ip: '127.0.0.1' },
+          ],
+        },
+        { name: 'extKeyUsage', serverAuth: true },
+      ]
     : [{ name: 'extKeyUsage', clientAuth: true }]
   const cert = certificate(keys.publicKey, cn, issuer.cert, issuer.key, extensions)
   return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) }

@@ -29,7 +29,13 @@ describe('Engine face: enigma.js, the official client', () => {
       [SALES_APP_ID, 'Sales Dashboard'],
       [FAILING_APP_ID, 'Test failing reloads 2'],
     ])
-    expect(docs[0]).toMatchObject({ qFileSize: 0, qFileTime: 0, qConnectedUsers: 0, qTitle: 'Sales Dashboard', qThumbnail: { qUrl: '' } })
+    expect(docs[0]).toMatchObject({
+      qFileSize: 0,
+      qFileTime: 0,
+      qConnectedUsers: 0,
+      qTitle: 'Sales Dashboard',
+      qThumbnail: { qUrl: '' },
+    })
   })
 
   it('opens an app as Doc handle 1 and reports the engine version', async () => {
@@ -39,7 +45,11 @@ describe('Engine face: enigma.js, the official client', () => {
       expect([app.type, app.handle, app.id]).toEqual(['Doc', 1, SALES_APP_ID])
       const active = await global.getActiveDoc()
       expect(active).toBe(app)
-      expect(await app.getAppLayout()).toMatchObject({ qTitle: 'Sales Dashboard', qFileName: SALES_APP_ID, qIsOpenedWithoutData: false })
+      expect(await app.getAppLayout()).toMatchObject({
+        qTitle: 'Sales Dashboard',
+        qFileName: SALES_APP_ID,
+        qIsOpenedWithoutData: false,
+      })
       const infos = await app.getAllInfos()
       expect(infos).toContainEqual({ qId: 'jqPnZX', qType: 'sheet' })
       expect(infos).toContainEqual({ qId: 'pRtAk', qType: 'barchart' })
@@ -52,7 +62,10 @@ describe('Engine face: enigma.js, the official client', () => {
       expect(await app.doReload(0, true)).toBe(true)
       expect(await app.doSave()).toEqual({})
     })
-    expect(t.backend.reloads.at(-1)).toEqual({ appId: SALES_APP_ID, opts: { mode: 0, partial: true, debug: false, user: QLIK_USER } })
+    expect(t.backend.reloads.at(-1)).toEqual({
+      appId: SALES_APP_ID,
+      opts: { mode: 0, partial: true, debug: false, user: QLIK_USER },
+    })
     expect(t.backend.saved).toContain(SALES_APP_ID)
 
     await withSession(`/app/${FAILING_APP_ID}`, async (global) => {
@@ -102,18 +115,50 @@ describe('Engine face: enigma.js, the official client', () => {
     await withSession('/app/engineData', async (global) => {
       const app = await global.openDoc(SALES_APP_ID, '', '', '', true)
       const appObjectList = async (type: string) => {
-        const list = await app.createSessionObject({ qAppObjectListDef: { qType: type, qData: { id: '/qInfo/qId' } }, qInfo: { qId: `${type}List`, qType: `${type}List` }, qMetaDef: {}, qExtendsId: '' })
+        const list = await app.createSessionObject({
+          qAppObjectListDef: { qType: type, qData: { id: '/qInfo/qId' } },
+          qInfo: { qId: `${type}List`, qType: `${type}List` },
+          qMetaDef: {},
+          qExtendsId: '',
+        })
         const layout = await list.getLayout()
-        return Promise.all(layout.qAppObjectList.qItems.map(async (item: Qix) => (await app.getObject(item.qInfo.qId)).getFullPropertyTree()))
+        return Promise.all(
+          layout.qAppObjectList.qItems.map(async (item: Qix) =>
+            (await app.getObject(item.qInfo.qId)).getFullPropertyTree(),
+          ),
+        )
       }
       const library = async (def: string, qType: string, qId: string, listKey: string, getter: string) => {
-        const list = await app.createSessionObject({ [def]: { qType, qData: { info: '/qDimInfos' }, qMeta: {} }, qInfo: { qId, qType: qId } })
+        const list = await app.createSessionObject({
+          [def]: { qType, qData: { info: '/qDimInfos' }, qMeta: {} },
+          qInfo: { qId, qType: qId },
+        })
         const layout = await list.getLayout()
-        return { list, items: await Promise.all(layout[listKey].qItems.map(async (item: Qix) => app[getter](item.qInfo.qId))) }
+        return {
+          list,
+          items: await Promise.all(layout[listKey].qItems.map(async (item: Qix) => app[getter](item.qInfo.qId))),
+        }
       }
-      const [properties, loadScript, lineage, sheets, stories, masterobjects, appprops, dims, measures, bookmarks, snapshots] = await Promise.all([
-        app.getAppProperties(), app.getScript(), app.getLineage(),
-        appObjectList('sheet'), appObjectList('story'), appObjectList('masterobject'), appObjectList('appprops'),
+      const [
+        properties,
+        loadScript,
+        lineage,
+        sheets,
+        stories,
+        masterobjects,
+        appprops,
+        dims,
+        measures,
+        bookmarks,
+        snapshots,
+      ] = await Promise.all([
+        app.getAppProperties(),
+        app.getScript(),
+        app.getLineage(),
+        appObjectList('sheet'),
+        appObjectList('story'),
+        appObjectList('masterobject'),
+        appObjectList('appprops'),
         library('qDimensionListDef', 'dimension', 'DimensionList', 'qDimensionList', 'getDimension'),
         library('qMeasureListDef', 'measure', 'MeasureList', 'qMeasureList', 'getMeasure'),
         library('qBookmarkListDef', 'bookmark', 'BookmarkList', 'qBookmarkList', 'getBookmark'),
@@ -121,12 +166,24 @@ describe('Engine face: enigma.js, the official client', () => {
       ])
       expect(properties).toMatchObject({ qTitle: 'Sales Dashboard' })
       expect(loadScript).toContain('LOAD * FROM')
-      expect(lineage[0]).toEqual({ qDiscriminator: 'lib://DataFiles/sales_2021.qvd', qStatement: 'LOAD * FROM [lib://DataFiles/sales_2021.qvd] (qvd)' })
+      expect(lineage[0]).toEqual({
+        qDiscriminator: 'lib://DataFiles/sales_2021.qvd',
+        qStatement: 'LOAD * FROM [lib://DataFiles/sales_2021.qvd] (qvd)',
+      })
       expect(sheets.map((s: Qix) => s.qProperty.qInfo.qId)).toEqual(['jqPnZX', 'kLmNoP'])
-      expect(sheets[0].qChildren[0]).toEqual({ qProperty: expect.objectContaining({ visualization: 'barchart' }), qChildren: [], qEmbeddedSnapshotRef: null })
+      expect(sheets[0].qChildren[0]).toEqual({
+        qProperty: expect.objectContaining({ visualization: 'barchart' }),
+        qChildren: [],
+        qEmbeddedSnapshotRef: null,
+      })
       expect([stories.length, masterobjects.length, appprops.length]).toEqual([1, 1, 1])
-      expect(await dims.items[0].getProperties()).toMatchObject({ qInfo: { qId: 'PLmpGj', qType: 'dimension' }, qDim: { qFieldDefs: ['Country'] } })
-      expect((await dims.list.getLayout()).qDimensionList.qItems[0].qData).toEqual({ info: [{ qName: 'Country', qTags: [] }] })
+      expect(await dims.items[0].getProperties()).toMatchObject({
+        qInfo: { qId: 'PLmpGj', qType: 'dimension' },
+        qDim: { qFieldDefs: ['Country'] },
+      })
+      expect((await dims.list.getLayout()).qDimensionList.qItems[0].qData).toEqual({
+        info: [{ qName: 'Country', qTags: [] }],
+      })
       expect(await measures.items[0].getProperties()).toMatchObject({ qMeasure: { qDef: 'Sum(Sales)' } })
 
       // §2.5.2 step 6: two BookmarkList session objects coexist with distinct ids and handles.
@@ -140,18 +197,39 @@ describe('Engine face: enigma.js, the official client', () => {
       expect((await bookmark.getLayout()).qBookmark.qStateData[0].qStateName).toBe('$')
       expect(await bookmark.getProperties()).toMatchObject({ qInfo: { qId: 'a1b2c3', qType: 'bookmark' } })
 
-      const media = await app.createSessionObject({ qInfo: { qId: 'mediaList', qType: 'MediaList' }, qMediaListDef: {} })
-      expect((await media.getLayout()).qMediaList.qItems.map((m: Qix) => m.qUrlDef)).toEqual(['/media/Logo.png', '/content/Default/bg.png'])
+      const media = await app.createSessionObject({
+        qInfo: { qId: 'mediaList', qType: 'MediaList' },
+        qMediaListDef: {},
+      })
+      expect((await media.getLayout()).qMediaList.qItems.map((m: Qix) => m.qUrlDef)).toEqual([
+        '/media/Logo.png',
+        '/content/Default/bg.png',
+      ])
 
-      const fields = await app.createSessionObject({ qInfo: { qId: 'FieldList', qType: 'FieldList' }, qFieldListDef: { qShowSystem: true, qShowHidden: true, qShowSrcTables: true, qShowSemantic: true } })
+      const fields = await app.createSessionObject({
+        qInfo: { qId: 'FieldList', qType: 'FieldList' },
+        qFieldListDef: { qShowSystem: true, qShowHidden: true, qShowSrcTables: true, qShowSemantic: true },
+      })
       expect((await fields.getLayout()).qFieldList.qItems.map((f: Qix) => f.qName)).toEqual(['Country', '$Field'])
 
       const connections = await app.getConnections()
       expect(await app.getConnection(connections[0].qId)).toMatchObject({ qName: 'DataFiles', qType: 'folder' })
 
-      const variables = await app.createSessionObject({ qInfo: { qId: 'VariableList', qType: 'VariableList' }, qVariableListDef: { qType: 'variable', qShowReserved: true, qShowConfig: true, qData: { info: '/qDimInfos' }, qMeta: {} } })
+      const variables = await app.createSessionObject({
+        qInfo: { qId: 'VariableList', qType: 'VariableList' },
+        qVariableListDef: {
+          qType: 'variable',
+          qShowReserved: true,
+          qShowConfig: true,
+          qData: { info: '/qDimInfos' },
+          qMeta: {},
+        },
+      })
       const items = (await variables.getLayout()).qVariableList.qItems
-      expect(items.map((v: Qix) => [v.qName, v.qIsScriptCreated, v.qIsReserved])).toEqual([['vCurrentYear', true, undefined], ['ThousandSep', true, true]])
+      expect(items.map((v: Qix) => [v.qName, v.qIsScriptCreated, v.qIsReserved])).toEqual([
+        ['vCurrentYear', true, undefined],
+        ['ThousandSep', true, true],
+      ])
       const variable = await app.getVariableById(items[0].qInfo.qId)
       expect(variable.type).toBe('GenericVariable')
       expect(await variable.getProperties()).toMatchObject({ qName: 'vCurrentYear', qDefinition: '=Year(Today())' })

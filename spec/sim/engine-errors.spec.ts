@@ -40,7 +40,9 @@ describe('Engine face: errors (QLIK-PROTOCOLS §2.3.3)', () => {
 
   it('sends OnConnected first, then JSON-RPC errors for bad frames', async () => {
     const ws = await rawSocket(t)
-    await expect.poll(() => ws.frames[0]).toEqual({ jsonrpc: '2.0', method: 'OnConnected', params: { qSessionState: 'SESSION_CREATED' } })
+    await expect
+      .poll(() => ws.frames[0])
+      .toEqual({ jsonrpc: '2.0', method: 'OnConnected', params: { qSessionState: 'SESSION_CREATED' } })
 
     ws.send({ jsonrpc: '2.0', id: 1, handle: -1, method: 'NoSuchMethod', params: [] })
     expect((await ws.reply(1))['error']).toMatchObject({ code: -32601 })
@@ -70,7 +72,9 @@ describe('Engine face: errors (QLIK-PROTOCOLS §2.3.3)', () => {
     const ws = await rawSocket(t, `/app/${SALES_APP_ID}`)
     ws.send({ jsonrpc: '2.0', id: 1, delta: true, handle: -1, method: 'OpenDoc', params: { qDocName: SALES_APP_ID } })
     expect(await ws.reply(1)).toEqual({
-      jsonrpc: '2.0', id: 1, change: [1],
+      jsonrpc: '2.0',
+      id: 1,
+      change: [1],
       result: { qReturn: { qType: 'Doc', qHandle: 1, qGenericId: SALES_APP_ID } },
     })
     ws.send({ jsonrpc: '2.0', id: 2, delta: true, handle: 1, method: 'DoReload', params: [0, false] })
@@ -85,7 +89,8 @@ describe('Engine face: errors (QLIK-PROTOCOLS §2.3.3)', () => {
   it('refuses a second DoReload of the same app while one runs with 11000', async () => {
     const first = await rawSocket(t, `/app/${SALES_APP_ID}`)
     const second = await rawSocket(t, `/app/${SALES_APP_ID}`)
-    for (const ws of [first, second]) ws.send({ jsonrpc: '2.0', id: 1, handle: -1, method: 'OpenDoc', params: [SALES_APP_ID] })
+    for (const ws of [first, second])
+      ws.send({ jsonrpc: '2.0', id: 1, handle: -1, method: 'OpenDoc', params: [SALES_APP_ID] })
     await first.reply(1)
     await second.reply(1)
     first.send({ jsonrpc: '2.0', id: 2, handle: 1, method: 'DoReload', params: [] })
@@ -102,7 +107,14 @@ describe('Engine face: errors (QLIK-PROTOCOLS §2.3.3)', () => {
     ws.send({ jsonrpc: '2.0', id: 1, handle: -1, method: 'EngineVersion', params: [] })
     await ws.reply(1)
     ws.close()
-    expect(t.backend.calls.at(-1)).toMatchObject({ face: 'engine', method: 'EngineVersion', handle: -1, id: 1, path: '/', user: expect.stringContaining('UserId=sa_repository') })
+    expect(t.backend.calls.at(-1)).toMatchObject({
+      face: 'engine',
+      method: 'EngineVersion',
+      handle: -1,
+      id: 1,
+      path: '/',
+      user: expect.stringContaining('UserId=sa_repository'),
+    })
   })
 })
 

@@ -17,7 +17,10 @@ export interface TestFace {
   close(): Promise<void>
 }
 
-export async function startTestFace(certs: TestCerts = makeTestCerts(), opts: { requireClientCert?: boolean } = {}): Promise<TestFace> {
+export async function startTestFace(
+  certs: TestCerts = makeTestCerts(),
+  opts: { requireClientCert?: boolean } = {},
+): Promise<TestFace> {
   const backend = new MemoryEngineBackend()
   const face = await startEngineFace({
     backend,

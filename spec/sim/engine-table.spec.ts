@@ -8,16 +8,33 @@ describe('Engine face method table', () => {
   it('uses only enigma schema struct names and schema methods (QLIK-PROTOCOLS §0.4)', () => {
     for (const [struct, methods] of Object.entries(ENGINE_METHODS)) {
       expect(isSchemaStruct(struct), struct).toBe(true)
-      for (const method of Object.keys(methods ?? {})) expect(schemaMethod(struct, method), `${struct}.${method}`).toBeDefined()
+      for (const method of Object.keys(methods ?? {}))
+        expect(schemaMethod(struct, method), `${struct}.${method}`).toBeDefined()
     }
   })
 
   it('covers every method §4.4 requires', () => {
     const required: Record<string, string[]> = {
       Global: ['EngineVersion', 'GetDocList', 'OpenDoc', 'GetActiveDoc', 'GetProgress'],
-      Doc: ['DoReload', 'DoReloadEx', 'DoSave', 'GetScript', 'GetAppProperties', 'GetAppLayout', 'GetAllInfos', 'GetLineage',
-        'CreateSessionObject', 'DestroySessionObject', 'GetObject', 'GetDimension', 'GetMeasure', 'GetBookmark', 'GetVariableById',
-        'GetConnections', 'GetConnection'],
+      Doc: [
+        'DoReload',
+        'DoReloadEx',
+        'DoSave',
+        'GetScript',
+        'GetAppProperties',
+        'GetAppLayout',
+        'GetAllInfos',
+        'GetLineage',
+        'CreateSessionObject',
+        'DestroySessionObject',
+        'GetObject',
+        'GetDimension',
+        'GetMeasure',
+        'GetBookmark',
+        'GetVariableById',
+        'GetConnections',
+        'GetConnection',
+      ],
       GenericObject: ['GetLayout', 'GetProperties', 'GetFullPropertyTree'],
       GenericDimension: ['GetLayout', 'GetProperties'],
       GenericMeasure: ['GetLayout', 'GetProperties'],
@@ -25,7 +42,9 @@ describe('Engine face method table', () => {
       GenericBookmark: ['GetLayout', 'GetProperties'],
     }
     for (const [struct, methods] of Object.entries(required)) {
-      expect(Object.keys(ENGINE_METHODS[struct as keyof typeof ENGINE_METHODS] ?? {})).toEqual(expect.arrayContaining(methods))
+      expect(Object.keys(ENGINE_METHODS[struct as keyof typeof ENGINE_METHODS] ?? {})).toEqual(
+        expect.arrayContaining(methods),
+      )
     }
   })
 })

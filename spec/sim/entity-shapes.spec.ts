@@ -6,28 +6,141 @@ type Json = Record<string, any>
 
 /** Field sets of QLIK-PROTOCOLS §1.10, in the order the spec lists them. */
 const SHAPES = {
-  reloadTask: ['id', 'createdDate', 'modifiedDate', 'modifiedByUserName', 'customProperties', 'app', 'isManuallyTriggered', 'operational',
-    'name', 'taskType', 'enabled', 'taskSessionTimeout', 'maxRetries', 'tags', 'privileges', 'schemaPath', 'isPartialReload', 'timeToLive', 'preloadNodes'],
-  appCondensed: ['id', 'name', 'appId', 'publishTime', 'published', 'stream', 'savedInProductVersion', 'migrationHash', 'availabilityStatus', 'privileges'],
+  reloadTask: [
+    'id',
+    'createdDate',
+    'modifiedDate',
+    'modifiedByUserName',
+    'customProperties',
+    'app',
+    'isManuallyTriggered',
+    'operational',
+    'name',
+    'taskType',
+    'enabled',
+    'taskSessionTimeout',
+    'maxRetries',
+    'tags',
+    'privileges',
+    'schemaPath',
+    'isPartialReload',
+    'timeToLive',
+    'preloadNodes',
+  ],
+  appCondensed: [
+    'id',
+    'name',
+    'appId',
+    'publishTime',
+    'published',
+    'stream',
+    'savedInProductVersion',
+    'migrationHash',
+    'availabilityStatus',
+    'privileges',
+  ],
   operational: ['id', 'lastExecutionResult', 'nextExecution', 'privileges'],
-  lastExecutionResult: ['id', 'executingNodeName', 'status', 'startTime', 'stopTime', 'duration', 'fileReferenceID', 'scriptLogAvailable',
-    'details', 'scriptLogLocation', 'scriptLogSize', 'privileges'],
-  executionResult: ['id', 'createdDate', 'modifiedDate', 'modifiedByUserName', 'taskID', 'executionID', 'appID', 'executingNodeID',
-    'executingNodeName', 'status', 'startTime', 'stopTime', 'duration', 'fileReferenceID', 'scriptLogAvailable', 'details',
-    'scriptLogLocation', 'scriptLogSize', 'privileges', 'schemaPath'],
+  lastExecutionResult: [
+    'id',
+    'executingNodeName',
+    'status',
+    'startTime',
+    'stopTime',
+    'duration',
+    'fileReferenceID',
+    'scriptLogAvailable',
+    'details',
+    'scriptLogLocation',
+    'scriptLogSize',
+    'privileges',
+  ],
+  executionResult: [
+    'id',
+    'createdDate',
+    'modifiedDate',
+    'modifiedByUserName',
+    'taskID',
+    'executionID',
+    'appID',
+    'executingNodeID',
+    'executingNodeName',
+    'status',
+    'startTime',
+    'stopTime',
+    'duration',
+    'fileReferenceID',
+    'scriptLogAvailable',
+    'details',
+    'scriptLogLocation',
+    'scriptLogSize',
+    'privileges',
+    'schemaPath',
+  ],
   detail: ['id', 'detailsType', 'message', 'detailCreatedDate', 'privileges'],
   customPropertyValue: ['id', 'createdDate', 'modifiedDate', 'modifiedByUserName', 'value', 'definition', 'schemaPath'],
   customPropertyDefinitionCondensed: ['id', 'name', 'valueType', 'choiceValues', 'privileges'],
-  app: ['id', 'createdDate', 'modifiedDate', 'modifiedByUserName', 'customProperties', 'owner', 'name', 'appId', 'sourceAppId', 'targetAppId',
-    'publishTime', 'published', 'tags', 'description', 'stream', 'fileSize', 'lastReloadTime', 'thumbnail', 'savedInProductVersion',
-    'migrationHash', 'dynamicColor', 'availabilityStatus', 'privileges', 'schemaPath'],
+  app: [
+    'id',
+    'createdDate',
+    'modifiedDate',
+    'modifiedByUserName',
+    'customProperties',
+    'owner',
+    'name',
+    'appId',
+    'sourceAppId',
+    'targetAppId',
+    'publishTime',
+    'published',
+    'tags',
+    'description',
+    'stream',
+    'fileSize',
+    'lastReloadTime',
+    'thumbnail',
+    'savedInProductVersion',
+    'migrationHash',
+    'dynamicColor',
+    'availabilityStatus',
+    'privileges',
+    'schemaPath',
+  ],
   owner: ['id', 'userId', 'userDirectory', 'userDirectoryConnectorName', 'name', 'privileges'],
   tag: ['id', 'createdDate', 'modifiedDate', 'modifiedByUserName', 'name', 'privileges', 'schemaPath'],
   tagCondensed: ['id', 'name', 'privileges'],
-  customPropertyDefinition: ['id', 'createdDate', 'modifiedDate', 'modifiedByUserName', 'name', 'valueType', 'choiceValues', 'objectTypes',
-    'description', 'privileges', 'schemaPath'],
-  user: ['id', 'createdDate', 'modifiedDate', 'modifiedByUserName', 'customProperties', 'userId', 'userDirectory', 'userDirectoryConnectorName',
-    'name', 'roles', 'attributes', 'inactive', 'removedExternally', 'blacklisted', 'deleteProhibited', 'tags', 'privileges', 'schemaPath'],
+  customPropertyDefinition: [
+    'id',
+    'createdDate',
+    'modifiedDate',
+    'modifiedByUserName',
+    'name',
+    'valueType',
+    'choiceValues',
+    'objectTypes',
+    'description',
+    'privileges',
+    'schemaPath',
+  ],
+  user: [
+    'id',
+    'createdDate',
+    'modifiedDate',
+    'modifiedByUserName',
+    'customProperties',
+    'userId',
+    'userDirectory',
+    'userDirectoryConnectorName',
+    'name',
+    'roles',
+    'attributes',
+    'inactive',
+    'removedExternally',
+    'blacklisted',
+    'deleteProhibited',
+    'tags',
+    'privileges',
+    'schemaPath',
+  ],
   userAttribute: ['id', 'createdDate', 'modifiedDate', 'attributeType', 'attributeValue', 'externalId', 'schemaPath'],
 }
 
@@ -60,9 +173,12 @@ describe('the demo fixture (issue 4)', () => {
     expect(sim.model.tasks.get(IDS.slowTask)?.behaviour.durationMs).toBeGreaterThanOrEqual(30_000)
     const sales = sim.model.apps.get(IDS.salesApp)!
     for (const list of Object.values(sales.objects)) expect(list.length).toBeGreaterThan(0)
-    expect(sales.lineage.map((l) => l.discriminator)).toEqual(
-      ['lib://DataFiles/qvd/sales_transactions.qvd', 'lib://DataFiles/qvd/customers.qvd', 'INLINE', 'RESIDENT'],
-    )
+    expect(sales.lineage.map((l) => l.discriminator)).toEqual([
+      'lib://DataFiles/qvd/sales_transactions.qvd',
+      'lib://DataFiles/qvd/customers.qvd',
+      'INLINE',
+      'RESIDENT',
+    ])
   })
 })
 
@@ -76,7 +192,12 @@ describe('entity shapes (QLIK-PROTOCOLS §1.10)', () => {
       expect(keysOf(task.operational)).toEqual(shape('operational'))
       const last = task.operational.lastExecutionResult
       expect(keysOf(last)).toEqual(shape('lastExecutionResult'))
-      expect(last).toMatchObject({ status: 0, startTime: '1753-01-01T00:00:00.000Z', stopTime: '1753-01-01T00:00:00.000Z', fileReferenceID: '00000000-0000-0000-0000-000000000000' })
+      expect(last).toMatchObject({
+        status: 0,
+        startTime: '1753-01-01T00:00:00.000Z',
+        stopTime: '1753-01-01T00:00:00.000Z',
+        fileReferenceID: '00000000-0000-0000-0000-000000000000',
+      })
       for (const tag of task.tags) expect(keysOf(tag)).toEqual(shape('tagCondensed'))
       for (const cp of task.customProperties) {
         expect(keysOf(cp)).toEqual(shape('customPropertyValue'))
@@ -131,13 +252,21 @@ describe('entity shapes (QLIK-PROTOCOLS §1.10)', () => {
     for (const tag of (await qrs(sim, '/qrs/tag/full')).json<Json[]>()) expect(keysOf(tag)).toEqual(shape('tag'))
     const butler = (await qrs(sim, `/qrs/tag/${IDS.butlerTag}`)).json<Json>()
     expect(butler).toEqual({
-      id: IDS.butlerTag, createdDate: '2021-01-05T10:00:00.000Z', modifiedDate: '2021-01-05T10:00:00.000Z',
-      modifiedByUserName: 'LAB\\goran', name: 'Butler demo', privileges: null, schemaPath: 'Tag',
+      id: IDS.butlerTag,
+      createdDate: '2021-01-05T10:00:00.000Z',
+      modifiedDate: '2021-01-05T10:00:00.000Z',
+      modifiedByUserName: 'LAB\\goran',
+      name: 'Butler demo',
+      privileges: null,
+      schemaPath: 'Tag',
     })
     const defs = (await qrs(sim, '/qrs/custompropertydefinition/full')).json<Json[]>()
     for (const def of defs) expect(keysOf(def)).toEqual(shape('customPropertyDefinition'))
     expect(defs.find((d) => d.id === IDS.failedAlertDef)).toMatchObject({
-      name: 'Butler_FailedTaskAlert', valueType: 'Text', choiceValues: ['Failed reloads', 'All reloads'], objectTypes: ['ReloadTask', 'ExternalProgramTask'],
+      name: 'Butler_FailedTaskAlert',
+      valueType: 'Text',
+      choiceValues: ['Failed reloads', 'All reloads'],
+      objectTypes: ['ReloadTask', 'ExternalProgramTask'],
     })
   })
 
@@ -145,7 +274,9 @@ describe('entity shapes (QLIK-PROTOCOLS §1.10)', () => {
     const user = (await qrs(sim, `/qrs/user/${IDS.goran}`)).json<Json>()
     expect(keysOf(user)).toEqual(shape('user'))
     for (const a of user.attributes) expect(keysOf(a)).toEqual(shape('userAttribute'))
-    expect(user.attributes.find((a: Json) => a.attributeType.toLowerCase() === 'email')?.attributeValue).toBe('goran@example.com')
+    expect(user.attributes.find((a: Json) => a.attributeType.toLowerCase() === 'email')?.attributeValue).toBe(
+      'goran@example.com',
+    )
     expect(user.name).toBe('Göran Sander')
   })
 })

@@ -44,7 +44,8 @@ describe('faults (QLIK-PROTOCOLS §4.7)', () => {
     await runAndReceive(IDS.failingTask)
     const last = (await qrs(sim, `/qrs/reloadtask/${IDS.failingTask}`)).json<Json>().operational.lastExecutionResult
     const ref = async (): Promise<string> =>
-      (await qrs(sim, `/qrs/reloadtask/${IDS.failingTask}/scriptlogfile?executionResultId=${last.id}`)).json<Json>().value
+      (await qrs(sim, `/qrs/reloadtask/${IDS.failingTask}/scriptlogfile?executionResultId=${last.id}`)).json<Json>()
+        .value
     expect((await qrs(sim, `/qrs/download/reloadtask/${await ref()}/scriptlog.txt`)).status).toBe(404)
     await new Promise((r) => setTimeout(r, 450))
     expect((await qrs(sim, `/qrs/download/reloadtask/${await ref()}/scriptlog.txt`)).status).toBe(200)
@@ -78,7 +79,9 @@ describe('faults (QLIK-PROTOCOLS §4.7)', () => {
     await control(sim, 'POST', 'faults', { qrsLagsBehindUdp: true, udpLagMs: 200 })
     await runAndReceive(IDS.failingTask)
     expect(sim.model.lastResultOf(sim.model.tasks.get(IDS.failingTask)!)?.status).toBe(2)
-    await waitFor(() => (sim.model.lastResultOf(sim.model.tasks.get(IDS.failingTask)!)?.status === 8 ? true : undefined))
+    await waitFor(() =>
+      sim.model.lastResultOf(sim.model.tasks.get(IDS.failingTask)!)?.status === 8 ? true : undefined,
+    )
   })
 
   it('rejects unknown or mistyped fault keys', async () => {
@@ -96,10 +99,16 @@ describe('control API (§4.7)', () => {
   })
 
   it('a failing reload behaviour with failLine and errorText shapes the script log', async () => {
-    await control(sim, 'POST', `tasks/${IDS.salesTask}/behaviour`, { outcome: 'fail', failLine: 25, errorText: "Field 'Country' not found" })
+    await control(sim, 'POST', `tasks/${IDS.salesTask}/behaviour`, {
+      outcome: 'fail',
+      failLine: 25,
+      errorText: "Field 'Country' not found",
+    })
     await runAndReceive(IDS.salesTask)
     const last = (await qrs(sim, `/qrs/reloadtask/${IDS.salesTask}`)).json<Json>().operational.lastExecutionResult
-    const ref = (await qrs(sim, `/qrs/reloadtask/${IDS.salesTask}/scriptlog?fileReferenceId=${last.fileReferenceID}`)).json<Json>().value
+    const ref = (
+      await qrs(sim, `/qrs/reloadtask/${IDS.salesTask}/scriptlog?fileReferenceId=${last.fileReferenceID}`)
+    ).json<Json>().value
     const log = (await qrs(sim, `/qrs/download/reloadtask/${ref}/x.log`)).body
     expect(log).toContain("Error: Field 'Country' not found")
     expect(log).toMatch(/0025 {2}LOAD CustomerID, CustomerName, Country\r\n/)
@@ -117,7 +126,10 @@ describe('control API (§4.7)', () => {
     await qrs(sim, `/qrs/task?filter=id eq ${IDS.failingTask}`)
     await qrs(sim, '/qrs/about', { xrfkey: null })
     const calls = (await control(sim, 'GET', 'requests?face=qrs')).json as Json[]
-    expect(calls.map((c) => [c.method, c.path, c.status])).toEqual([['GET', '/qrs/task', 200], ['GET', '/qrs/about', 403]])
+    expect(calls.map((c) => [c.method, c.path, c.status])).toEqual([
+      ['GET', '/qrs/task', 200],
+      ['GET', '/qrs/about', 403],
+    ])
     expect(calls[0]?.query).toMatchObject({ filter: `id eq ${IDS.failingTask}` })
     expect(calls[0]?.user).toBe('Internal\\sa_repository')
   })
@@ -129,10 +141,17 @@ describe('control API (§4.7)', () => {
     expect(sim.model.apps.has(IDS.salesApp)).toBe(true)
     expect(sim.model.tasks.get(IDS.userSyncTask)?.lastExecutionResultId).toBeNull()
     const task = (await qrs(sim, `/qrs/usersynctask/${IDS.userSyncTask}`)).json<Json>()
-    expect(task.operational.lastExecutionResult).toMatchObject({ status: 0, startTime: '1753-01-01T00:00:00.000Z', fileReferenceID: '00000000-0000-0000-0000-000000000000' })
+    expect(task.operational.lastExecutionResult).toMatchObject({
+      status: 0,
+      startTime: '1753-01-01T00:00:00.000Z',
+      fileReferenceID: '00000000-0000-0000-0000-000000000000',
+    })
   })
 
   it('reports its settings', async () => {
-    expect((await control(sim, 'GET', 'settings')).json).toMatchObject({ qrsPort: sim.settings.qrsPort, controlPort: sim.settings.controlPort })
+    expect((await control(sim, 'GET', 'settings')).json).toMatchObject({
+      qrsPort: sim.settings.qrsPort,
+      controlPort: sim.settings.controlPort,
+    })
   })
 })

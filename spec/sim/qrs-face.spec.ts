@@ -57,7 +57,8 @@ describe('QRS authentication (QLIK-PROTOCOLS §1.2-1.3)', () => {
   })
 
   it.each(['UserDirectory=INTERNAL; UserId=sa_repository', 'userdirectory = internal ; userid = sa_repository'])(
-    'accepts X-Qlik-User %j', async (user) => {
+    'accepts X-Qlik-User %j',
+    async (user) => {
       expect((await qrs(sim, '/qrs/about', { user })).status).toBe(200)
     },
   )
@@ -70,14 +71,26 @@ describe('QRS authentication (QLIK-PROTOCOLS §1.2-1.3)', () => {
 describe('QRS collections (§1.5, §1.10)', () => {
   it('serves condensed tasks on /task and full ones on /task/full', async () => {
     const condensed = (await qrs(sim, '/qrs/task')).json<Entity[]>()
-    expect(Object.keys(condensed[0] ?? {}).sort()).toEqual(['enabled', 'id', 'maxRetries', 'name', 'privileges', 'taskSessionTimeout', 'taskType'])
+    expect(Object.keys(condensed[0] ?? {}).sort()).toEqual([
+      'enabled',
+      'id',
+      'maxRetries',
+      'name',
+      'privileges',
+      'taskSessionTimeout',
+      'taskType',
+    ])
     const full = (await qrs(sim, '/qrs/task/full')).json<Entity[]>()
     expect(full).toHaveLength(condensed.length)
-    expect(full.find((t) => t.id === IDS.failingTask)).toMatchObject({ schemaPath: 'ReloadTask', taskType: 0, privileges: null })
+    expect(full.find((t) => t.id === IDS.failingTask)).toMatchObject({
+      schemaPath: 'ReloadTask',
+      taskType: 0,
+      privileges: null,
+    })
   })
 
   it('counts with /count → {"value": n}', async () => {
-    const res = await qrs(sim, "/qrs/task/count?filter=taskType eq 0")
+    const res = await qrs(sim, '/qrs/task/count?filter=taskType eq 0')
     expect(res.json()).toEqual({ value: sim.model.tasks.values().filter((t) => t.taskType === 0).length })
   })
 
@@ -93,7 +106,9 @@ describe('QRS collections (§1.5, §1.10)', () => {
     expect((await qrs(sim, `/qrs/reloadtask/${IDS.preloadTask}`)).status).toBe(200)
     expect((await qrs(sim, `/qrs/reloadtask/${IDS.distributeTask}`)).status).toBe(200)
     expect((await qrs(sim, `/qrs/reloadtask/${IDS.externalTask}`)).status).toBe(404)
-    expect((await qrs(sim, `/qrs/externalprogramtask/${IDS.externalTask}`)).json<Entity>().schemaPath).toBe('ExternalProgramTask')
+    expect((await qrs(sim, `/qrs/externalprogramtask/${IDS.externalTask}`)).json<Entity>().schemaPath).toBe(
+      'ExternalProgramTask',
+    )
     expect((await qrs(sim, `/qrs/usersynctask/${IDS.userSyncTask}`)).json<Entity>().schemaPath).toBe('UserSyncTask')
   })
 
@@ -115,20 +130,32 @@ describe('QRS filters (§1.5.1)', () => {
   const names = async (path: string): Promise<string[]> => {
     const res = await qrs(sim, path)
     expect(res.status).toBe(200)
-    return res.json<Entity[]>().map((e) => e.name).sort()
+    return res
+      .json<Entity[]>()
+      .map((e) => e.name)
+      .sort()
   }
 
   it('Q1: id eq <unquoted GUID>, any case', async () => {
-    expect(await names(`/qrs/task?filter=id eq ${IDS.failingTask.toUpperCase()}`)).toEqual(['Manually triggered reload of Test failing reloads 2'])
+    expect(await names(`/qrs/task?filter=id eq ${IDS.failingTask.toUpperCase()}`)).toEqual([
+      'Manually triggered reload of Test failing reloads 2',
+    ])
   })
 
   it("Q3: tags.name eq 'x' matches any element, case-insensitively", async () => {
-    expect(await names("/qrs/task/full?filter=tags.name eq 'butler DEMO'")).toEqual(['Manually triggered reload of Test failing reloads 2'])
-    expect(await names("/qrs/task/full?filter=tags.name eq 'Nightly'")).toEqual(['Reload Sales ETL', 'Reload Sales dashboard', 'Run nightly archive cleanup'])
+    expect(await names("/qrs/task/full?filter=tags.name eq 'butler DEMO'")).toEqual([
+      'Manually triggered reload of Test failing reloads 2',
+    ])
+    expect(await names("/qrs/task/full?filter=tags.name eq 'Nightly'")).toEqual([
+      'Reload Sales ETL',
+      'Reload Sales dashboard',
+      'Run nightly archive cleanup',
+    ])
   })
 
   it('Q4: custom properties in parentheses joined by and', async () => {
-    const path = "/qrs/task/full?filter=(customProperties.definition.name eq 'Butler_FailedTaskAlert') and (customProperties.value eq 'All reloads')"
+    const path =
+      "/qrs/task/full?filter=(customProperties.definition.name eq 'Butler_FailedTaskAlert') and (customProperties.value eq 'All reloads')"
     expect(await names(path)).toEqual(['Reload Finance budget 2024'])
   })
 
@@ -139,15 +166,24 @@ describe('QRS filters (§1.5.1)', () => {
   })
 
   it("Q7: objectTypes eq 'ReloadTask' over a string array", async () => {
-    expect(await names("/qrs/custompropertydefinition/full?filter=objectTypes eq 'ReloadTask'"))
-      .toEqual(['Butler_FailedTaskAlert', 'Butler_SuccessTaskAlert', 'TaskOwnerEmail'])
+    expect(await names("/qrs/custompropertydefinition/full?filter=objectTypes eq 'ReloadTask'")).toEqual([
+      'Butler_FailedTaskAlert',
+      'Butler_SuccessTaskAlert',
+      'TaskOwnerEmail',
+    ])
   })
 
   it("doubled quotes '' stand for one quote", async () => {
     const sim2Name = "It's a test"
-    sim.model.tags.set({ ...sim.model.tags.get(IDS.butlerTag)!, id: '11111111-2222-4333-8444-555555555555', name: sim2Name })
+    sim.model.tags.set({
+      ...sim.model.tags.get(IDS.butlerTag)!,
+      id: '11111111-2222-4333-8444-555555555555',
+      name: sim2Name,
+    })
     expect(await names("/qrs/tag?filter=name eq 'It''s a test'")).toEqual([sim2Name])
-    expect(await names("/qrs/tag?filter=name eq 'It''s a test' or name eq 'Finance'")).toEqual(['Finance', sim2Name].sort())
+    expect(await names("/qrs/tag?filter=name eq 'It''s a test' or name eq 'Finance'")).toEqual(
+      ['Finance', sim2Name].sort(),
+    )
   })
 
   it('encoded spaces and quotes decode; a plus stays a plus', async () => {
@@ -156,13 +192,22 @@ describe('QRS filters (§1.5.1)', () => {
   })
 
   it('or, parentheses and sw/ew/so', async () => {
-    expect(await names("/qrs/app?filter=(name sw 'sales' or name ew 'monitor') and published eq true")).toEqual(['Operations monitor', 'Sales dashboard'])
+    expect(await names("/qrs/app?filter=(name sw 'sales' or name ew 'monitor') and published eq true")).toEqual([
+      'Operations monitor',
+      'Sales dashboard',
+    ])
     expect(await names("/qrs/app?filter=name so 'BUDGET'")).toEqual(['Finance budget 2024'])
   })
 
   it('null and ne', async () => {
-    expect(await names('/qrs/app?filter=stream eq null')).toEqual(['Sales ETL (QVD generator)', 'Test failing reloads 2'])
-    expect(await names("/qrs/app?filter=stream ne null and stream.name ne 'Sales'")).toEqual(['Finance budget 2024', 'Operations monitor'])
+    expect(await names('/qrs/app?filter=stream eq null')).toEqual([
+      'Sales ETL (QVD generator)',
+      'Test failing reloads 2',
+    ])
+    expect(await names("/qrs/app?filter=stream ne null and stream.name ne 'Sales'")).toEqual([
+      'Finance budget 2024',
+      'Operations monitor',
+    ])
   })
 
   it('an empty match is 200 []', async () => {
@@ -171,9 +216,12 @@ describe('QRS filters (§1.5.1)', () => {
     expect(res.json()).toEqual([])
   })
 
-  it.each(["name eq 'unterminated", 'name equals x', '(name eq x', "name eq 'a' and"])('answers 400 to %j', async (filter) => {
-    const res = await qrs(sim, `/qrs/task?filter=${encodeURIComponent(filter)}`)
-    expect(res.status).toBe(400)
-    expect(res.body).toMatch(/^Cannot parse the expression: /)
-  })
+  it.each(["name eq 'unterminated", 'name equals x', '(name eq x', "name eq 'a' and"])(
+    'answers 400 to %j',
+    async (filter) => {
+      const res = await qrs(sim, `/qrs/task?filter=${encodeURIComponent(filter)}`)
+      expect(res.status).toBe(400)
+      expect(res.body).toMatch(/^Cannot parse the expression: /)
+    },
+  )
 })

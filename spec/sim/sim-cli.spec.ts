@@ -13,7 +13,9 @@ function firstLine(child: ChildProcessWithoutNullStreams): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = ''
     let err = ''
-    child.stderr.on('data', (c: Buffer) => { err += c.toString() })
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString()
+    })
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString()
       const nl = out.indexOf('\n')
@@ -24,15 +26,30 @@ function firstLine(child: ChildProcessWithoutNullStreams): Promise<string> {
 }
 
 let udp: UdpReceiver | undefined
-afterAll(async () => { await udp?.close() })
+afterAll(async () => {
+  await udp?.close()
+})
 
 describe('sensebus sim (process level)', () => {
   it('prints one JSON settings line once listening, serves QRS, writes the config, stops on SIGTERM', async () => {
     udp = await udpReceiver()
     const certDir = tempCertDir('cli')
     const child = spawn(process.execPath, [
-      entry, 'sim', '--qrs-port', '0', '--engine-port', '0', '--control-port', '0',
-      '--cert-dir', certDir, '--udp-target', `127.0.0.1:${udp.port}`, '--json', '--log-level', 'warn',
+      entry,
+      'sim',
+      '--qrs-port',
+      '0',
+      '--engine-port',
+      '0',
+      '--control-port',
+      '0',
+      '--cert-dir',
+      certDir,
+      '--udp-target',
+      `127.0.0.1:${udp.port}`,
+      '--json',
+      '--log-level',
+      'warn',
     ])
     const settings = JSON.parse(await firstLine(child)) as SimSettings
     expect(settings).toMatchObject({ host: '127.0.0.1', certDir, udpTarget: { host: '127.0.0.1', port: udp.port } })
@@ -43,8 +60,11 @@ describe('sensebus sim (process level)', () => {
     expect(parseYaml(readFileSync(settings.configFile, 'utf8'))).toEqual({
       version: 1,
       sense: {
-        host: '127.0.0.1', qrs: { port: settings.qrsPort }, engine: { port: settings.enginePort },
-        certs: { dir: certDir }, user: { directory: 'INTERNAL', id: 'sa_repository' },
+        host: '127.0.0.1',
+        qrs: { port: settings.qrsPort },
+        engine: { port: settings.enginePort },
+        certs: { dir: certDir },
+        user: { directory: 'INTERNAL', id: 'sa_repository' },
       },
     })
 

@@ -29,11 +29,14 @@ async function withEngine<T>(path: string, fn: (global: Qix) => Promise<T>): Pro
   const session = enigma.create({
     schema,
     url: `wss://${s.host}:${s.enginePort}${path}`,
-    createSocket: (url: string) => new WebSocket(url, {
-      cert: readFileSync(s.certFiles.client), key: readFileSync(s.certFiles.clientKey), ca: readFileSync(s.certFiles.root),
-      headers: { 'X-Qlik-User': 'UserDirectory=Internal;UserId=sa_repository' },
-      // ws's WebSocket lacks the DOM's dispatchEvent that enigma's typings ask for; it works at run time.
-    }) as never,
+    createSocket: (url: string) =>
+      new WebSocket(url, {
+        cert: readFileSync(s.certFiles.client),
+        key: readFileSync(s.certFiles.clientKey),
+        ca: readFileSync(s.certFiles.root),
+        headers: { 'X-Qlik-User': 'UserDirectory=Internal;UserId=sa_repository' },
+        // ws's WebSocket lacks the DOM's dispatchEvent that enigma's typings ask for; it works at run time.
+      }) as never,
   })
   try {
     return await fn(await session.open())
@@ -45,7 +48,12 @@ async function withEngine<T>(path: string, fn: (global: Qix) => Promise<T>): Pro
 describe('the Engine face over the simulator model (QLIK-PROTOCOLS §4.1, §4.4)', () => {
   it('lists the fixture apps', async () => {
     const docs: Qix[] = await withEngine('', (g) => g.getDocList())
-    expect(docs.map((d) => d.qDocId).sort()).toEqual(sim.model.apps.values().map((a) => a.id).sort())
+    expect(docs.map((d) => d.qDocId).sort()).toEqual(
+      sim.model.apps
+        .values()
+        .map((a) => a.id)
+        .sort(),
+    )
   })
 
   it('serves the model objects: script, dimensions, bookmarks with selections', async () => {

@@ -38,7 +38,10 @@ export async function udpReceiver(): Promise<UdpReceiver> {
       const queued = queue.shift()
       if (queued) return Promise.resolve(queued)
       return new Promise((resolve, reject) => {
-        const waiter = (b: Buffer): void => { clearTimeout(timer); resolve(b) }
+        const waiter = (b: Buffer): void => {
+          clearTimeout(timer)
+          resolve(b)
+        }
         const timer = setTimeout(() => {
           waiters.splice(waiters.indexOf(waiter), 1)
           reject(new Error('no datagram within timeout'))
@@ -51,7 +54,11 @@ export async function udpReceiver(): Promise<UdpReceiver> {
   }
 }
 
-export async function startTestSim(certDir: string, udpPort: number, extra: Partial<SimulatorOptions> = {}): Promise<RunningSimulator> {
+export async function startTestSim(
+  certDir: string,
+  udpPort: number,
+  extra: Partial<SimulatorOptions> = {},
+): Promise<RunningSimulator> {
   return startSimulator({
     certDir,
     qrsPort: 0,
@@ -100,30 +107,50 @@ export function qrs(sim: RunningSimulator, path: string, opts: QrsCallOptions = 
   const user = opts.user === undefined ? 'UserDirectory=Internal;UserId=sa_repository' : opts.user
   if (user !== null) headers['X-Qlik-User'] = user
   const certChoice = opts.cert ?? 'sim'
-  const pair = certChoice === 'sim'
-    ? { cert: readFileSync(s.certFiles.client, 'utf8'), key: readFileSync(s.certFiles.clientKey, 'utf8') }
-    : certChoice === 'none' ? undefined : certChoice
+  const pair =
+    certChoice === 'sim'
+      ? { cert: readFileSync(s.certFiles.client, 'utf8'), key: readFileSync(s.certFiles.clientKey, 'utf8') }
+      : certChoice === 'none'
+        ? undefined
+        : certChoice
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({
-      host: s.host, port: opts.port ?? s.qrsPort, path: fullPath, method: opts.method ?? 'GET', headers,
-      ca: readFileSync(s.certFiles.root, 'utf8'), cert: pair?.cert, key: pair?.key, agent: false,
-    }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8')
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T })
-      })
-    })
+    const req = httpsRequest(
+      {
+        host: s.host,
+        port: opts.port ?? s.qrsPort,
+        path: fullPath,
+        method: opts.method ?? 'GET',
+        headers,
+        ca: readFileSync(s.certFiles.root, 'utf8'),
+        cert: pair?.cert,
+        key: pair?.key,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8')
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T })
+        })
+      },
+    )
     req.on('error', reject)
     req.end(opts.body)
   })
 }
 
 /** A control-API call (QLIK-PROTOCOLS §4.7). */
-export async function control(sim: RunningSimulator, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+export async function control(
+  sim: RunningSimulator,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${sim.settings.controlUrl}/${path}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await res.text()
   return { status: res.status, json: text ? (JSON.parse(text) as unknown) : null }

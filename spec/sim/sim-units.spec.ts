@@ -15,9 +15,16 @@ import { tempCertDir } from './sim-harness.js'
 
 describe('filter parser and evaluator (QLIK-PROTOCOLS §1.5.1)', () => {
   const entity = {
-    id: 'DEC2A02A-1680-44EF-8DC2-E2BFB180AF87', name: "O'Brien's reload", taskType: 0, enabled: true, stream: null,
+    id: 'DEC2A02A-1680-44EF-8DC2-E2BFB180AF87',
+    name: "O'Brien's reload",
+    taskType: 0,
+    enabled: true,
+    stream: null,
     tags: [{ name: 'Nightly' }, { name: 'Finance' }],
-    customProperties: [{ definition: { name: 'Alert' }, value: 'Failed' }, { definition: { name: 'Owner' }, value: 'goran' }],
+    customProperties: [
+      { definition: { name: 'Alert' }, value: 'Failed' },
+      { definition: { name: 'Owner' }, value: 'goran' },
+    ],
     operational: { lastExecutionResult: { status: 8, startTime: '2024-03-05T06:00:00.000Z' } },
   }
   it.each([
@@ -38,9 +45,12 @@ describe('filter parser and evaluator (QLIK-PROTOCOLS §1.5.1)', () => {
     expect(matchesFilter(entity, parseFilter(filter))).toBe(expected)
   })
 
-  it.each(["name eq 'x", 'name eq', 'eq x', '(name eq x', 'name eq x)', 'name eq x and', 'name like x', 'name eq x y'])('rejects %j', (filter) => {
-    expect(() => parseFilter(filter)).toThrow(FilterParseError)
-  })
+  it.each(["name eq 'x", 'name eq', 'eq x', '(name eq x', 'name eq x)', 'name eq x and', 'name like x', 'name eq x y'])(
+    'rejects %j',
+    (filter) => {
+      expect(() => parseFilter(filter)).toThrow(FilterParseError)
+    },
+  )
 
   it('decodes queries without turning + into a space and lower-cases names', () => {
     const q = parseQuery('Filter=name%20eq%20%27a+b%27&XRFKEY=abc')
@@ -50,11 +60,17 @@ describe('filter parser and evaluator (QLIK-PROTOCOLS §1.5.1)', () => {
 })
 
 describe('script runner (§4.6)', () => {
-  const script = "SET ThousandSep=',';\nSales:\nLOAD *\nFROM [lib://DataFiles/sales_2021.qvd] (qvd);\nFAIL_SIM;\nT2:\nLOAD 1 AS x AUTOGENERATE 1;\n"
+  const script =
+    "SET ThousandSep=',';\nSales:\nLOAD *\nFROM [lib://DataFiles/sales_2021.qvd] (qvd);\nFAIL_SIM;\nT2:\nLOAD 1 AS x AUTOGENERATE 1;\n"
   const startedAt = new Date(2021, 1, 16, 9, 24, 55, 512)
 
   it('fails at a missing file in mode 0 and stops there', () => {
-    const run = renderScriptRun({ script, startedAt, durationMs: 3000, missingFiles: ['lib://DataFiles/sales_2021.qvd'] })
+    const run = renderScriptRun({
+      script,
+      startedAt,
+      durationMs: 3000,
+      missingFiles: ['lib://DataFiles/sales_2021.qvd'],
+    })
     expect(run.success).toBe(false)
     expect(run.errors).toEqual([expect.objectContaining({ line: 4 })])
     expect(run.log).not.toContain('FAIL_SIM')
@@ -72,7 +88,12 @@ describe('script runner (§4.6)', () => {
 
   it('fails at the FAIL_SIM statement without a missing file, and at failLine when forced', () => {
     expect(renderScriptRun({ script }).errors[0]?.line).toBe(5)
-    const forced = renderScriptRun({ script: 'A:\nLOAD 1 AS a AUTOGENERATE 1;\nB:\nLOAD 2 AS b AUTOGENERATE 1;\n', forceFail: true, failLine: 3, errorText: 'boom' })
+    const forced = renderScriptRun({
+      script: 'A:\nLOAD 1 AS a AUTOGENERATE 1;\nB:\nLOAD 2 AS b AUTOGENERATE 1;\n',
+      forceFail: true,
+      failLine: 3,
+      errorText: 'boom',
+    })
     expect(forced.errors).toEqual([{ line: 4, statement: 'B: LOAD 2 AS b AUTOGENERATE 1', message: 'boom' }])
     expect(forced.log).toContain('Error: boom')
   })
@@ -92,9 +113,13 @@ describe('formats (§3.3, §0.6)', () => {
   })
 
   it('type strings', () => {
-    expect(datagramType('success', { successSlash: 'double', legacyTypeNames: false })).toBe('/scheduler-task-success//')
+    expect(datagramType('success', { successSlash: 'double', legacyTypeNames: false })).toBe(
+      '/scheduler-task-success//',
+    )
     expect(datagramType('success', { successSlash: 'single', legacyTypeNames: false })).toBe('/scheduler-task-success/')
-    expect(datagramType('aborted', { successSlash: 'double', legacyTypeNames: true })).toBe('/scheduler-reload-aborted/')
+    expect(datagramType('aborted', { successSlash: 'double', legacyTypeNames: true })).toBe(
+      '/scheduler-reload-aborted/',
+    )
     expect(datagramType('distribute', { successSlash: 'double', legacyTypeNames: true })).toBe('/scheduler-distribute/')
   })
 })
@@ -116,7 +141,8 @@ describe('certificates', () => {
   it('writes the QMC export layout once and reuses it', async () => {
     const dir = tempCertDir('certs')
     const first = await ensureCertificates(dir, '127.0.0.1', silentLogger())
-    for (const f of ['client.pem', 'client_key.pem', 'root.pem', 'server.pem', 'server_key.pem']) expect(existsSync(join(dir, f))).toBe(true)
+    for (const f of ['client.pem', 'client_key.pem', 'root.pem', 'server.pem', 'server_key.pem'])
+      expect(existsSync(join(dir, f))).toBe(true)
     expect(altNamesOf(first.server.cert)).toEqual(expect.arrayContaining(['localhost', '127.0.0.1', '::1']))
     const mtime = statSync(join(dir, 'client.pem')).mtimeMs
     const second = await ensureCertificates(dir, '127.0.0.1', silentLogger())

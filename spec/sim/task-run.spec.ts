@@ -13,7 +13,9 @@ const DATE_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}$/
 beforeAll(async () => {
   udp = await udpReceiver()
   // Start-option overrides survive every reset.
-  sim = await startTestSim(tempCertDir('run'), udp.port, { behaviours: { '*': { durationMs: 30, distributionQueueMs: 0 } } })
+  sim = await startTestSim(tempCertDir('run'), udp.port, {
+    behaviours: { '*': { durationMs: 30, distributionQueueMs: 0 } },
+  })
 })
 beforeEach(async () => {
   await sim.reset()
@@ -45,22 +47,41 @@ describe('a failing reload task end to end (QLIK-PROTOCOLS §1.6, §3.5, §3.7, 
     const last = task.operational.lastExecutionResult
     const full = (await qrs(sim, `/qrs/executionresult/${last.id}`)).json<Json>()
     const expected = [
-      '/scheduler-task-failed/', 'pro2-win1', 'Manually triggered reload of Test failing reloads 2', 'Test failing reloads 2',
-      'Internal\\sa_repository', IDS.failingTask, IDS.failingApp, fields[7], 'INFO', full.executionID, 'Max retries reached',
+      '/scheduler-task-failed/',
+      'pro2-win1',
+      'Manually triggered reload of Test failing reloads 2',
+      'Test failing reloads 2',
+      'Internal\\sa_repository',
+      IDS.failingTask,
+      IDS.failingApp,
+      fields[7],
+      'INFO',
+      full.executionID,
+      'Max retries reached',
     ].join(';')
     expect(bytes.equals(Buffer.from(expected, 'utf8'))).toBe(true)
 
     // The QRS side of the same run (§1.10 a).
     expect(last.status).toBe(8)
-    expect(last.details.at(-1)).toMatchObject({ message: 'Changing task state from Started to FinishedFail', detailsType: 0 })
+    expect(last.details.at(-1)).toMatchObject({
+      message: 'Changing task state from Started to FinishedFail',
+      detailsType: 0,
+    })
     expect(last.details.map((d: Json) => d.message).slice(0, 4)).toEqual([
-      'Changing task state to Triggered', 'Trying to start task.  Sending task to slave scheduler',
-      'Changing task state from Triggered to Started', 'Reference to scriptlog added',
+      'Changing task state to Triggered',
+      'Trying to start task.  Sending task to slave scheduler',
+      'Changing task state from Triggered to Started',
+      'Reference to scriptlog added',
     ])
     expect(last.fileReferenceID).not.toBe('00000000-0000-0000-0000-000000000000')
     expect(last.scriptLogAvailable).toBe(true)
     expect(last.duration).toBe(Date.parse(last.stopTime) - Date.parse(last.startTime))
-    expect(full).toMatchObject({ taskID: IDS.failingTask, appID: IDS.failingApp, schemaPath: 'ExecutionResult', executingNodeName: 'pro2-win1' })
+    expect(full).toMatchObject({
+      taskID: IDS.failingTask,
+      appID: IDS.failingApp,
+      schemaPath: 'ExecutionResult',
+      executingNodeName: 'pro2-win1',
+    })
 
     // Old route: fileReferenceId → ref → download (§1.8).
     const ref1 = await qrs(sim, `/qrs/reloadtask/${IDS.failingTask}/scriptlog?fileReferenceId=${last.fileReferenceID}`)
@@ -89,10 +110,19 @@ describe('a failing reload task end to end (QLIK-PROTOCOLS §1.6, §3.5, §3.7, 
     await qrs(sim, `/qrs/task/${IDS.failingTask}/start`, { method: 'POST', body: '{}' })
     await udp.next()
     const last = (await qrs(sim, `/qrs/reloadtask/${IDS.failingTask}`)).json<Json>().operational.lastExecutionResult
-    const ref = (await qrs(sim, `/qrs/reloadtask/${IDS.failingTask}/scriptlog?fileReferenceId=${last.fileReferenceID}`)).json<Json>().value
+    const ref = (
+      await qrs(sim, `/qrs/reloadtask/${IDS.failingTask}/scriptlog?fileReferenceId=${last.fileReferenceID}`)
+    ).json<Json>().value
     expect((await qrs(sim, `/qrs/download/reloadtask/${ref}/scriptlog.txt`)).status).toBe(200)
     expect((await qrs(sim, `/qrs/download/reloadtask/${ref}/scriptlog.txt`)).status).toBe(404)
-    expect((await qrs(sim, `/qrs/reloadtask/${IDS.failingTask}/scriptlog?fileReferenceId=00000000-0000-0000-0000-000000000000`)).status).toBe(404)
+    expect(
+      (
+        await qrs(
+          sim,
+          `/qrs/reloadtask/${IDS.failingTask}/scriptlog?fileReferenceId=00000000-0000-0000-0000-000000000000`,
+        )
+      ).status,
+    ).toBe(404)
   })
 })
 
@@ -105,16 +135,35 @@ describe('success, retries and the chain (§4.5)', () => {
     const results = (await qrs(sim, `/qrs/executionresult/full?filter=ExecutionId eq ${fields[9]}`)).json<Json[]>()
     expect(results.map((r) => r.status).sort()).toEqual([10, 7])
     const task = (await qrs(sim, `/qrs/reloadtask/${IDS.retryTask}`)).json<Json>()
-    expect(task.operational.lastExecutionResult.details.at(-1).message).toBe('Changing task state from Started to FinishedSuccess')
+    expect(task.operational.lastExecutionResult.details.at(-1).message).toBe(
+      'Changing task state from Started to FinishedSuccess',
+    )
   })
 
   it('the chain ETL → dashboard → distribute, each started by sa_scheduler after the previous success', async () => {
     await control(sim, 'POST', `tasks/${IDS.etlTask}/trigger`, {})
-    const [etl, dashboard, distribute] = [await udp.next(), await udp.next(), await udp.next()].map((b) => b.toString('utf8').split(';'))
-    expect(etl?.slice(0, 6)).toEqual(['/scheduler-task-success//', 'pro2-win1', 'Reload Sales ETL', 'Sales ETL (QVD generator)', 'INTERNAL\\sa_scheduler', IDS.etlTask])
+    const [etl, dashboard, distribute] = [await udp.next(), await udp.next(), await udp.next()].map((b) =>
+      b.toString('utf8').split(';'),
+    )
+    expect(etl?.slice(0, 6)).toEqual([
+      '/scheduler-task-success//',
+      'pro2-win1',
+      'Reload Sales ETL',
+      'Sales ETL (QVD generator)',
+      'INTERNAL\\sa_scheduler',
+      IDS.etlTask,
+    ])
     expect(dashboard?.[5]).toBe(IDS.salesTask)
     // §3.5: distribute lines carry no app name or id.
-    expect(distribute?.slice(0, 7)).toEqual(['/scheduler-distribute/', 'pro2-win1', 'Distribute Sales dashboard to cloud', '', 'INTERNAL\\sa_scheduler', IDS.distributeTask, ''])
+    expect(distribute?.slice(0, 7)).toEqual([
+      '/scheduler-distribute/',
+      'pro2-win1',
+      'Distribute Sales dashboard to cloud',
+      '',
+      'INTERNAL\\sa_scheduler',
+      IDS.distributeTask,
+      '',
+    ])
     expect(distribute?.[10]).toBe('Exiting execute of Distribute task request.')
     const app = (await qrs(sim, `/qrs/app/${IDS.salesApp}`)).json<Json>()
     expect(Date.parse(app.lastReloadTime)).toBeGreaterThan(Date.parse('2024-03-05T00:00:00.000Z'))
@@ -136,7 +185,12 @@ describe('success, retries and the chain (§4.5)', () => {
   it('preload failure: "Failed to start session" at ERROR level', async () => {
     await qrs(sim, `/qrs/task/${IDS.preloadTask}/start`, { method: 'POST', body: '{}' })
     const fields = (await udp.next()).toString('utf8').split(';')
-    expect([fields[0], fields[3], fields[8], fields[10]]).toEqual(['/scheduler-task-failed/', 'Sales dashboard', 'ERROR', 'Failed to start session'])
+    expect([fields[0], fields[3], fields[8], fields[10]]).toEqual([
+      '/scheduler-task-failed/',
+      'Sales dashboard',
+      'ERROR',
+      'Failed to start session',
+    ])
   })
 
   it('user sync and external program successes carry empty app fields', async () => {
@@ -145,7 +199,12 @@ describe('success, retries and the chain (§4.5)', () => {
     expect([sync[2], sync[3], sync[6]]).toEqual(['User sync LAB', '', ''])
     await qrs(sim, `/qrs/task/${IDS.externalTask}/start`, { method: 'POST', body: '{}' })
     const ext = (await udp.next()).toString('utf8').split(';')
-    expect([ext[0], ext[2], ext[3], ext[6]]).toEqual(['/scheduler-task-success//', 'Run nightly archive cleanup', '', ''])
+    expect([ext[0], ext[2], ext[3], ext[6]]).toEqual([
+      '/scheduler-task-success//',
+      'Run nightly archive cleanup',
+      '',
+      '',
+    ])
   })
 })
 
@@ -157,7 +216,11 @@ describe('start variants (§1.7)', () => {
     const sessionId = res.json<Json>().value
     const session = await qrs(sim, `/qrs/executionsession/${sessionId}`)
     expect(session.status).toBe(200)
-    expect(session.json<Json>()).toMatchObject({ id: sessionId, reloadTask: { id: IDS.slowTask }, schemaPath: 'ExecutionSession' })
+    expect(session.json<Json>()).toMatchObject({
+      id: sessionId,
+      reloadTask: { id: IDS.slowTask },
+      schemaPath: 'ExecutionSession',
+    })
     await udp.next()
     expect((await qrs(sim, `/qrs/executionsession/${sessionId}`)).status).toBe(404)
     const results = (await qrs(sim, `/qrs/executionresult?filter=ExecutionId eq ${sessionId}`)).json<Json[]>()
@@ -180,7 +243,10 @@ describe('start variants (§1.7)', () => {
   it('start by name and start/many', async () => {
     expect((await qrs(sim, '/qrs/task/start?name=User sync LAB', { method: 'POST' })).status).toBe(204)
     expect((await udp.next()).toString('utf8')).toContain(';User sync LAB;')
-    const many = await qrs(sim, '/qrs/task/start/many', { method: 'POST', body: JSON.stringify([IDS.userSyncTask, IDS.externalTask]) })
+    const many = await qrs(sim, '/qrs/task/start/many', {
+      method: 'POST',
+      body: JSON.stringify([IDS.userSyncTask, IDS.externalTask]),
+    })
     expect(many.status).toBe(204)
     const names = [await udp.next(), await udp.next()].map((b) => b.toString('utf8').split(';')[2]).sort()
     expect(names).toEqual(['Run nightly archive cleanup', 'User sync LAB'])
@@ -196,13 +262,20 @@ describe('abort via the control API (§4.5 abort branch, §4.7)', () => {
     const abort = await control(sim, 'POST', `executions/${sessionId}/abort`, { user: 'LAB\\goran' })
     expect(abort.status).toBe(200)
     const fields = (await udp.next()).toString('utf8').split(';')
-    expect([fields[0], fields[4], fields[9], fields[10]]).toEqual(['/scheduler-task-aborted/', 'LAB\\goran', sessionId, 'Execution State Change to Aborting'])
+    expect([fields[0], fields[4], fields[9], fields[10]]).toEqual([
+      '/scheduler-task-aborted/',
+      'LAB\\goran',
+      sessionId,
+      'Execution State Change to Aborting',
+    ])
     const final = await waitFor(async () => {
       const last = (await qrs(sim, `/qrs/reloadtask/${IDS.slowTask}`)).json<Json>().operational.lastExecutionResult
       return last.status === 6 ? last : undefined
     })
     expect(final.details.map((d: Json) => d.message).slice(-3)).toEqual([
-      'Changing task state from Started to AbortInitiated', 'Changing task state from AbortInitiated to Aborting', 'Changing task state from Aborting to Aborted',
+      'Changing task state from Started to AbortInitiated',
+      'Changing task state from AbortInitiated to Aborting',
+      'Changing task state from Aborting to Aborted',
     ])
     expect((await control(sim, 'POST', `executions/${sessionId}/abort`, {})).status).toBe(404)
   })

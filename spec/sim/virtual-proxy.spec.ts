@@ -55,6 +55,10 @@ describe('POST /qrs/app/{id}/reload (§4.3)', () => {
     sim.executor.setBehaviour(IDS.failingTask, { durationMs: 20 })
     expect((await qrs(sim, `/qrs/app/${IDS.failingApp}/reload`, { method: 'POST' })).status).toBe(204)
     const fields = (await udp.next(8000)).toString('utf8').split(';')
-    expect([fields[0], fields[2], fields[5]]).toEqual(['/scheduler-task-failed/', 'Manually triggered reload of Test failing reloads 2', IDS.failingTask])
+    expect([fields[0], fields[2], fields[5]]).toEqual([
+      '/scheduler-task-failed/',
+      'Manually triggered reload of Test failing reloads 2',
+      IDS.failingTask,
+    ])
   })
 })

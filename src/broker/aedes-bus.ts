@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { Envelope } from '../core/envelope.js'
 import { topicMatches, type Topics } from '../core/topics.js'
-import { type Bus, type BusMessage, type MessageHandler, type PublishOptions, type RequestOptions, toPayload } from './bus.js'
+import {
+  type Bus,
+  type BusMessage,
+  type MessageHandler,
+  type PublishOptions,
+  type RequestOptions,
+  toPayload,
+} from './bus.js'
 import type { EmbeddedBroker } from './embedded-broker.js'
 import { Requester } from './requester.js'
 
@@ -28,11 +35,24 @@ export class AedesBus implements Bus {
         setImmediate(sub.handler, msg)
       }
     })
-    this.requester = new Requester(this.id, topics, (t, p, o) => this.publish(t, p, o), (f, h) => this.subscribe(f, h), defaultTimeoutMs)
+    this.requester = new Requester(
+      this.id,
+      topics,
+      (t, p, o) => this.publish(t, p, o),
+      (f, h) => this.subscribe(f, h),
+      defaultTimeoutMs,
+    )
   }
 
   publish(topic: string, payload: string | Buffer | object, opts: PublishOptions = {}): Promise<void> {
-    const packet = { cmd: 'publish' as const, topic, payload: toPayload(payload), qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false }
+    const packet = {
+      cmd: 'publish' as const,
+      topic,
+      payload: toPayload(payload),
+      qos: opts.qos ?? 1,
+      retain: opts.retain ?? false,
+      dup: false,
+    }
     return new Promise((resolve, reject) => {
       this.broker.aedes.publish(packet, (err?: Error) => (err ? reject(err) : resolve()))
     })

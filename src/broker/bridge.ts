@@ -15,7 +15,13 @@ export interface BridgeInfo {
   startedAt: string
 }
 
-export function bridgeInfo(bus: Bus, topics: Topics, version: string, capabilities: Capability[], startedAt: Date): BridgeInfo {
+export function bridgeInfo(
+  bus: Bus,
+  topics: Topics,
+  version: string,
+  capabilities: Capability[],
+  startedAt: Date,
+): BridgeInfo {
   return {
     version,
     instance: bus.id,

@@ -23,7 +23,11 @@ export interface BrokerLimits {
   connectTimeoutMs: number
 }
 
-export const DEFAULT_BROKER_LIMITS: BrokerLimits = { maxPayloadBytes: 1_048_576, maxConnections: 1000, connectTimeoutMs: 10_000 }
+export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+  maxPayloadBytes: 1_048_576,
+  maxConnections: 1000,
+  connectTimeoutMs: 10_000,
+}
 
 export interface EmbeddedBrokerOptions {
   dataDir: string
@@ -38,7 +42,10 @@ export interface EmbeddedBrokerOptions {
   onOversize?: (info: Oversize & { sender: Sender | undefined }) => void
 }
 
-export type PublishedHook = (packet: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean }, sender: Sender | undefined) => void
+export type PublishedHook = (
+  packet: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean },
+  sender: Sender | undefined,
+) => void
 
 export interface EmbeddedBroker {
   aedes: Aedes
@@ -65,7 +72,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   try {
     await mkdir(opts.dataDir, { recursive: true })
   } catch (err) {
-    throw new Error(`Cannot create the data directory ${opts.dataDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+    throw new Error(
+      `Cannot create the data directory ${opts.dataDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    )
   }
   const db = new Level<string, Buffer>(join(opts.dataDir, 'mqtt'), { valueEncoding: 'buffer' })
   try {
@@ -74,7 +84,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     // level says only "Database failed to open"; the reason (locked, corrupt, unreadable) is its cause.
     let reason = (err as Error & { cause?: Error }).cause?.message
     if (reason?.includes('LOCK')) reason += '; is another sensebus using this data dir?'
-    throw new Error(`Cannot open the broker store in ${join(opts.dataDir, 'mqtt')}: ${(err as Error).message}${reason ? ` (${reason})` : ''}`, { cause: err })
+    throw new Error(
+      `Cannot open the broker store in ${join(opts.dataDir, 'mqtt')}: ${(err as Error).message}${reason ? ` (${reason})` : ''}`,
+      { cause: err },
+    )
   }
   const senders = new WeakMap<Client, Sender>()
   const zeroLengthId = new WeakSet<Client>()
@@ -102,7 +115,13 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       }
       const certSubject = stream?.certSubject
       policy
-        .authenticate({ clientId: client.id, username: username ?? undefined, password: password ?? undefined, transport, ...(certSubject !== undefined ? { certSubject } : {}) })
+        .authenticate({
+          clientId: client.id,
+          username: username ?? undefined,
+          password: password ?? undefined,
+          transport,
+          ...(certSubject !== undefined ? { certSubject } : {}),
+        })
         .then((identity) => {
           senders.set(client, { clientId: client.id, transport, ...identity })
           cb(null, true)
@@ -156,11 +175,23 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     // Counted per socket, not per CONNECT, so clients that never log in use up the budget too.
     openConnections++
     stream.once('close', () => openConnections--)
-    streams.set(stream, { transport, overLimit: openConnections > limits.maxConnections, ...(certSubject !== undefined ? { certSubject } : {}) })
+    streams.set(stream, {
+      transport,
+      overLimit: openConnections > limits.maxConnections,
+      ...(certSubject !== undefined ? { certSubject } : {}),
+    })
     guardPacketSize(stream, limits.maxPayloadBytes, (info) => {
       const client = (stream as Duplex & { client?: Client }).client
       const sender = client ? senders.get(client) : undefined
-      log.warn({ clientId: sender?.clientId ?? client?.id, topic: info.topic, declaredBytes: info.declaredBytes, limit: limits.maxPayloadBytes }, 'packet too large; closing the connection')
+      log.warn(
+        {
+          clientId: sender?.clientId ?? client?.id,
+          topic: info.topic,
+          declaredBytes: info.declaredBytes,
+          limit: limits.maxPayloadBytes,
+        },
+        'packet too large; closing the connection',
+      )
       opts.onOversize?.({ ...info, sender })
     })
     aedes.handle(stream)
@@ -172,7 +203,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     if (opts.mqtt) listeners.push(await startTcpListener(opts.mqtt.host, opts.mqtt.port, handle))
     if (opts.ws) listeners.push(await startWsListener(opts.ws.host, opts.ws.port, handle, { maxPayload: maxWsMessage }))
     if (opts.mqtts) listeners.push(await startTlsListener(opts.mqtts.host, opts.mqtts.port, opts.mqtts.tls, handle))
-    if (opts.wss) listeners.push(await startWsListener(opts.wss.host, opts.wss.port, handle, { tls: opts.wss.tls, maxPayload: maxWsMessage }))
+    if (opts.wss)
+      listeners.push(
+        await startWsListener(opts.wss.host, opts.wss.port, handle, { tls: opts.wss.tls, maxPayload: maxWsMessage }),
+      )
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()))
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
@@ -185,7 +219,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     listeners,
     async retained(filter) {
       const out: Array<{ topic: string; payload: Buffer }> = []
-      for await (const packet of persistence.createRetainedStreamCombi([filter]) as AsyncIterable<{ topic: string; payload: Buffer }>) {
+      for await (const packet of persistence.createRetainedStreamCombi([filter]) as AsyncIterable<{
+        topic: string
+        payload: Buffer
+      }>) {
         out.push({ topic: packet.topic, payload: Buffer.from(packet.payload) })
       }
       return out

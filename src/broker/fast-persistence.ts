@@ -35,7 +35,13 @@ export function withFastPaths(inner: LevelPersistence): LevelPersistence {
     async setup(broker) {
       await inner.setup(broker)
       for await (const p of inner.createRetainedStreamCombi(['#']) as AsyncIterable<RetainedPacket>) {
-        retained.set(p.topic, { cmd: 'publish', topic: p.topic, payload: Buffer.from(p.payload), qos: p.qos, retain: true })
+        retained.set(p.topic, {
+          cmd: 'publish',
+          topic: p.topic,
+          payload: Buffer.from(p.payload),
+          qos: p.qos,
+          retain: true,
+        })
       }
     },
     storeRetained(packet) {

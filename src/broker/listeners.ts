@@ -52,7 +52,12 @@ export async function startTcpListener(host: string, port: number, handle: Handl
 }
 
 /** MQTT over TLS (mqtts); the client certificate, when verified, travels with the stream. */
-export async function startTlsListener(host: string, port: number, tls: ServerTlsOptions, handle: Handle): Promise<Listener> {
+export async function startTlsListener(
+  host: string,
+  port: number,
+  tls: ServerTlsOptions,
+  handle: Handle,
+): Promise<Listener> {
   const sockets = new Set<Duplex>()
   const server = createTlsServer(tls, (socket: TLSSocket) => {
     socket.setNoDelay(true)
@@ -74,10 +79,17 @@ export interface WsListenerOptions {
 }
 
 /** MQTT over WebSocket on its own port (browsers and MQTT Explorer-style tools); subprotocol `mqtt`. */
-export async function startWsListener(host: string, port: number, handle: Handle, opts: WsListenerOptions = {}): Promise<Listener> {
+export async function startWsListener(
+  host: string,
+  port: number,
+  handle: Handle,
+  opts: WsListenerOptions = {},
+): Promise<Listener> {
   const sockets = new Set<Duplex>()
   const upgradeRequired = (_req: unknown, res: ServerResponse) => {
-    res.writeHead(426, { 'content-type': 'application/json' }).end('{"code":"UPGRADE_REQUIRED","message":"Connect with an MQTT WebSocket client"}')
+    res
+      .writeHead(426, { 'content-type': 'application/json' })
+      .end('{"code":"UPGRADE_REQUIRED","message":"Connect with an MQTT WebSocket client"}')
   }
   const kind: ListenerKind = opts.tls ? 'wss' : 'ws'
   const http = opts.tls ? createHttpsServer(opts.tls, upgradeRequired) : createHttpServer(upgradeRequired)

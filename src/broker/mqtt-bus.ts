@@ -48,7 +48,13 @@ export class MqttBus implements Bus {
         for (const h of handlers) h(msg)
       }
     })
-    this.requester = new Requester(this.id, topics, (t, p, o) => this.publish(t, p, o), (f, h) => this.subscribe(f, h), defaultTimeoutMs)
+    this.requester = new Requester(
+      this.id,
+      topics,
+      (t, p, o) => this.publish(t, p, o),
+      (f, h) => this.subscribe(f, h),
+      defaultTimeoutMs,
+    )
   }
 
   static async connect(opts: MqttBusOptions, topics: Topics): Promise<MqttBus> {
@@ -59,7 +65,9 @@ export class MqttBus implements Bus {
       connectTimeout: 10_000,
       ...(opts.username !== undefined ? { username: opts.username } : {}),
       ...(opts.password !== undefined ? { password: opts.password } : {}),
-      ...(opts.will ? { will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), qos: 1, retain: true } } : {}),
+      ...(opts.will
+        ? { will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), qos: 1, retain: true } }
+        : {}),
       ...opts.connectOptions,
     })
     disableNagle(client)

@@ -7,7 +7,13 @@ import type { Sender } from './bus.js'
  */
 export interface BrokerPolicy {
   /** Resolves to the identity to attach to the connection, or throws an Error with `returnCode` 4 or 5. */
-  authenticate(input: { clientId: string; username?: string; password?: Buffer; transport: Sender['transport']; certSubject?: string }): Promise<Omit<Sender, 'clientId' | 'transport'>>
+  authenticate(input: {
+    clientId: string
+    username?: string
+    password?: Buffer
+    transport: Sender['transport']
+    certSubject?: string
+  }): Promise<Omit<Sender, 'clientId' | 'transport'>>
   /** False closes the client's connection ([MQTT-3.3.5-2]); keep it for ACLs, never payload checks. */
   canPublish(sender: Sender, topic: string): boolean
   /** False answers the subscription with return code 128 in SUBACK. */

@@ -45,7 +45,10 @@ export class Requester {
     try {
       await this.publish(this.topics.request(capability), payload, { qos: 1 })
     } catch (err) {
-      this.settle(transaction, fail(transaction, 'INTERNAL', `Could not publish the request: ${(err as Error).message}`))
+      this.settle(
+        transaction,
+        fail(transaction, 'INTERNAL', `Could not publish the request: ${(err as Error).message}`),
+      )
     }
     return answer as Promise<Envelope<T>>
   }

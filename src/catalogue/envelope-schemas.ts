@@ -20,7 +20,12 @@ export function requestEnvelopeSchema(request: JsonSchema): JsonSchema {
 export function responseEnvelopeSchema(result: JsonSchema): JsonSchema {
   return {
     oneOf: [
-      { type: 'object', required: ['status', 'data'], additionalProperties: false, properties: { transaction, status: { const: 'ok' }, data: result } },
+      {
+        type: 'object',
+        required: ['status', 'data'],
+        additionalProperties: false,
+        properties: { transaction, status: { const: 'ok' }, data: result },
+      },
       {
         type: 'object',
         required: ['status', 'error'],
@@ -44,11 +49,21 @@ export function eventEnvelopeSchema(data: JsonSchema): JsonSchema {
   return {
     type: 'object',
     required: ['id', 'time', 'type', 'source', 'data'],
-    properties: { id: { type: 'string' }, time: { type: 'string', format: 'date-time' }, type: { type: 'string' }, source: { type: 'string' }, data },
+    properties: {
+      id: { type: 'string' },
+      time: { type: 'string', format: 'date-time' },
+      type: { type: 'string' },
+      source: { type: 'string' },
+      data,
+    },
   }
 }
 
-export const bridgeStateSchema: JsonSchema = { type: 'object', required: ['state'], properties: { state: { enum: ['online', 'offline', 'degraded'] } } }
+export const bridgeStateSchema: JsonSchema = {
+  type: 'object',
+  required: ['state'],
+  properties: { state: { enum: ['online', 'offline', 'degraded'] } },
+}
 export const bridgeInfoSchema: JsonSchema = {
   type: 'object',
   required: ['version', 'instance', 'baseTopic', 'capabilities', 'topics', 'startedAt'],

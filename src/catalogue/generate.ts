@@ -1,7 +1,13 @@
 import type { CapabilityModule, PublishedTopic } from '../core/capability.js'
 import { event } from '../core/envelope.js'
 import type { JsonSchema } from '../core/validate.js'
-import { bridgeInfoSchema, bridgeStateSchema, eventEnvelopeSchema, requestEnvelopeSchema, responseEnvelopeSchema } from './envelope-schemas.js'
+import {
+  bridgeInfoSchema,
+  bridgeStateSchema,
+  eventEnvelopeSchema,
+  requestEnvelopeSchema,
+  responseEnvelopeSchema,
+} from './envelope-schemas.js'
 import { renderCatalogue } from './markdown.js'
 
 export interface TopicEntry {
@@ -15,11 +21,21 @@ export interface TopicEntry {
 }
 
 const SYSTEM_TOPICS: PublishedTopic[] = [
-  { topic: 'event/request/progress', kind: 'event', summary: 'Progress of a long-running request (data carries capability and transaction)', schema: { type: 'object', required: ['capability'], properties: { capability: { type: 'string' }, transaction: { type: 'string' } } } },
+  {
+    topic: 'event/request/progress',
+    kind: 'event',
+    summary: 'Progress of a long-running request (data carries capability and transaction)',
+    schema: {
+      type: 'object',
+      required: ['capability'],
+      properties: { capability: { type: 'string' }, transaction: { type: 'string' } },
+    },
+  },
   {
     topic: 'event/audit',
     kind: 'event',
-    summary: 'One record per request when security.audit.publish is on: who, capability, outcome, duration (never the body)',
+    summary:
+      'One record per request when security.audit.publish is on: who, capability, outcome, duration (never the body)',
     schema: {
       type: 'object',
       required: ['capability', 'transport', 'outcome', 'durationMs'],
@@ -34,7 +50,16 @@ const SYSTEM_TOPICS: PublishedTopic[] = [
         durationMs: { type: 'number' },
       },
     },
-    example: { capability: 'kv/set', transaction: 'tx-1', transport: 'mqtt', clientId: 'etl-1', username: 'etl', roles: ['loadscript'], outcome: 'ok', durationMs: 0.41 },
+    example: {
+      capability: 'kv/set',
+      transaction: 'tx-1',
+      transport: 'mqtt',
+      clientId: 'etl-1',
+      username: 'etl',
+      roles: ['loadscript'],
+      outcome: 'ok',
+      durationMs: 0.41,
+    },
   },
 ]
 
@@ -44,22 +69,71 @@ export function topicEntries(modules: CapabilityModule[], base = 'sense'): Topic
   for (const mod of modules) {
     for (const cap of mod.capabilities) {
       const file = cap.name.replace('/', '.')
-      entries.push({ topic: `${base}/request/${cap.name}`, kind: 'request', summary: cap.summary, schemaFile: `schemas/${file}.request.json`, schema: requestEnvelopeSchema(cap.request), example: cap.example && { ...cap.example.request, transaction: 'tx-1' }, retained: false })
-      entries.push({ topic: `${base}/response/${cap.name}`, kind: 'response', summary: `Answer to ${cap.name} (or on the request's replyTo)`, schemaFile: `schemas/${file}.response.json`, schema: responseEnvelopeSchema(cap.result), example: cap.example && { transaction: 'tx-1', status: 'ok', data: cap.example.result }, retained: false })
+      entries.push({
+        topic: `${base}/request/${cap.name}`,
+        kind: 'request',
+        summary: cap.summary,
+        schemaFile: `schemas/${file}.request.json`,
+        schema: requestEnvelopeSchema(cap.request),
+        example: cap.example && { ...cap.example.request, transaction: 'tx-1' },
+        retained: false,
+      })
+      entries.push({
+        topic: `${base}/response/${cap.name}`,
+        kind: 'response',
+        summary: `Answer to ${cap.name} (or on the request's replyTo)`,
+        schemaFile: `schemas/${file}.response.json`,
+        schema: responseEnvelopeSchema(cap.result),
+        example: cap.example && { transaction: 'tx-1', status: 'ok', data: cap.example.result },
+        retained: false,
+      })
     }
     for (const t of [...(mod.publishes ?? [])]) entries.push(published(t, base))
   }
   for (const t of SYSTEM_TOPICS) entries.push(published(t, base))
-  entries.push({ topic: `${base}/bridge/state`, kind: 'bridge', summary: 'Retained availability: online, offline (last will and clean shutdown), degraded', schemaFile: 'schemas/bridge.state.json', schema: bridgeStateSchema, example: { state: 'online' }, retained: true })
-  entries.push({ topic: `${base}/bridge/info`, kind: 'bridge', summary: 'Retained description: version, capabilities, topics', schemaFile: 'schemas/bridge.info.json', schema: bridgeInfoSchema, retained: true })
+  entries.push({
+    topic: `${base}/bridge/state`,
+    kind: 'bridge',
+    summary: 'Retained availability: online, offline (last will and clean shutdown), degraded',
+    schemaFile: 'schemas/bridge.state.json',
+    schema: bridgeStateSchema,
+    example: { state: 'online' },
+    retained: true,
+  })
+  entries.push({
+    topic: `${base}/bridge/info`,
+    kind: 'bridge',
+    summary: 'Retained description: version, capabilities, topics',
+    schemaFile: 'schemas/bridge.info.json',
+    schema: bridgeInfoSchema,
+    retained: true,
+  })
   return entries
 }
 
 function published(t: PublishedTopic, base: string): TopicEntry {
-  const name = t.topic.replace(/\{[^}]+\}/g, 'x').replace(/\//g, '.').replace(/\.x/g, '')
+  const name = t.topic
+    .replace(/\{[^}]+\}/g, 'x')
+    .replace(/\//g, '.')
+    .replace(/\.x/g, '')
   const schema = t.kind === 'event' ? eventEnvelopeSchema(t.schema) : t.schema
-  const example = t.kind === 'event' && t.example !== undefined ? { ...event(`sense.${name}`, 'sensebus/sb-1234abcd', t.example), id: '00000000-0000-0000-0000-000000000000', time: '2026-01-01T00:00:00.000Z' } : t.example
-  return { topic: `${base}/${t.topic}`, kind: t.kind, summary: t.summary, schemaFile: `schemas/${name}.json`, schema, example, retained: t.kind === 'state' }
+  const example =
+    t.kind === 'event' && t.example !== undefined
+      ? {
+          ...event(`sense.${name}`, 'sensebus/sb-1234abcd', t.example),
+          id: '00000000-0000-0000-0000-000000000000',
+          time: '2026-01-01T00:00:00.000Z',
+        }
+      : t.example
+  return {
+    topic: `${base}/${t.topic}`,
+    kind: t.kind,
+    summary: t.summary,
+    schemaFile: `schemas/${name}.json`,
+    schema,
+    example,
+    retained: t.kind === 'state',
+  }
 }
 
 function asyncApi(entries: TopicEntry[], version: string): unknown {
@@ -70,18 +144,42 @@ function asyncApi(entries: TopicEntry[], version: string): unknown {
     channels[id] = {
       address: e.topic.replace(/\{([^}]+)\}/g, '{$1}'),
       description: e.summary,
-      messages: { payload: { payload: { $ref: `./${e.schemaFile}` }, ...(e.example !== undefined ? { examples: [{ payload: e.example }] } : {}) } },
+      messages: {
+        payload: {
+          payload: { $ref: `./${e.schemaFile}` },
+          ...(e.example !== undefined ? { examples: [{ payload: e.example }] } : {}),
+        },
+      },
     }
-    operations[`${id}_op`] = { action: e.kind === 'request' ? 'receive' : 'send', channel: { $ref: `#/channels/${id}` }, summary: e.summary }
+    operations[`${id}_op`] = {
+      action: e.kind === 'request' ? 'receive' : 'send',
+      channel: { $ref: `#/channels/${id}` },
+      summary: e.summary,
+    }
   })
-  return { asyncapi: '3.0.0', info: { title: 'sensebus MQTT API', version, description: 'Every capability is a topic. sensebus receives requests and sends responses, events and retained state.' }, defaultContentType: 'application/json', channels, operations }
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'sensebus MQTT API',
+      version,
+      description:
+        'Every capability is a topic. sensebus receives requests and sends responses, events and retained state.',
+    },
+    defaultContentType: 'application/json',
+    channels,
+    operations,
+  }
 }
 
 /** All files of topics/, keyed by relative path. Deterministic: the same registry gives the same bytes. */
 export function generateTopicFiles(modules: CapabilityModule[], version: string): Map<string, string> {
   const entries = topicEntries(modules)
   const files = new Map<string, string>()
-  for (const e of entries) files.set(e.schemaFile, `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', title: e.topic, ...e.schema }, null, 2)}\n`)
+  for (const e of entries)
+    files.set(
+      e.schemaFile,
+      `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', title: e.topic, ...e.schema }, null, 2)}\n`,
+    )
   files.set('asyncapi.json', `${JSON.stringify(asyncApi(entries, version), null, 2)}\n`)
   files.set('README.md', renderCatalogue(entries))
   return files

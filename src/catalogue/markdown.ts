@@ -14,7 +14,10 @@ export function renderCatalogue(entries: TopicEntry[]): string {
     '',
     '| topic | kind | retained | summary | schema |',
     '|---|---|---|---|---|',
-    ...entries.map((e) => `| \`${e.topic}\` | ${e.kind} | ${e.retained ? 'yes' : 'no'} | ${e.summary} | [${e.schemaFile}](${e.schemaFile}) |`),
+    ...entries.map(
+      (e) =>
+        `| \`${e.topic}\` | ${e.kind} | ${e.retained ? 'yes' : 'no'} | ${e.summary} | [${e.schemaFile}](${e.schemaFile}) |`,
+    ),
     '',
   ]
   for (const e of entries) {

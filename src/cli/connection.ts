@@ -20,7 +20,11 @@ export interface ConnectionFlags {
 /** The flags every broker-facing verb takes. */
 export function withConnection(cmd: Command): Command {
   return cmd
-    .option('--url <url>', 'broker URL (mqtt://, mqtts://, ws://, wss://)', process.env.SENSEBUS_URL ?? 'mqtt://127.0.0.1:1883')
+    .option(
+      '--url <url>',
+      'broker URL (mqtt://, mqtts://, ws://, wss://)',
+      process.env.SENSEBUS_URL ?? 'mqtt://127.0.0.1:1883',
+    )
     .option('--username <name>', 'MQTT user name', process.env.SENSEBUS_USERNAME)
     .option('--password <secret>', 'MQTT password (or set SENSEBUS_PASSWORD)', process.env.SENSEBUS_PASSWORD)
     .option('--base-topic <topic>', 'base topic', 'sense')
@@ -57,7 +61,15 @@ export async function connectClient(flags: ConnectionFlags): Promise<MqttClient>
 }
 
 export function connectBus(flags: ConnectionFlags, timeoutMs: number): Promise<MqttBus> {
-  return MqttBus.connect({ url: flags.url, defaultTimeoutMs: timeoutMs, log: silentLogger(), connectOptions: { ...auth(flags), reconnectPeriod: 0 } }, createTopics(flags.baseTopic))
+  return MqttBus.connect(
+    {
+      url: flags.url,
+      defaultTimeoutMs: timeoutMs,
+      log: silentLogger(),
+      connectOptions: { ...auth(flags), reconnectPeriod: 0 },
+    },
+    createTopics(flags.baseTopic),
+  )
 }
 
 /** Exit codes: 0 ok, 1 error envelope or bad input, 2 cannot reach the broker. */

@@ -55,9 +55,12 @@ function readFile(file: string): Record<string, unknown> {
     doc = parseYaml(text) ?? {}
   } catch (err) {
     const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line})` : ''
-    throw new ConfigError(`Config file ${file} is not valid YAML${where}`, [(err as Error).message.split('\n')[0] ?? ''])
+    throw new ConfigError(`Config file ${file} is not valid YAML${where}`, [
+      (err as Error).message.split('\n')[0] ?? '',
+    ])
   }
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`Config file ${file} is invalid`, ['/: must be a mapping of settings'])
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new ConfigError(`Config file ${file} is invalid`, ['/: must be a mapping of settings'])
   return doc as Record<string, unknown>
 }
 
@@ -91,7 +94,10 @@ export function loadConfig(modules: CapabilityModule[], sources: ConfigSources =
   const validate = createAjv({ useDefaults: true }).compile(buildConfigSchema(modules))
   if (!validate(raw)) {
     const where = sources.file ? `Config file ${sources.file}` : 'Config'
-    throw new ConfigError(`${where} has problems:`, toIssues(validate.errors).map((i) => `${i.path}: ${i.message}`))
+    throw new ConfigError(
+      `${where} has problems:`,
+      toIssues(validate.errors).map((i) => `${i.path}: ${i.message}`),
+    )
   }
   return deepFreeze(raw as unknown as Config)
 }

@@ -1,9 +1,22 @@
 import type { CapabilityModule } from '../core/capability.js'
 import type { JsonSchema } from '../core/validate.js'
-import { securityConfigSchema, tlsFilesSchema, tlsListenerSchema, type SecurityConfig, type TlsFiles, type TlsListenerConfig } from '../security/config.js'
+import {
+  securityConfigSchema,
+  tlsFilesSchema,
+  tlsListenerSchema,
+  type SecurityConfig,
+  type TlsFiles,
+  type TlsListenerConfig,
+} from '../security/config.js'
 import { senseConfigSchema, type SenseConfig } from '../sense/config.js'
 
-const port = (def: number): JsonSchema => ({ type: 'integer', minimum: 0, maximum: 65535, default: def, description: '0 picks a free port' })
+const port = (def: number): JsonSchema => ({
+  type: 'integer',
+  minimum: 0,
+  maximum: 65535,
+  default: def,
+  description: '0 picks a free port',
+})
 const host = { type: 'string', minLength: 1, default: '127.0.0.1' }
 
 const listener = (def: number): JsonSchema => ({
@@ -38,25 +51,50 @@ export function buildConfigSchema(modules: CapabilityModule[]): JsonSchema {
         type: 'object',
         additionalProperties: false,
         default: {},
-        properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } },
+        properties: {
+          level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+        },
       },
       broker: {
         type: 'object',
         additionalProperties: false,
         default: {},
         properties: {
-          url: { type: 'string', pattern: '^(mqtts?|wss?)://', description: 'External broker: no embedded broker is started' },
+          url: {
+            type: 'string',
+            pattern: '^(mqtts?|wss?)://',
+            description: 'External broker: no embedded broker is started',
+          },
           username: { type: 'string' },
           password: { type: 'string' },
           clientId: { type: 'string', minLength: 1 },
-          sharedGroup: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'Several sensebus instances on one external broker share requests' },
+          sharedGroup: {
+            type: 'string',
+            pattern: '^[A-Za-z0-9_-]+$',
+            description: 'Several sensebus instances on one external broker share requests',
+          },
           mqtt: listener(1883),
           ws: listener(9001),
           mqtts: tlsListenerSchema(8883),
           wss: tlsListenerSchema(9443),
-          maxPayloadBytes: { type: 'integer', minimum: 1, default: 1_048_576, description: 'Largest MQTT payload; a bigger PUBLISH closes the connection' },
-          maxConnections: { type: 'integer', minimum: 1, default: 1000, description: 'Open MQTT connections over all listeners; more get CONNACK 3' },
-          connectTimeoutMs: { type: 'integer', minimum: 100, default: 10_000, description: 'Time a new connection has to send CONNECT' },
+          maxPayloadBytes: {
+            type: 'integer',
+            minimum: 1,
+            default: 1_048_576,
+            description: 'Largest MQTT payload; a bigger PUBLISH closes the connection',
+          },
+          maxConnections: {
+            type: 'integer',
+            minimum: 1,
+            default: 1000,
+            description: 'Open MQTT connections over all listeners; more get CONNACK 3',
+          },
+          connectTimeoutMs: {
+            type: 'integer',
+            minimum: 100,
+            default: 10_000,
+            description: 'Time a new connection has to send CONNECT',
+          },
         },
       },
       http: {
@@ -69,15 +107,37 @@ export function buildConfigSchema(modules: CapabilityModule[]): JsonSchema {
           port: port(8080),
           bodyLimitBytes: { type: 'integer', minimum: 1, default: 1_048_576 },
           requestTimeoutMs: { type: 'integer', minimum: 1, default: 30_000 },
-          headersTimeoutMs: { type: 'integer', minimum: 100, default: 10_000, description: 'Time a client has to send its request headers (slowloris guard)' },
-          bodyTimeoutMs: { type: 'integer', minimum: 100, default: 10_000, description: 'Time a client has to send its body once the headers are in' },
-          maxConnections: { type: 'integer', minimum: 1, default: 256, description: 'Open HTTP connections; more are answered 503 BUSY and closed' },
+          headersTimeoutMs: {
+            type: 'integer',
+            minimum: 100,
+            default: 10_000,
+            description: 'Time a client has to send its request headers (slowloris guard)',
+          },
+          bodyTimeoutMs: {
+            type: 'integer',
+            minimum: 100,
+            default: 10_000,
+            description: 'Time a client has to send its body once the headers are in',
+          },
+          maxConnections: {
+            type: 'integer',
+            minimum: 1,
+            default: 256,
+            description: 'Open HTTP connections; more are answered 503 BUSY and closed',
+          },
           tls: { ...tlsFilesSchema, description: 'Serve HTTPS with these PEM files' },
           cors: {
             type: 'object',
             additionalProperties: false,
             default: {},
-            properties: { origins: { type: 'array', items: { type: 'string' }, default: [], description: "Allowed origins; '*' allows any" } },
+            properties: {
+              origins: {
+                type: 'array',
+                items: { type: 'string' },
+                default: [],
+                description: "Allowed origins; '*' allows any",
+              },
+            },
           },
         },
       },
@@ -87,7 +147,12 @@ export function buildConfigSchema(modules: CapabilityModule[]): JsonSchema {
         default: {},
         properties: {
           maxInFlight: { type: 'integer', minimum: 1, default: 256 },
-          maxInFlightPerClient: { type: 'integer', minimum: 1, default: 32, description: 'Requests one MQTT client may have in flight; more are answered BUSY' },
+          maxInFlightPerClient: {
+            type: 'integer',
+            minimum: 1,
+            default: 32,
+            description: 'Requests one MQTT client may have in flight; more are answered BUSY',
+          },
           requestTimeoutMs: { type: 'integer', minimum: 1, default: 30_000 },
         },
       },
@@ -124,7 +189,15 @@ export interface Config {
     maxConnections: number
     connectTimeoutMs: number
   }
-  http: Listen & { bodyLimitBytes: number; requestTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number; maxConnections: number; tls?: TlsFiles; cors: { origins: string[] } }
+  http: Listen & {
+    bodyLimitBytes: number
+    requestTimeoutMs: number
+    headersTimeoutMs: number
+    bodyTimeoutMs: number
+    maxConnections: number
+    tls?: TlsFiles
+    cors: { origins: string[] }
+  }
   bus: { maxInFlight: number; maxInFlightPerClient: number; requestTimeoutMs: number }
   sense: SenseConfig
   security: SecurityConfig

@@ -105,7 +105,9 @@ export interface CapabilityModule<S = any, C = any> {
   publishes?: PublishedTopic[]
 }
 
-export function defineCapability<Req, Res, S = unknown, C = unknown>(cap: Capability<Req, Res, S, C>): Capability<Req, Res, S, C> {
+export function defineCapability<Req, Res, S = unknown, C = unknown>(
+  cap: Capability<Req, Res, S, C>,
+): Capability<Req, Res, S, C> {
   return cap
 }
 

@@ -52,7 +52,9 @@ export interface Dispatcher {
 /** Topics a requester may name as replyTo: anything but sensebus' own request/event/state/bridge trees. */
 function replyToAllowed(topics: Topics, replyTo: string): boolean {
   if (!isValidPublishTopic(replyTo)) return false
-  return !['request', 'event', 'state', 'bridge'].some((area) => replyTo === `${topics.base}/${area}` || replyTo.startsWith(`${topics.base}/${area}/`))
+  return !['request', 'event', 'state', 'bridge'].some(
+    (area) => replyTo === `${topics.base}/${area}` || replyTo.startsWith(`${topics.base}/${area}/`),
+  )
 }
 
 /**
@@ -63,7 +65,8 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
   const { bus, topics, log } = opts
   const ajv = createAjv()
   const byName = new Map<string, MountedCapability & { validate: ValidateFunction }>()
-  for (const m of opts.capabilities) byName.set(m.capability.name, { ...m, validate: ajv.compile(m.capability.request) })
+  for (const m of opts.capabilities)
+    byName.set(m.capability.name, { ...m, validate: ajv.compile(m.capability.request) })
 
   let inFlight = 0
   const perClient = new Map<string, number>()
@@ -87,7 +90,16 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
     let transaction: string | undefined
     const finish = (env: Envelope) => {
       const outcome = env.status === 'ok' ? 'ok' : env.error.code
-      opts.audit?.({ capability: name, transaction, clientId: msg.sender?.clientId, username: msg.sender?.username, roles: msg.sender?.roles, transport: msg.sender?.transport, outcome, durationMs: Math.round((performance.now() - started) * 1000) / 1000 })
+      opts.audit?.({
+        capability: name,
+        transaction,
+        clientId: msg.sender?.clientId,
+        username: msg.sender?.username,
+        roles: msg.sender?.roles,
+        transport: msg.sender?.transport,
+        outcome,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      })
       return respond(replyTopic, env)
     }
 
@@ -99,12 +111,23 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
     }
     transaction = pickTransaction(parsed)
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      return finish(fail(transaction, 'VALIDATION_FAILED', 'A request must be a JSON object', [{ path: '/', message: 'must be object' }]))
+      return finish(
+        fail(transaction, 'VALIDATION_FAILED', 'A request must be a JSON object', [
+          { path: '/', message: 'must be object' },
+        ]),
+      )
     }
     const { replyTo, transaction: _t, ...body } = parsed as Record<string, unknown>
     if (replyTo !== undefined) {
       if (typeof replyTo !== 'string' || !replyToAllowed(topics, replyTo)) {
-        return finish(fail(transaction, 'VALIDATION_FAILED', `replyTo must be a topic outside ${topics.base}/{request,event,state,bridge}`, [{ path: '/replyTo', message: 'is not an allowed reply topic' }]))
+        return finish(
+          fail(
+            transaction,
+            'VALIDATION_FAILED',
+            `replyTo must be a topic outside ${topics.base}/{request,event,state,bridge}`,
+            [{ path: '/replyTo', message: 'is not an allowed reply topic' }],
+          ),
+        )
       }
       replyTopic = replyTo
     }
@@ -114,12 +137,23 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
       return finish(fail(transaction, 'FORBIDDEN', `Not allowed to call '${name}'`))
     }
     if (stopping) return finish(fail(transaction, 'BUSY', 'sensebus is shutting down'))
-    if (inFlight >= opts.maxInFlight) return finish(fail(transaction, 'BUSY', `Too many requests in flight (${opts.maxInFlight}); retry later`))
+    if (inFlight >= opts.maxInFlight)
+      return finish(fail(transaction, 'BUSY', `Too many requests in flight (${opts.maxInFlight}); retry later`))
     // One chatty client must not use up the whole budget and starve everyone else.
     const clientKey = msg.sender?.clientId
     const clientInFlight = clientKey === undefined ? 0 : (perClient.get(clientKey) ?? 0)
-    if (clientKey !== undefined && opts.maxInFlightPerClient !== undefined && clientInFlight >= opts.maxInFlightPerClient) {
-      return finish(fail(transaction, 'BUSY', `Too many requests in flight from this client (${opts.maxInFlightPerClient}); retry later`))
+    if (
+      clientKey !== undefined &&
+      opts.maxInFlightPerClient !== undefined &&
+      clientInFlight >= opts.maxInFlightPerClient
+    ) {
+      return finish(
+        fail(
+          transaction,
+          'BUSY',
+          `Too many requests in flight from this client (${opts.maxInFlightPerClient}); retry later`,
+        ),
+      )
     }
 
     inFlight++
@@ -137,7 +171,13 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
     await finish(env)
   }
 
-  const run = async (mounted: MountedCapability & { validate: ValidateFunction }, name: string, body: Record<string, unknown>, transaction: string | undefined, msg: BusMessage): Promise<Envelope> => {
+  const run = async (
+    mounted: MountedCapability & { validate: ValidateFunction },
+    name: string,
+    body: Record<string, unknown>,
+    transaction: string | undefined,
+    msg: BusMessage,
+  ): Promise<Envelope> => {
     // A child logger costs an allocation and a serialisation of its bindings: only made when used.
     let clog: Logger | undefined
     const clogOf = () => (clog ??= log.child({ cap: name, transaction }))
@@ -151,9 +191,16 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
       const timedOut = new Promise<never>((_, reject) => {
         abort.signal.addEventListener('abort', () => {
           const reason: unknown = abort.signal.reason
-          reject(reason instanceof CapabilityError ? reason : new CapabilityError('BUSY', 'sensebus is shutting down; retry later'))
+          reject(
+            reason instanceof CapabilityError
+              ? reason
+              : new CapabilityError('BUSY', 'sensebus is shutting down; retry later'),
+          )
         })
-        timer = setTimeout(() => abort.abort(new CapabilityError('TIMEOUT', `'${name}' did not finish within ${timeoutMs} ms`)), timeoutMs)
+        timer = setTimeout(
+          () => abort.abort(new CapabilityError('TIMEOUT', `'${name}' did not finish within ${timeoutMs} ms`)),
+          timeoutMs,
+        )
       })
       const data = await Promise.race([
         mounted.capability.handle(req, {
@@ -169,7 +216,13 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
           sender: msg.sender,
           signal: abort.signal,
           progress: (info) => {
-            void bus.publish(topics.event('request', 'progress'), event('sense.request.progress', `sensebus/${bus.id}`, { capability: name, transaction, ...info }), { qos: 0 }).catch(() => undefined)
+            void bus
+              .publish(
+                topics.event('request', 'progress'),
+                event('sense.request.progress', `sensebus/${bus.id}`, { capability: name, transaction, ...info }),
+                { qos: 0 },
+              )
+              .catch(() => undefined)
           },
         }),
         timedOut,

@@ -37,7 +37,12 @@ export function ok<T>(transaction: string | undefined, data: T): OkEnvelope<T> {
   return transaction === undefined ? { status: 'ok', data } : { transaction, status: 'ok', data }
 }
 
-export function fail(transaction: string | undefined, code: ErrorCode, message: string, details: unknown = null): ErrorEnvelope {
+export function fail(
+  transaction: string | undefined,
+  code: ErrorCode,
+  message: string,
+  details: unknown = null,
+): ErrorEnvelope {
   const error = { code, message, details }
   return transaction === undefined ? { status: 'error', error } : { transaction, status: 'error', error }
 }

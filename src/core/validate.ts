@@ -4,7 +4,8 @@ import type { FormatsPlugin } from 'ajv-formats'
 import { CapabilityError } from './errors.js'
 
 // ajv-formats ships CJS with a default export; under NodeNext it arrives wrapped.
-const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? addFormatsModule) as FormatsPlugin
+const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ??
+  addFormatsModule) as FormatsPlugin
 
 export type JsonSchema = Record<string, unknown>
 
@@ -15,7 +16,13 @@ export interface SchemaIssue {
 
 /** One Ajv instance for requests: every error at once, defaults applied, unknown keys rejected by the schemas. */
 export function createAjv(opts: { useDefaults?: boolean } = {}): Ajv {
-  const ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: opts.useDefaults ?? true, strict: false, coerceTypes: false })
+  const ajv = new Ajv({
+    allErrors: true,
+    verbose: true,
+    useDefaults: opts.useDefaults ?? true,
+    strict: false,
+    coerceTypes: false,
+  })
   addFormats(ajv)
   return ajv
 }
@@ -24,23 +31,31 @@ export function toIssues(errors: ErrorObject[] | null | undefined): SchemaIssue[
   const all = errors ?? []
   // An anyOf/oneOf failure also reports each branch's failure; one line per field reads better.
   const unions = all.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
-  const inUnion = (e: ErrorObject) => unions.some((u) => u !== e && e.instancePath === u.instancePath && e.schemaPath.startsWith(u.schemaPath.replace(/\/(anyOf|oneOf)$/, '')))
-  return all.filter((e) => !inUnion(e)).map((e) => {
-    let path = e.instancePath || '/'
-    let message = e.message ?? 'is invalid'
-    if (e.keyword === 'additionalProperties') {
-      const extra = (e.params as { additionalProperty: string }).additionalProperty
-      path = `${e.instancePath}/${extra}`
-      message = 'is not a known property'
-    } else if (e.keyword === 'anyOf' || e.keyword === 'oneOf') {
-      const description = (e.parentSchema as { description?: string } | undefined)?.description
-      message = description ? `is not an allowed form: ${description}` : 'is not any of the allowed forms'
-    } else if (e.keyword === 'required') {
-      path = `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`
-      message = 'is required'
-    }
-    return { path, message }
-  })
+  const inUnion = (e: ErrorObject) =>
+    unions.some(
+      (u) =>
+        u !== e &&
+        e.instancePath === u.instancePath &&
+        e.schemaPath.startsWith(u.schemaPath.replace(/\/(anyOf|oneOf)$/, '')),
+    )
+  return all
+    .filter((e) => !inUnion(e))
+    .map((e) => {
+      let path = e.instancePath || '/'
+      let message = e.message ?? 'is invalid'
+      if (e.keyword === 'additionalProperties') {
+        const extra = (e.params as { additionalProperty: string }).additionalProperty
+        path = `${e.instancePath}/${extra}`
+        message = 'is not a known property'
+      } else if (e.keyword === 'anyOf' || e.keyword === 'oneOf') {
+        const description = (e.parentSchema as { description?: string } | undefined)?.description
+        message = description ? `is not an allowed form: ${description}` : 'is not any of the allowed forms'
+      } else if (e.keyword === 'required') {
+        path = `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`
+        message = 'is required'
+      }
+      return { path, message }
+    })
 }
 
 /** Validates in place (defaults are written into `value`) or throws VALIDATION_FAILED with every issue. */

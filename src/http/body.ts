@@ -19,7 +19,10 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   if (text.trim() === '') return undefined
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
   if (type !== 'application/json' && !type.endsWith('+json')) {
-    throw new CapabilityError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json, not '${type || 'none'}'`)
+    throw new CapabilityError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type must be application/json, not '${type || 'none'}'`,
+    )
   }
   try {
     return JSON.parse(text)

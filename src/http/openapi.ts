@@ -10,7 +10,13 @@ const errorSchema = {
 const butlerErrorSchema = {
   type: 'object',
   required: ['statusCode', 'error', 'message'],
-  properties: { statusCode: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' }, code: { type: 'string' }, details: {} },
+  properties: {
+    statusCode: { type: 'integer' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    code: { type: 'string' },
+    details: {},
+  },
 }
 
 const jsonContent = (schema: unknown) => ({ 'application/json': { schema } })
@@ -35,7 +41,12 @@ export function buildOpenApi(capabilities: Capability[], version: string): Recor
     })
     for (const route of cap.routes ?? []) {
       const params = [
-        ...[...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
+        ...[...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
+          name: m[1],
+          in: 'path',
+          required: true,
+          schema: { type: 'string' },
+        })),
         ...(route.query ?? []).map((name) => ({ name, in: 'query', required: true, schema: { type: 'string' } })),
       ]
       const status = route.status ?? 200
@@ -44,9 +55,14 @@ export function buildOpenApi(capabilities: Capability[], version: string): Recor
         summary: `${cap.summary} (Butler-compatible)`,
         tags: ['butler'],
         parameters: params,
-        ...(route.method === 'POST' || route.method === 'PUT' ? { requestBody: { content: jsonContent({ type: 'object' }) } } : {}),
+        ...(route.method === 'POST' || route.method === 'PUT'
+          ? { requestBody: { content: jsonContent({ type: 'object' }) } }
+          : {}),
         responses: {
-          [status]: { description: STATUS_CODES[status] ?? 'OK', ...(status === 204 ? {} : { content: jsonContent({}) }) },
+          [status]: {
+            description: STATUS_CODES[status] ?? 'OK',
+            ...(status === 204 ? {} : { content: jsonContent({}) }),
+          },
           default: { description: 'An error', content: jsonContent(butlerErrorSchema) },
         },
       })
@@ -55,7 +71,11 @@ export function buildOpenApi(capabilities: Capability[], version: string): Recor
   return {
     // 3.1: the registry's schemas are plain JSON Schema (type arrays, const), which 3.0 does not allow.
     openapi: '3.1.0',
-    info: { title: 'sensebus HTTP API', version, description: 'Each call becomes one request on the MQTT bus; /v4 paths speak Butler’s dialect.' },
+    info: {
+      title: 'sensebus HTTP API',
+      version,
+      description: 'Each call becomes one request on the MQTT bus; /v4 paths speak Butler’s dialect.',
+    },
     paths,
   }
 }

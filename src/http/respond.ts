@@ -10,7 +10,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
     return
   }
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text)
+  res
+    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+    .end(text)
 }
 
 /**
@@ -20,7 +22,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export function sendError(res: ServerResponse, dialect: Dialect, status: number, error: ErrorBody): void {
   const body =
     dialect === 'butler'
-      ? { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: error.message, code: error.code, details: error.details }
+      ? {
+          statusCode: status,
+          error: STATUS_CODES[status] ?? 'Error',
+          message: error.message,
+          code: error.code,
+          details: error.details,
+        }
       : { code: error.code, message: error.message, details: error.details }
   sendJson(res, status, body)
 }

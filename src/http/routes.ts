@@ -18,9 +18,24 @@ export function compileRoutes(capabilities: Capability[], disabled: Capability[]
   const routes: CompiledRoute[] = []
   const add = (capability: Capability, isDisabled: boolean) => {
     const generic = `/api/v1/${capability.name}`
-    routes.push({ method: 'POST', pattern: generic, segments: split(generic), capability, dialect: 'generic', disabled: isDisabled })
+    routes.push({
+      method: 'POST',
+      pattern: generic,
+      segments: split(generic),
+      capability,
+      dialect: 'generic',
+      disabled: isDisabled,
+    })
     for (const route of capability.routes ?? []) {
-      routes.push({ method: route.method, pattern: route.path, segments: split(route.path), capability, dialect: 'butler', route, disabled: isDisabled })
+      routes.push({
+        method: route.method,
+        pattern: route.path,
+        segments: split(route.path),
+        capability,
+        dialect: 'butler',
+        route,
+        disabled: isDisabled,
+      })
     }
   }
   for (const capability of capabilities) add(capability, false)
@@ -32,7 +47,10 @@ function split(path: string): string[] {
   return path.split('/').filter(Boolean)
 }
 
-export type MatchResult = { route: CompiledRoute; params: Record<string, string> } | { methodNotAllowed: string[] } | undefined
+export type MatchResult =
+  | { route: CompiledRoute; params: Record<string, string> }
+  | { methodNotAllowed: string[] }
+  | undefined
 
 /** Literal segments win over `:params` (so `/keyexists` is not taken for a key name). */
 export function matchRoute(routes: CompiledRoute[], method: string, path: string): MatchResult {

@@ -59,8 +59,12 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (applyCors(req, res, opts.corsOrigins)) return
     // Parsed as a path, never relative to a base: `//x` would otherwise be read as a host (found by fuzzing).
-    const url = URL.canParse(`http://localhost${req.url ?? '/'}`) && (req.url ?? '/').startsWith('/') ? new URL(`http://localhost${req.url ?? '/'}`) : undefined
-    if (!url) return sendError(res, 'generic', 400, { code: 'BAD_REQUEST', message: 'Malformed request target', details: null })
+    const url =
+      URL.canParse(`http://localhost${req.url ?? '/'}`) && (req.url ?? '/').startsWith('/')
+        ? new URL(`http://localhost${req.url ?? '/'}`)
+        : undefined
+    if (!url)
+      return sendError(res, 'generic', 400, { code: 'BAD_REQUEST', message: 'Malformed request target', details: null })
     let method = (req.method ?? 'GET').toUpperCase()
     // Qlik's REST connector only sends GET and POST; Butler's scripts tunnel PUT/DELETE through this header.
     const override = String(req.headers['x-http-method-override'] ?? '').toUpperCase()
@@ -75,27 +79,58 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
     try {
       match = matchRoute(routes, method, url.pathname)
     } catch {
-      return sendError(res, dialect, 400, { code: 'BAD_REQUEST', message: 'Malformed percent-encoding in the path', details: null })
+      return sendError(res, dialect, 400, {
+        code: 'BAD_REQUEST',
+        message: 'Malformed percent-encoding in the path',
+        details: null,
+      })
     }
-    if (!match) return sendError(res, dialect, 404, { code: 'NOT_FOUND', message: `No route ${method} ${url.pathname}`, details: null })
+    if (!match)
+      return sendError(res, dialect, 404, {
+        code: 'NOT_FOUND',
+        message: `No route ${method} ${url.pathname}`,
+        details: null,
+      })
     if ('methodNotAllowed' in match) {
       res.setHeader('allow', match.methodNotAllowed.join(', '))
-      return sendError(res, dialect, 405, { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${url.pathname}`, details: { allow: match.methodNotAllowed } })
+      return sendError(res, dialect, 405, {
+        code: 'METHOD_NOT_ALLOWED',
+        message: `${method} is not allowed on ${url.pathname}`,
+        details: { allow: match.methodNotAllowed },
+      })
     }
-    if (match.route.disabled) return sendError(res, dialect, 404, { code: 'NOT_FOUND', message: `Capability '${match.route.capability.name}' is disabled`, details: null })
+    if (match.route.disabled)
+      return sendError(res, dialect, 404, {
+        code: 'NOT_FOUND',
+        message: `Capability '${match.route.capability.name}' is disabled`,
+        details: null,
+      })
     await callCapability(req, res, match.route, match.params, url.searchParams)
   }
 
-  const callCapability = async (req: IncomingMessage, res: ServerResponse, route: CompiledRoute, params: Record<string, string>, search: URLSearchParams) => {
+  const callCapability = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: CompiledRoute,
+    params: Record<string, string>,
+    search: URLSearchParams,
+  ) => {
     const { capability, dialect } = route
     try {
       const transaction = (await opts.authorize?.(req, capability.name)) ?? undefined
       const body = await readJsonBody(req, opts.bodyLimitBytes)
-      const request = route.route ? route.route.toRequest({ params, query: Object.fromEntries(search), body }) : body ?? {}
+      const request = route.route
+        ? route.route.toRequest({ params, query: Object.fromEntries(search), body })
+        : (body ?? {})
       if (!request || typeof request !== 'object' || Array.isArray(request)) {
-        throw new CapabilityError('VALIDATION_FAILED', 'The request body must be a JSON object', { details: [{ path: '/', message: 'must be object' }] })
+        throw new CapabilityError('VALIDATION_FAILED', 'The request body must be a JSON object', {
+          details: [{ path: '/', message: 'must be object' }],
+        })
       }
-      const env = await opts.bus.request(capability.name, request as Record<string, unknown>, { timeoutMs: opts.requestTimeoutMs, ...(transaction ? { transaction } : {}) })
+      const env = await opts.bus.request(capability.name, request as Record<string, unknown>, {
+        timeoutMs: opts.requestTimeoutMs,
+        ...(transaction ? { transaction } : {}),
+      })
       if (env.status === 'error') {
         const status = route.route?.errorStatus?.[env.error.code] ?? httpStatusOf(env.error.code)
         return sendError(res, dialect, status, env.error)
@@ -140,7 +175,11 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
     if (overLimit.has(req.socket)) {
       res.setHeader('connection', 'close')
       const dialect: Dialect = (req.url ?? '').startsWith('/v4/') ? 'butler' : 'generic'
-      return sendError(res, dialect, 503, { code: 'BUSY', message: `Too many open connections (${opts.maxConnections}); retry later`, details: null })
+      return sendError(res, dialect, 503, {
+        code: 'BUSY',
+        message: `Too many open connections (${opts.maxConnections}); retry later`,
+        details: null,
+      })
     }
     handle(req, res).catch((err) => {
       opts.log.error({ err }, 'http request failed')
@@ -150,7 +189,9 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
   // Node enforces the two timeouts below on a sweep every connectionsCheckingInterval (30 s by
   // default), which would let a slowloris client hold a socket for far longer than configured.
   const serverOptions = { connectionsCheckingInterval: Math.min(1000, headersTimeout) }
-  const server: Server = opts.tls ? createHttpsServer({ ...opts.tls, ...serverOptions }, onRequest) : createServer(serverOptions, onRequest)
+  const server: Server = opts.tls
+    ? createHttpsServer({ ...opts.tls, ...serverOptions }, onRequest)
+    : createServer(serverOptions, onRequest)
   // Slowloris protection: a client must send its headers and body within these limits.
   server.headersTimeout = headersTimeout
   server.requestTimeout = opts.requestTimeoutMs + 5_000
@@ -166,7 +207,10 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
     socket.once('close', () => sockets.delete(socket))
   })
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"code":"BAD_REQUEST","message":"Malformed HTTP request","details":null}')
+    if (socket.writable)
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"code":"BAD_REQUEST","message":"Malformed HTTP request","details":null}',
+      )
     else socket.destroy()
   })
   await new Promise<void>((resolve, reject) => {

@@ -16,7 +16,9 @@ export interface AuditEntry {
 }
 
 /** Who made an HTTP call, looked up by the transaction the shim gave its bus request. */
-export type HttpCallerLookup = (transaction: string | undefined) => { name: string | undefined; roles: readonly string[] } | undefined
+export type HttpCallerLookup = (
+  transaction: string | undefined,
+) => { name: string | undefined; roles: readonly string[] } | undefined
 
 export interface AuditorOptions {
   log: Logger

@@ -61,7 +61,8 @@ export function createSecurityPolicy(opts: SecurityPolicyOptions): SecurityPolic
     async authenticate({ username, password, certSubject }) {
       const certUser = certSubject === undefined ? undefined : byCertificate.get(certSubject)
       if (certUser) {
-        if (username !== undefined && username !== certUser.username) throw refused('user name does not match the client certificate', 4)
+        if (username !== undefined && username !== certUser.username)
+          throw refused('user name does not match the client certificate', 4)
         return { username: certUser.username, roles: [...certUser.roles] }
       }
       if (username === undefined) {

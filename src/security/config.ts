@@ -45,9 +45,14 @@ export const securityConfigSchema: JsonSchema = {
   properties: {
     allowAnonymous: {
       type: 'boolean',
-      description: 'Unset: anonymous clients are admitted only while every listener is on loopback. true: always (warned); false: never',
+      description:
+        'Unset: anonymous clients are admitted only while every listener is on loopback. true: always (warned); false: never',
     },
-    anonymousRoles: { ...roleList, default: ['admin'], description: 'Roles of anonymous clients, where they are admitted' },
+    anonymousRoles: {
+      ...roleList,
+      default: ['admin'],
+      description: 'Roles of anonymous clients, where they are admitted',
+    },
     users: {
       type: 'array',
       default: [],
@@ -58,7 +63,11 @@ export const securityConfigSchema: JsonSchema = {
         properties: {
           username: { type: 'string', minLength: 1 },
           passwordHash: { type: 'string', pattern: '^scrypt\\$', description: 'From `sensebus passwd`' },
-          certificateCN: { type: 'string', minLength: 1, description: 'A verified client certificate with this CN logs in as this user' },
+          certificateCN: {
+            type: 'string',
+            minLength: 1,
+            description: 'A verified client certificate with this CN logs in as this user',
+          },
           roles: roleList,
         },
         anyOf: [{ required: ['passwordHash'] }, { required: ['certificateCN'] }],
@@ -93,7 +102,13 @@ export const securityConfigSchema: JsonSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { publish: { type: 'boolean', default: false, description: 'Also publish each audit record on <base>/event/audit' } },
+      properties: {
+        publish: {
+          type: 'boolean',
+          default: false,
+          description: 'Also publish each audit record on <base>/event/audit',
+        },
+      },
     },
   },
 }

@@ -34,12 +34,18 @@ export function decideAnonymous(config: Config, log: Logger): boolean {
   const hasCredentials = security.users.length > 0 || security.tokens.length > 0
   if (security.allowAnonymous === true) {
     if (exposed.length > 0) {
-      log.warn({ listeners: exposed, anonymousRoles: security.anonymousRoles }, 'security.allowAnonymous is true: anyone who can reach these listeners has the anonymous roles')
+      log.warn(
+        { listeners: exposed, anonymousRoles: security.anonymousRoles },
+        'security.allowAnonymous is true: anyone who can reach these listeners has the anonymous roles',
+      )
     }
     return true
   }
   if (security.allowAnonymous === false) {
-    if (!hasCredentials) throw new Error('security.allowAnonymous is false but no security.users or security.tokens are configured: nobody could connect')
+    if (!hasCredentials)
+      throw new Error(
+        'security.allowAnonymous is false but no security.users or security.tokens are configured: nobody could connect',
+      )
     return false
   }
   if (exposed.length === 0) return true

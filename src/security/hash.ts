@@ -21,7 +21,9 @@ const TOKEN_PREFIX = 'sbt_'
 function scryptAsync(secret: string, salt: Buffer, keyLength: number, cost: ScryptCost): Promise<Buffer> {
   // maxmem must cover 128 * N * r bytes, or node refuses costs above the 32 MiB default.
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r + 1024 * 1024 }
-  return new Promise((resolve, reject) => scrypt(secret, salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))))
+  return new Promise((resolve, reject) =>
+    scrypt(secret, salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))),
+  )
 }
 
 export async function hashPassword(password: string, cost: ScryptCost = DEFAULT_SCRYPT): Promise<string> {

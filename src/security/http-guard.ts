@@ -50,8 +50,22 @@ export function createHttpGuard(opts: HttpGuardOptions): HttpGuard {
     return undefined
   }
 
-  const deny = (code: 'UNAUTHORIZED' | 'FORBIDDEN', message: string, capability: string, caller?: HttpCaller): never => {
-    opts.refused({ capability, transaction: undefined, transport: 'http', clientId: undefined, username: caller?.name, roles: caller?.roles, outcome: code, durationMs: 0 })
+  const deny = (
+    code: 'UNAUTHORIZED' | 'FORBIDDEN',
+    message: string,
+    capability: string,
+    caller?: HttpCaller,
+  ): never => {
+    opts.refused({
+      capability,
+      transaction: undefined,
+      transport: 'http',
+      clientId: undefined,
+      username: caller?.name,
+      roles: caller?.roles,
+      outcome: code,
+      durationMs: 0,
+    })
     throw new CapabilityError(code, message)
   }
 
@@ -60,7 +74,8 @@ export function createHttpGuard(opts: HttpGuardOptions): HttpGuard {
       const header = req.headers.authorization
       let caller: HttpCaller
       if (header === undefined) {
-        if (!opts.anonymousRoles) deny('UNAUTHORIZED', 'This call needs an API token: send Authorization: Bearer <token>', capability)
+        if (!opts.anonymousRoles)
+          deny('UNAUTHORIZED', 'This call needs an API token: send Authorization: Bearer <token>', capability)
         caller = { name: undefined, roles: opts.anonymousRoles as readonly string[] }
       } else {
         const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
@@ -68,7 +83,8 @@ export function createHttpGuard(opts: HttpGuardOptions): HttpGuard {
         if (!token) return deny('UNAUTHORIZED', 'The API token is not valid', capability)
         caller = { name: token.name, roles: token.roles }
       }
-      if (!opts.grantsOf(caller.roles).canCall(capability)) deny('FORBIDDEN', `Not allowed to call '${capability}'`, capability, caller)
+      if (!opts.grantsOf(caller.roles).canCall(capability))
+        deny('FORBIDDEN', `Not allowed to call '${capability}'`, capability, caller)
       const transaction = `http-${randomUUID()}`
       callers.set(transaction, caller)
       // Forgotten even when the request never reaches the dispatcher (a bad body, say).

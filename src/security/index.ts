@@ -35,7 +35,8 @@ function checkReferences(config: Config, roles: RoleTable): void {
   const { security } = config
   const problems: string[] = []
   const unknownRoles = (where: string, list: readonly string[]) => {
-    for (const r of list) if (!roles.has(r)) problems.push(`${where}: unknown role '${r}' (known: ${[...roles.keys()].join(', ')})`)
+    for (const r of list)
+      if (!roles.has(r)) problems.push(`${where}: unknown role '${r}' (known: ${[...roles.keys()].join(', ')})`)
   }
   const seen = (what: string) => {
     const set = new Set<string>()
@@ -52,7 +53,8 @@ function checkReferences(config: Config, roles: RoleTable): void {
     username(`security.users[${i}]`, u.username)
     if (u.certificateCN) cn(`security.users[${i}]`, u.certificateCN)
     // The hash itself is never echoed: config errors end up in logs.
-    if (u.passwordHash !== undefined && !isSupportedHash(u.passwordHash)) problems.push(`security.users[${i}].passwordHash: not a hash from 'sensebus passwd'`)
+    if (u.passwordHash !== undefined && !isSupportedHash(u.passwordHash))
+      problems.push(`security.users[${i}].passwordHash: not a hash from 'sensebus passwd'`)
     unknownRoles(`security.users[${i}].roles`, u.roles)
   })
   security.tokens.forEach((t, i) => {
@@ -60,7 +62,8 @@ function checkReferences(config: Config, roles: RoleTable): void {
     if (!isSupportedHash(t.hash)) problems.push(`security.tokens[${i}].hash: not a hash from 'sensebus token'`)
     unknownRoles(`security.tokens[${i}].roles`, t.roles)
   })
-  if (problems.length > 0) throw new Error(`Security configuration has problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  if (problems.length > 0)
+    throw new Error(`Security configuration has problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
 }
 
 function loadTls(config: Config): Security['tls'] {
@@ -95,9 +98,18 @@ export function createSecurity(opts: SecurityOptions): Security {
     ...(config.security.audit.publish ? { publish: opts.publishAudit } : {}),
     httpCallerOf: (transaction) => http?.callerOf(transaction),
   })
-  http = createHttpGuard({ tokens: config.security.tokens, anonymousRoles, grantsOf, requestTimeoutMs: config.http.requestTimeoutMs, refused: (e) => auditor.refused(e) })
+  http = createHttpGuard({
+    tokens: config.security.tokens,
+    anonymousRoles,
+    grantsOf,
+    requestTimeoutMs: config.http.requestTimeoutMs,
+    refused: (e) => auditor.refused(e),
+  })
   const policy = createSecurityPolicy({ topics, users: config.security.users, anonymousRoles, grantsOf })
-  log.info({ anonymous, users: config.security.users.length, tokens: config.security.tokens.length, tls: Object.keys(tls) }, 'security settings')
+  log.info(
+    { anonymous, users: config.security.users.length, tokens: config.security.tokens.length, tls: Object.keys(tls) },
+    'security settings',
+  )
   return {
     policy,
     anonymous,

@@ -6,7 +6,8 @@
 /** `*` is every capability, `kv/*` every capability of the kv area, anything else an exact name. */
 export function capabilityMatches(pattern: string, capability: string): boolean {
   if (pattern === '*') return true
-  if (pattern.endsWith('/*')) return capability.startsWith(pattern.slice(0, -1)) && !capability.slice(pattern.length - 1).includes('/')
+  if (pattern.endsWith('/*'))
+    return capability.startsWith(pattern.slice(0, -1)) && !capability.slice(pattern.length - 1).includes('/')
   return pattern === capability
 }
 

@@ -38,11 +38,22 @@ export function buildRoleTable(configRoles: Record<string, RoleSpec>, topics: To
   const table = new Map<string, Required<RoleSpec>>()
   const resolve = (patterns: string[]) => patterns.map((p) => p.replaceAll('{base}', topics.base))
   for (const [name, spec] of Object.entries(BUILT_IN_ROLES)) {
-    table.set(name, { capabilities: spec.capabilities, publish: resolve(spec.publish), subscribe: resolve(spec.subscribe) })
+    table.set(name, {
+      capabilities: spec.capabilities,
+      publish: resolve(spec.publish),
+      subscribe: resolve(spec.subscribe),
+    })
   }
   for (const [name, spec] of Object.entries(configRoles)) {
-    if (BUILT_IN_ROLES[name]) throw new Error(`security.roles.${name}: '${name}' is a built-in role and cannot be redefined; give the new role another name`)
-    table.set(name, { capabilities: spec.capabilities ?? [], publish: resolve(spec.publish ?? []), subscribe: resolve(spec.subscribe ?? []) })
+    if (BUILT_IN_ROLES[name])
+      throw new Error(
+        `security.roles.${name}: '${name}' is a built-in role and cannot be redefined; give the new role another name`,
+      )
+    table.set(name, {
+      capabilities: spec.capabilities ?? [],
+      publish: resolve(spec.publish ?? []),
+      subscribe: resolve(spec.subscribe ?? []),
+    })
   }
   return table
 }
@@ -59,7 +70,10 @@ export function grantsFactory(table: RoleTable, topics: Topics): (roles: readonl
     const capabilities = specs.flatMap((s) => s.capabilities)
     const publish = specs.flatMap((s) => s.publish)
     // Whoever may call a capability may read its answers on the shared response topic.
-    const subscribe = [...specs.flatMap((s) => s.subscribe), ...capabilities.map((c) => responseFilterOf(responseBase, c))]
+    const subscribe = [
+      ...specs.flatMap((s) => s.subscribe),
+      ...capabilities.map((c) => responseFilterOf(responseBase, c)),
+    ]
     grants = {
       roles,
       isAdmin: roles.includes('admin'),

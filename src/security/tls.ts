@@ -15,7 +15,10 @@ function readPem(path: string, what: string, setting: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (err) {
-    throw new Error(`Cannot read the ${what} for ${setting} (${path}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+    throw new Error(
+      `Cannot read the ${what} for ${setting} (${path}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    )
   }
 }
 
@@ -24,9 +27,15 @@ function readPem(path: string, what: string, setting: string): string {
  * sensebus with the setting that names it. `request` asks for a client certificate and only trusts
  * one the CA verified; `require` also ends handshakes without one.
  */
-export function serverTlsOptions(files: TlsFiles, clientCertificates: ClientCertificates, setting: string): ServerTlsOptions {
+export function serverTlsOptions(
+  files: TlsFiles,
+  clientCertificates: ClientCertificates,
+  setting: string,
+): ServerTlsOptions {
   if (clientCertificates !== 'none' && !files.caFile) {
-    throw new Error(`${setting}.caFile is required when clientCertificates is '${clientCertificates}': it is the CA that signs client certificates`)
+    throw new Error(
+      `${setting}.caFile is required when clientCertificates is '${clientCertificates}': it is the CA that signs client certificates`,
+    )
   }
   return {
     cert: readPem(files.certFile, 'certificate', setting),

@@ -34,7 +34,10 @@ export const senseConfigSchema = {
         port: { type: 'integer', minimum: 1, maximum: 65535, default: SENSE_DEFAULTS.qrs.port },
         timeoutMs: { type: 'integer', minimum: 1, default: SENSE_DEFAULTS.qrs.timeoutMs },
         retries: {
-          type: 'integer', minimum: 0, maximum: 10, default: SENSE_DEFAULTS.qrs.retries,
+          type: 'integer',
+          minimum: 0,
+          maximum: 10,
+          default: SENSE_DEFAULTS.qrs.retries,
           description: 'Retries for idempotent reads (GET) only; starts are never retried',
         },
       },
@@ -53,7 +56,8 @@ export const senseConfigSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      description: 'QMC certificate export: a directory with client.pem, client_key.pem and root.pem, or explicit files (these win over dir)',
+      description:
+        'QMC certificate export: a directory with client.pem, client_key.pem and root.pem, or explicit files (these win over dir)',
       properties: {
         dir: { type: 'string', minLength: 1, default: SENSE_DEFAULTS.certs.dir },
         clientCert: { type: 'string', minLength: 1 },

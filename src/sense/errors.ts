@@ -27,15 +27,34 @@ export interface SenseErrorDetails {
 
 /** Socket-level failures: the site is down, the name does not resolve, or the connection dropped. */
 const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN',
-  'EAI_AGAIN', 'EPIPE', 'ECONNABORTED', 'EADDRNOTAVAIL', 'ETIMEDOUT',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ECONNABORTED',
+  'EADDRNOTAVAIL',
+  'ETIMEDOUT',
 ])
 
 /** OpenSSL verification results Node reports as bare codes (tls.TLSSocket#authorizationError). */
 const CERTIFICATE_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH', 'EPROTO',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'EPROTO',
 ])
 
 const BODY_EXCERPT_CHARS = 200
@@ -57,11 +76,17 @@ export function toSenseError(err: unknown, ctx: SenseCallContext): CapabilityErr
     details.status = status
     const body = bodyExcerpt(err.response.body)
     if (body) details.body = body
-    return new CapabilityError(codeForStatus(status, ctx), `Sense QRS ${where} answered ${status}`, { details, cause: sanitizedCause(err) })
+    return new CapabilityError(codeForStatus(status, ctx), `Sense QRS ${where} answered ${status}`, {
+      details,
+      cause: sanitizedCause(err),
+    })
   }
   if (err instanceof TimeoutError) {
     details.errno = err.code
-    return new CapabilityError('TIMEOUT', `Sense QRS ${where} timed out (${err.event})`, { details, cause: sanitizedCause(err) })
+    return new CapabilityError('TIMEOUT', `Sense QRS ${where} timed out (${err.event})`, {
+      details,
+      cause: sanitizedCause(err),
+    })
   }
   const errno = lowLevelCode(err)
   if (errno !== undefined) details.errno = errno
@@ -81,7 +106,10 @@ export function toSenseError(err: unknown, ctx: SenseCallContext): CapabilityErr
     })
   }
   const reason = err instanceof Error ? err.message : String(err)
-  return new CapabilityError('SENSE_ERROR', `Sense QRS ${where} failed: ${reason}`, { details, cause: sanitizedCause(err) })
+  return new CapabilityError('SENSE_ERROR', `Sense QRS ${where} failed: ${reason}`, {
+    details,
+    cause: sanitizedCause(err),
+  })
 }
 
 /** A 2xx with the wrong status or a body of the wrong shape: QRS did something we do not understand. */

@@ -52,8 +52,14 @@ export function patchFaults(faults: SimFaults, patch: Record<string, unknown>): 
   const target = faults as unknown as Record<string, unknown>
   for (const [key, value] of Object.entries(patch)) {
     const current = target[key]
-    if (current === undefined || typeof current !== typeof value) { rejected.push(key); continue }
-    if (key === 'successSlash' && value !== 'double' && value !== 'single') { rejected.push(key); continue }
+    if (current === undefined || typeof current !== typeof value) {
+      rejected.push(key)
+      continue
+    }
+    if (key === 'successSlash' && value !== 'double' && value !== 'single') {
+      rejected.push(key)
+      continue
+    }
     target[key] = value
   }
   return rejected

@@ -91,7 +91,10 @@ export interface RunningSimulator {
 
 function applyBehaviours(model: SimModel, overrides: SimulatorOptions['behaviours']): void {
   for (const [key, patch] of Object.entries(overrides ?? {})) {
-    const tasks = key === '*' ? model.tasks.values() : [model.tasks.get(key) ?? model.findTaskByName(key)].filter((t) => t !== undefined)
+    const tasks =
+      key === '*'
+        ? model.tasks.values()
+        : [model.tasks.get(key) ?? model.findTaskByName(key)].filter((t) => t !== undefined)
     if (tasks.length === 0) throw new Error(`behaviours: no task '${key}' in the fixture`)
     for (const task of tasks) task.behaviour = { ...task.behaviour, ...patch }
   }
@@ -119,7 +122,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const texts = resolveUnconfirmed(opts.unconfirmed)
   const recorder = new CallRecorder()
   const sender = new DatagramSender(udpTarget, faults, log.child({ area: 'sim-udp' }))
-  const executor = new TaskExecutor({ model, texts, faults, sender, log, timing: { ...DEFAULT_TIMING, ...opts.timing } })
+  const executor = new TaskExecutor({
+    model,
+    texts,
+    faults,
+    sender,
+    log,
+    timing: { ...DEFAULT_TIMING, ...opts.timing },
+  })
   const ctx: SimContext = { model, texts, faults, executor, recorder, sender, log }
   const certificates = await ensureCertificates(certDir, dialHost(host), log)
 
@@ -154,17 +164,29 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     }
     let settings: SimSettings | undefined
     // The control API is ours, not Qlik's: always loopback, whatever `host` is (§4.7).
-    const control = await startControlApi({ ctx, reset, settings: () => settings }, '127.0.0.1', opts.controlPort ?? 8099)
+    const control = await startControlApi(
+      { ctx, reset, settings: () => settings },
+      '127.0.0.1',
+      opts.controlPort ?? 8099,
+    )
     servers.push(control)
 
-    const configFile = await writeSimConfig({ host: dialHost(host), qrsPort: qrs.port, enginePort: engine.port, certDir })
+    const configFile = await writeSimConfig({
+      host: dialHost(host),
+      qrsPort: qrs.port,
+      enginePort: engine.port,
+      certDir,
+    })
     settings = {
       host: dialHost(host),
       qrsPort: qrs.port,
       enginePort: engine.port,
       controlPort: control.port,
       controlUrl: `http://127.0.0.1:${control.port}/__sim`,
-      virtualProxy: proxy && opts.virtualProxy ? { port: proxy.port, prefix: opts.virtualProxy.prefix, header: opts.virtualProxy.header } : null,
+      virtualProxy:
+        proxy && opts.virtualProxy
+          ? { port: proxy.port, prefix: opts.virtualProxy.prefix, header: opts.virtualProxy.header }
+          : null,
       udpTarget,
       certDir,
       certFiles: {
@@ -180,7 +202,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     log.info({ settings }, 'simulator listening')
     let closing: Promise<void> | undefined
     return {
-      settings, model, faults, executor, recorder, sender, certificates, reset,
+      settings,
+      model,
+      faults,
+      executor,
+      recorder,
+      sender,
+      certificates,
+      reset,
       close: () => (closing ??= closeAll()),
     }
   } catch (err) {

@@ -16,12 +16,16 @@ export function iso(ms: number | undefined): string | null {
 }
 
 export function requireNamespace(store: KvStore, namespace: string): void {
-  if (!store.hasNamespace(namespace)) throw new CapabilityError('NOT_FOUND', `Namespace '${namespace}' does not exist`, { details: { namespace } })
+  if (!store.hasNamespace(namespace))
+    throw new CapabilityError('NOT_FOUND', `Namespace '${namespace}' does not exist`, { details: { namespace } })
 }
 
 export function requireEntry(store: KvStore, namespace: string, key: string): KvEntry {
   requireNamespace(store, namespace)
   const entry = store.get(namespace, key)
-  if (!entry) throw new CapabilityError('NOT_FOUND', `Key '${key}' does not exist in namespace '${namespace}'`, { details: { namespace, key } })
+  if (!entry)
+    throw new CapabilityError('NOT_FOUND', `Key '${key}' does not exist in namespace '${namespace}'`, {
+      details: { namespace, key },
+    })
   return entry
 }

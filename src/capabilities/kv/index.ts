@@ -12,7 +12,10 @@ export default defineModule<KvState, KvConfig>({
   summary: 'Key-value store with namespaces and TTL, durable across restarts, mirrored as retained state',
   configSchema,
   async setup({ config, dataDir, bus, topics, log }) {
-    const store = await KvStore.open(join(dataDir), { maxKeysPerNamespace: config.maxKeysPerNamespace, sync: config.sync })
+    const store = await KvStore.open(join(dataDir), {
+      maxKeysPerNamespace: config.maxKeysPerNamespace,
+      sync: config.sync,
+    })
     const state: KvState = { store, config }
     if (config.mirror) state.stopMirror = await startMirror(store, bus, topics, log)
     return state
@@ -28,7 +31,13 @@ export default defineModule<KvState, KvConfig>({
       kind: 'state',
       summary: 'Retained mirror of each key (namespace and key URI-encoded); cleared on delete and expiry',
       schema: mirrorPayload,
-      example: { namespace: 'etl', key: 'lastRun', value: '2026-11-28', expiresAt: null, updatedAt: '2026-11-28T03:00:00.000Z' },
+      example: {
+        namespace: 'etl',
+        key: 'lastRun',
+        value: '2026-11-28',
+        expiresAt: null,
+        updatedAt: '2026-11-28T03:00:00.000Z',
+      },
     },
   ],
 })

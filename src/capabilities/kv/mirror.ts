@@ -25,7 +25,9 @@ export async function startMirror(store: KvStore, bus: Bus, topics: Topics, log:
             updatedAt: new Date(change.entry.updatedAt).toISOString(),
           }
         : ''
-    return bus.publish(topic, payload, { qos: 1, retain: true }).catch((err: Error) => log.warn({ err: err.message, topic }, 'kv mirror publish failed'))
+    return bus
+      .publish(topic, payload, { qos: 1, retain: true })
+      .catch((err: Error) => log.warn({ err: err.message, topic }, 'kv mirror publish failed'))
   }
   // Listen first, so keys that expire during the rebuild (or expired while stopped) get their clear.
   const stop = store.onChange(publish)
@@ -48,7 +50,9 @@ export async function startMirror(store: KvStore, bus: Bus, topics: Topics, log:
   }
   await rebuild()
   // An external broker without persistence forgets retained messages when it restarts.
-  const offReconnect = bus.onReconnect(() => void rebuild().catch((err: Error) => log.warn({ err: err.message }, 'kv mirror rebuild failed')))
+  const offReconnect = bus.onReconnect(
+    () => void rebuild().catch((err: Error) => log.warn({ err: err.message }, 'kv mirror rebuild failed')),
+  )
   return () => {
     stop()
     offReconnect()

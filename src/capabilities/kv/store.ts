@@ -52,7 +52,10 @@ export class KvStore {
       // level says only "Database failed to open"; the reason (locked, corrupt, unreadable) is its cause.
       let reason = (err as Error & { cause?: Error }).cause?.message
       if (reason?.includes('LOCK')) reason += '; is another sensebus using this data dir?'
-      throw new Error(`Cannot open the key-value store in ${join(dir, 'kv')}: ${(err as Error).message}${reason ? ` (${reason})` : ''}`, { cause: err })
+      throw new Error(
+        `Cannot open the key-value store in ${join(dir, 'kv')}: ${(err as Error).message}${reason ? ` (${reason})` : ''}`,
+        { cause: err },
+      )
     }
     const store = new KvStore(db, opts.maxKeysPerNamespace, opts.sync ?? true)
     await store.load()
@@ -90,9 +93,13 @@ export class KvStore {
       const map = this.data.get(ns)
       const exists = map?.has(key) ?? false
       if (!exists && (map?.size ?? 0) >= this.maxKeysPerNamespace) {
-        throw new CapabilityError('LIMIT_EXCEEDED', `Namespace '${ns}' already holds the maximum of ${this.maxKeysPerNamespace} keys`, {
-          details: { namespace: ns, maxKeysPerNamespace: this.maxKeysPerNamespace },
-        })
+        throw new CapabilityError(
+          'LIMIT_EXCEEDED',
+          `Namespace '${ns}' already holds the maximum of ${this.maxKeysPerNamespace} keys`,
+          {
+            details: { namespace: ns, maxKeysPerNamespace: this.maxKeysPerNamespace },
+          },
+        )
       }
       const now = Date.now()
       const entry: KvEntry = ttlMs > 0 ? { value, expiresAt: now + ttlMs, updatedAt: now } : { value, updatedAt: now }
@@ -126,7 +133,13 @@ export class KvStore {
       const map = this.data.get(ns)
       if (!map) return undefined
       const keys = [...map.keys()]
-      await this.db.batch([...keys.map((k) => ({ type: 'del' as const, key: pairKey(ns, k) })), { type: 'del' as const, key: `${NS}${ns}` }], { sync: this.sync })
+      await this.db.batch(
+        [
+          ...keys.map((k) => ({ type: 'del' as const, key: pairKey(ns, k) })),
+          { type: 'del' as const, key: `${NS}${ns}` },
+        ],
+        { sync: this.sync },
+      )
       this.data.delete(ns)
       for (const key of keys) await this.emit({ kind: 'delete', namespace: ns, key, reason: 'deleted' })
       return keys.length
@@ -179,7 +192,10 @@ export class KvStore {
       const expired: Array<[string, string]> = []
       for (const [ns, map] of this.data) for (const [key, e] of map) if (isExpired(e, now)) expired.push([ns, key])
       if (expired.length > 0) {
-        await this.db.batch(expired.map(([ns, key]) => ({ type: 'del' as const, key: pairKey(ns, key) })), { sync: this.sync })
+        await this.db.batch(
+          expired.map(([ns, key]) => ({ type: 'del' as const, key: pairKey(ns, key) })),
+          { sync: this.sync },
+        )
         for (const [ns, key] of expired) {
           this.data.get(ns)?.delete(key)
           await this.emit({ kind: 'delete', namespace: ns, key, reason: 'expired' })
@@ -190,7 +206,8 @@ export class KvStore {
 
   private schedule(): void {
     let next = Infinity
-    for (const map of this.data.values()) for (const e of map.values()) if (e.expiresAt !== undefined && e.expiresAt < next) next = e.expiresAt
+    for (const map of this.data.values())
+      for (const e of map.values()) if (e.expiresAt !== undefined && e.expiresAt < next) next = e.expiresAt
     this.arm(next)
   }
 

@@ -20,12 +20,25 @@ interface KeyRequest {
   key: string
 }
 
-export const kvSet = defineCapability<SetRequest, { namespace: string; key: string; value: string; ttl: number; expiresAt: string | null }, KvState>({
+export const kvSet = defineCapability<
+  SetRequest,
+  { namespace: string; key: string; value: string; ttl: number; expiresAt: string | null },
+  KvState
+>({
   name: 'kv/set',
   summary: 'Set a key (creates the namespace on demand); a ttl in ms makes it expire, and an update resets it',
   request: s.setRequest,
   result: s.setResult,
-  example: { request: { namespace: 'etl', key: 'lastRun', value: '2026-11-28', ttl: 60000 }, result: { namespace: 'etl', key: 'lastRun', value: '2026-11-28', ttl: 60000, expiresAt: '2026-11-28T03:01:00.000Z' } },
+  example: {
+    request: { namespace: 'etl', key: 'lastRun', value: '2026-11-28', ttl: 60000 },
+    result: {
+      namespace: 'etl',
+      key: 'lastRun',
+      value: '2026-11-28',
+      ttl: 60000,
+      expiresAt: '2026-11-28T03:01:00.000Z',
+    },
+  },
   routes: [
     {
       method: 'POST',
@@ -46,14 +59,25 @@ export const kvSet = defineCapability<SetRequest, { namespace: string; key: stri
     const ttl = req.ttl === undefined ? 0 : Number(req.ttl)
     // The deadline must be a representable Date, or the mirror and every later read of the key fail.
     if (!Number.isSafeInteger(ttl) || Date.now() + ttl > MAX_DATE_MS) {
-      throw new CapabilityError('VALIDATION_FAILED', 'ttl is too large', { details: [{ path: '/ttl', message: `must be at most ${MAX_DATE_MS - Date.now()} ms` }] })
+      throw new CapabilityError('VALIDATION_FAILED', 'ttl is too large', {
+        details: [{ path: '/ttl', message: `must be at most ${MAX_DATE_MS - Date.now()} ms` }],
+      })
     }
     const value = String(req.value)
-    const malformed = (['namespace', 'key', 'value'] as const).filter((field) => LONE_SURROGATE.test(field === 'value' ? value : req[field]))
+    const malformed = (['namespace', 'key', 'value'] as const).filter((field) =>
+      LONE_SURROGATE.test(field === 'value' ? value : req[field]),
+    )
     if (malformed.length > 0) {
-      throw new CapabilityError('VALIDATION_FAILED', `Request is invalid: ${malformed.map((f) => `/${f}`).join(', ')} must be well-formed Unicode`, {
-        details: malformed.map((f) => ({ path: `/${f}`, message: 'must be well-formed Unicode (no lone surrogates)' })),
-      })
+      throw new CapabilityError(
+        'VALIDATION_FAILED',
+        `Request is invalid: ${malformed.map((f) => `/${f}`).join(', ')} must be well-formed Unicode`,
+        {
+          details: malformed.map((f) => ({
+            path: `/${f}`,
+            message: 'must be well-formed Unicode (no lone surrogates)',
+          })),
+        },
+      )
     }
     const entry = await state.store.set(req.namespace, req.key, value, ttl)
     return { namespace: req.namespace, key: req.key, value, ttl, expiresAt: iso(entry.expiresAt) }
@@ -65,27 +89,57 @@ export const kvDelete = defineCapability<KeyRequest, { namespace: string; key: s
   summary: 'Delete a key; NOT_FOUND when the namespace or key does not exist',
   request: s.keyRequest,
   result: s.deleteResult,
-  example: { request: { namespace: 'etl', key: 'lastRun' }, result: { namespace: 'etl', key: 'lastRun', deleted: true } },
-  routes: [{ method: 'DELETE', path: '/v4/keyvalues/:namespace/:key', butlerFlag: 'keyValueStore', toRequest: ({ params }) => ({ namespace: params.namespace ?? '', key: params.key ?? '' }), status: 204, errorStatus: BUTLER_KV_ERRORS }],
+  example: {
+    request: { namespace: 'etl', key: 'lastRun' },
+    result: { namespace: 'etl', key: 'lastRun', deleted: true },
+  },
+  routes: [
+    {
+      method: 'DELETE',
+      path: '/v4/keyvalues/:namespace/:key',
+      butlerFlag: 'keyValueStore',
+      toRequest: ({ params }) => ({ namespace: params.namespace ?? '', key: params.key ?? '' }),
+      status: 204,
+      errorStatus: BUTLER_KV_ERRORS,
+    },
+  ],
   async handle(req, { state }) {
     requireNamespace(state.store, req.namespace)
     if (!(await state.store.delete(req.namespace, req.key))) {
-      throw new CapabilityError('NOT_FOUND', `Key '${req.key}' does not exist in namespace '${req.namespace}'`, { details: { namespace: req.namespace, key: req.key } })
+      throw new CapabilityError('NOT_FOUND', `Key '${req.key}' does not exist in namespace '${req.namespace}'`, {
+        details: { namespace: req.namespace, key: req.key },
+      })
     }
     return { namespace: req.namespace, key: req.key, deleted: true }
   },
 })
 
-export const kvDeleteNamespace = defineCapability<{ namespace: string }, { namespace: string; deletedKeys: number }, KvState>({
+export const kvDeleteNamespace = defineCapability<
+  { namespace: string },
+  { namespace: string; deletedKeys: number },
+  KvState
+>({
   name: 'kv/delete-namespace',
   summary: 'Delete a namespace and every key in it',
   request: s.namespaceRequest,
   result: s.deleteNamespaceResult,
   example: { request: { namespace: 'etl' }, result: { namespace: 'etl', deletedKeys: 3 } },
-  routes: [{ method: 'DELETE', path: '/v4/keyvalues/:namespace', butlerFlag: 'keyValueStore', toRequest: ({ params }) => ({ namespace: params.namespace ?? '' }), status: 204, errorStatus: BUTLER_KV_ERRORS }],
+  routes: [
+    {
+      method: 'DELETE',
+      path: '/v4/keyvalues/:namespace',
+      butlerFlag: 'keyValueStore',
+      toRequest: ({ params }) => ({ namespace: params.namespace ?? '' }),
+      status: 204,
+      errorStatus: BUTLER_KV_ERRORS,
+    },
+  ],
   async handle(req, { state }) {
     const deletedKeys = await state.store.deleteNamespace(req.namespace)
-    if (deletedKeys === undefined) throw new CapabilityError('NOT_FOUND', `Namespace '${req.namespace}' does not exist`, { details: { namespace: req.namespace } })
+    if (deletedKeys === undefined)
+      throw new CapabilityError('NOT_FOUND', `Namespace '${req.namespace}' does not exist`, {
+        details: { namespace: req.namespace },
+      })
     return { namespace: req.namespace, deletedKeys }
   },
 })

@@ -1,16 +1,32 @@
 import { defineCapability, defineModule } from '../../core/capability.js'
 import { base16ToBase62, base62ToBase16 } from './base62.js'
 
-const obj = (properties: Record<string, unknown>, required: string[]) => ({ type: 'object', additionalProperties: false, required, properties })
+const obj = (properties: Record<string, unknown>, required: string[]) => ({
+  type: 'object',
+  additionalProperties: false,
+  required,
+  properties,
+})
 const empty = obj({}, [])
 
 const ping = defineCapability<Record<string, never>, { response: string; butlerVersion: string; version: string }>({
   name: 'util/ping',
   summary: 'Liveness check; answers as Butler does so existing scripts keep working',
   request: empty,
-  result: obj({ response: { type: 'string' }, butlerVersion: { type: 'string' }, version: { type: 'string' } }, ['response', 'version']),
+  result: obj({ response: { type: 'string' }, butlerVersion: { type: 'string' }, version: { type: 'string' } }, [
+    'response',
+    'version',
+  ]),
   example: { request: {}, result: { response: 'Butler reporting for duty', butlerVersion: '0.1.0', version: '0.1.0' } },
-  routes: [{ method: 'GET', path: '/v4/butlerping', butlerFlag: 'butlerping', toRequest: () => ({}), toBody: (d) => ({ response: d.response, butlerVersion: d.butlerVersion }) }],
+  routes: [
+    {
+      method: 'GET',
+      path: '/v4/butlerping',
+      butlerFlag: 'butlerping',
+      toRequest: () => ({}),
+      toBody: (d) => ({ response: d.response, butlerVersion: d.butlerVersion }),
+    },
+  ],
   async handle(_req, { app }) {
     return { response: 'Butler reporting for duty', butlerVersion: app.version, version: app.version }
   },
@@ -24,8 +40,19 @@ const toBase16 = defineCapability<{ base62: string }, { base62: string; base16: 
   summary: 'Convert a base62 id (alphabet 0-9a-zA-Z) to base16',
   request: obj({ base62 }, ['base62']),
   result: obj({ base62, base16 }, ['base62', 'base16']),
-  example: { request: { base62: '6DMW88LpSok9Z7P7hUK0wv7bF' }, result: { base62: '6DMW88LpSok9Z7P7hUK0wv7bF', base16: '3199af08bfeeaf5d420f27ed9c01e74370077' } },
-  routes: [{ method: 'GET', path: '/v4/base62tobase16', butlerFlag: 'base62ToBase16', query: ['base62'], toRequest: ({ query }) => ({ base62: query.base62 as string }) }],
+  example: {
+    request: { base62: '6DMW88LpSok9Z7P7hUK0wv7bF' },
+    result: { base62: '6DMW88LpSok9Z7P7hUK0wv7bF', base16: '3199af08bfeeaf5d420f27ed9c01e74370077' },
+  },
+  routes: [
+    {
+      method: 'GET',
+      path: '/v4/base62tobase16',
+      butlerFlag: 'base62ToBase16',
+      query: ['base62'],
+      toRequest: ({ query }) => ({ base62: query.base62 as string }),
+    },
+  ],
   async handle(req) {
     return { base62: req.base62, base16: base62ToBase16(req.base62) }
   },
@@ -37,7 +64,15 @@ const toBase62 = defineCapability<{ base16: string }, { base16: string; base62: 
   request: obj({ base16 }, ['base16']),
   result: obj({ base16, base62 }, ['base16', 'base62']),
   example: { request: { base16: 'ff' }, result: { base16: 'ff', base62: '47' } },
-  routes: [{ method: 'GET', path: '/v4/base16tobase62', butlerFlag: 'base16ToBase62', query: ['base16'], toRequest: ({ query }) => ({ base16: query.base16 as string }) }],
+  routes: [
+    {
+      method: 'GET',
+      path: '/v4/base16tobase62',
+      butlerFlag: 'base16ToBase62',
+      query: ['base16'],
+      toRequest: ({ query }) => ({ base16: query.base16 as string }),
+    },
+  ],
   async handle(req) {
     return { base16: req.base16, base62: base16ToBase62(req.base16) }
   },
@@ -47,9 +82,26 @@ const capabilities = defineCapability<Record<string, never>, { capabilities: str
   name: 'util/capabilities',
   summary: 'The enabled capabilities, and the Butler endpoint flags they serve',
   request: empty,
-  result: obj({ capabilities: { type: 'array', items: { type: 'string' } }, butlerEndpoints: { type: 'array', items: { type: 'string' } } }, ['capabilities', 'butlerEndpoints']),
-  example: { request: {}, result: { capabilities: ['kv/get', 'util/ping'], butlerEndpoints: ['butlerping', 'keyValueStore'] } },
-  routes: [{ method: 'GET', path: '/v4/configfile/endpointsenabled', butlerFlag: 'apiListEnabledEndpoints', toRequest: () => ({}), toBody: (d) => d.butlerEndpoints }],
+  result: obj(
+    {
+      capabilities: { type: 'array', items: { type: 'string' } },
+      butlerEndpoints: { type: 'array', items: { type: 'string' } },
+    },
+    ['capabilities', 'butlerEndpoints'],
+  ),
+  example: {
+    request: {},
+    result: { capabilities: ['kv/get', 'util/ping'], butlerEndpoints: ['butlerping', 'keyValueStore'] },
+  },
+  routes: [
+    {
+      method: 'GET',
+      path: '/v4/configfile/endpointsenabled',
+      butlerFlag: 'apiListEnabledEndpoints',
+      toRequest: () => ({}),
+      toBody: (d) => d.butlerEndpoints,
+    },
+  ],
   async handle(_req, { app }) {
     return { capabilities: app.capabilities(), butlerEndpoints: app.butlerFlags() }
   },

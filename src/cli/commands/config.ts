@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { stringify } from 'yaml'
 import { modules } from '../../capabilities/index.js'
-import { ConfigError, loadConfig, redactConfig } from '../../config/load.js'
+import { type ConfigError, loadConfig, redactConfig } from '../../config/load.js'
 
 export function configCommand(): Command {
   const cmd = new Command('config').description('Validate or show configuration')

@@ -26,9 +26,18 @@ interface DemoFlags {
 export function demoCommand(): Command {
   return new Command('demo')
     .description('Start the Qlik Sense simulator and sensebus wired together (try it without a Sense site)')
-    .option('--cert-dir <dir>', 'where the simulator writes its QMC-style certificate export and sensebus config', './.sim/certs')
+    .option(
+      '--cert-dir <dir>',
+      'where the simulator writes its QMC-style certificate export and sensebus config',
+      './.sim/certs',
+    )
     .option('--data-dir <dir>', 'sensebus data directory', './.sim/data')
-    .option('--udp-port <port>', 'where the simulator sends log-appender datagrams (sensebus listens there)', port, 9998)
+    .option(
+      '--udp-port <port>',
+      'where the simulator sends log-appender datagrams (sensebus listens there)',
+      port,
+      9998,
+    )
     .option('--qrs-port <port>', 'simulated QRS port (0 = free)', port, 4242)
     .option('--engine-port <port>', 'simulated Engine port (0 = free)', port, 4747)
     .option('--control-port <port>', 'simulator control API port (0 = free)', port, 8099)
@@ -46,7 +55,12 @@ export function demoCommand(): Command {
         controlPort: flags.controlPort,
         log,
       })
-      const overrides = { dataDir: flags.dataDir, 'broker.mqtt.port': flags.mqttPort, 'broker.ws.port': flags.wsPort, 'http.port': flags.httpPort }
+      const overrides = {
+        dataDir: flags.dataDir,
+        'broker.mqtt.port': flags.mqttPort,
+        'broker.ws.port': flags.wsPort,
+        'http.port': flags.httpPort,
+      }
       let app
       try {
         // The simulator wrote this config: sensebus points at it exactly as it would at a real site.
@@ -59,7 +73,12 @@ export function demoCommand(): Command {
       }
       log.info(
         {
-          simulator: { qrs: `https://127.0.0.1:${sim.settings.qrsPort}/qrs`, engine: `wss://127.0.0.1:${sim.settings.enginePort}`, control: sim.settings.controlUrl, certs: sim.settings.certDir },
+          simulator: {
+            qrs: `https://127.0.0.1:${sim.settings.qrsPort}/qrs`,
+            engine: `wss://127.0.0.1:${sim.settings.enginePort}`,
+            control: sim.settings.controlUrl,
+            certs: sim.settings.certDir,
+          },
           sensebus: app.endpoints,
           config: sim.settings.configFile,
         },

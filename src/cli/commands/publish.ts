@@ -8,7 +8,10 @@ export function publishCommand(): Command {
     .argument('<payload>', "payload text; '' publishes an empty payload (clears a retained message)")
     .option('--qos <n>', 'QoS 0, 1 or 2', '1')
     .option('--retain', 'set the retain flag', false)
-    .addHelpText('after', `\nExample:\n  $ sensebus publish sense/request/util/ping '{"transaction":"t1"}'\n  $ sensebus publish my/status online --retain`)
+    .addHelpText(
+      'after',
+      `\nExample:\n  $ sensebus publish sense/request/util/ping '{"transaction":"t1"}'\n  $ sensebus publish my/status online --retain`,
+    )
     .action(async (topic: string, payload: string, flags: ConnectionFlags & { qos: string; retain: boolean }) => {
       const qos = Number(flags.qos)
       if (qos !== 0 && qos !== 1 && qos !== 2) fatal('--qos must be 0, 1 or 2', 1)

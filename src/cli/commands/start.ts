@@ -20,56 +20,74 @@ export function startCommand(): Command {
     .option('--http-port <port>', 'HTTP shim port (0 = pick a free one)', int)
     .option('--data-dir <dir>', 'where durable state lives (default ./data)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace')
-    .addHelpText('after', `\nExample:\n  $ sensebus start\n  $ sensebus start --config sensebus.yaml --http-port 8080\n\nEnvironment: SENSEBUS_<SECTION>__<KEY> overrides a setting, e.g. SENSEBUS_HTTP__PORT=8081.`)
-    .action(async (flags: { config?: string; host?: string; mqttPort?: number; wsPort?: number; httpPort?: number; dataDir?: string; logLevel?: string }) => {
-      const overrides: Record<string, unknown> = {
-        'broker.mqtt.port': flags.mqttPort,
-        'broker.ws.port': flags.wsPort,
-        'http.port': flags.httpPort,
-        dataDir: flags.dataDir,
-        'log.level': flags.logLevel,
-      }
-      if (flags.host) Object.assign(overrides, { 'broker.mqtt.host': flags.host, 'broker.ws.host': flags.host, 'http.host': flags.host })
-      let config
-      try {
-        config = loadConfig(modules, { ...(flags.config ? { file: flags.config } : {}), env: process.env, overrides })
-      } catch (err) {
-        process.stderr.write(`${(err as Error).message}\n`)
-        process.exit(1)
-      }
-      const log = createLogger({ level: config.log.level })
-      // Handlers go in before start-up so a signal during it still ends in a clean stop.
-      let app: Awaited<ReturnType<typeof startApp>> | undefined
-      let stopping = false
-      const stop = async (code: number) => {
-        if (stopping) return
-        stopping = true
-        if (!app) return // start-up finishes, sees `stopping`, and stops
-        log.info('shutting down')
-        await app.stop()
-        log.info('stopped')
-        process.exit(code)
-      }
-      process.on('SIGINT', () => void stop(0))
-      process.on('SIGTERM', () => void stop(0))
-      process.on('unhandledRejection', (err) => {
-        log.fatal({ err }, 'unhandled rejection')
-        void stop(1)
-      })
-      process.on('uncaughtException', (err) => {
-        log.fatal({ err }, 'uncaught exception')
-        void stop(1)
-      })
-      try {
-        app = await startApp({ config, log, modules })
-      } catch (err) {
-        log.fatal({ err }, 'sensebus could not start')
-        process.stderr.write(`sensebus could not start: ${(err as Error).message}\n`)
-        process.exit(1)
-      }
-      if (stopping) {
-        stopping = false
-        await stop(0)
-      }
-    })
+    .addHelpText(
+      'after',
+      `\nExample:\n  $ sensebus start\n  $ sensebus start --config sensebus.yaml --http-port 8080\n\nEnvironment: SENSEBUS_<SECTION>__<KEY> overrides a setting, e.g. SENSEBUS_HTTP__PORT=8081.`,
+    )
+    .action(
+      async (flags: {
+        config?: string
+        host?: string
+        mqttPort?: number
+        wsPort?: number
+        httpPort?: number
+        dataDir?: string
+        logLevel?: string
+      }) => {
+        const overrides: Record<string, unknown> = {
+          'broker.mqtt.port': flags.mqttPort,
+          'broker.ws.port': flags.wsPort,
+          'http.port': flags.httpPort,
+          dataDir: flags.dataDir,
+          'log.level': flags.logLevel,
+        }
+        if (flags.host)
+          Object.assign(overrides, {
+            'broker.mqtt.host': flags.host,
+            'broker.ws.host': flags.host,
+            'http.host': flags.host,
+          })
+        let config
+        try {
+          config = loadConfig(modules, { ...(flags.config ? { file: flags.config } : {}), env: process.env, overrides })
+        } catch (err) {
+          process.stderr.write(`${(err as Error).message}\n`)
+          process.exit(1)
+        }
+        const log = createLogger({ level: config.log.level })
+        // Handlers go in before start-up so a signal during it still ends in a clean stop.
+        let app: Awaited<ReturnType<typeof startApp>> | undefined
+        let stopping = false
+        const stop = async (code: number) => {
+          if (stopping) return
+          stopping = true
+          if (!app) return // start-up finishes, sees `stopping`, and stops
+          log.info('shutting down')
+          await app.stop()
+          log.info('stopped')
+          process.exit(code)
+        }
+        process.on('SIGINT', () => void stop(0))
+        process.on('SIGTERM', () => void stop(0))
+        process.on('unhandledRejection', (err) => {
+          log.fatal({ err }, 'unhandled rejection')
+          void stop(1)
+        })
+        process.on('uncaughtException', (err) => {
+          log.fatal({ err }, 'uncaught exception')
+          void stop(1)
+        })
+        try {
+          app = await startApp({ config, log, modules })
+        } catch (err) {
+          log.fatal({ err }, 'sensebus could not start')
+          process.stderr.write(`sensebus could not start: ${(err as Error).message}\n`)
+          process.exit(1)
+        }
+        if (stopping) {
+          stopping = false
+          await stop(0)
+        }
+      },
+    )
 }

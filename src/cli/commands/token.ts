@@ -19,6 +19,8 @@ export function tokenCommand(): Command {
         return
       }
       const snippet = stringify({ security: { tokens: [{ name: flags.name, hash, roles: flags.role }] } })
-      process.stdout.write(`Token (give it to the caller; it is not stored and cannot be shown again):\n  ${token}\n\nAdd to the config file:\n${snippet.replace(/^/gm, '  ')}`)
+      process.stdout.write(
+        `Token (give it to the caller; it is not stored and cannot be shown again):\n  ${token}\n\nAdd to the config file:\n${snippet.replace(/^/gm, '  ')}`,
+      )
     })
 }

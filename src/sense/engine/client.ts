@@ -81,6 +81,8 @@ export function createEngineClient(opts: EngineClientOptions, log: Logger = sile
       }),
 
     dumpApp: (appId) =>
-      withEngineSession(opts, 'engineData', elog, appId, async (s) => readAppDump(s, await openDoc(s, appId, true), appId)),
+      withEngineSession(opts, 'engineData', elog, appId, async (s) =>
+        readAppDump(s, await openDoc(s, appId, true), appId),
+      ),
   }
 }

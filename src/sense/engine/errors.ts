@@ -21,12 +21,24 @@ const APP_NOT_FOUND = 1003
 /** enigma.js client codes (enigma.js/error-codes): NOT_CONNECTED, OBJECT_NOT_FOUND. */
 const ENIGMA_NOT_CONNECTED = -1
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'])
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+])
 const UPGRADE_STATUS = /Unexpected server response: (\d{3})/
 const HANDSHAKE_TIMEOUT = /handshake has timed out/i
 
 export class EngineTimeoutError extends Error {
-  constructor(readonly operation: string, readonly timeoutMs: number) {
+  constructor(
+    readonly operation: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${operation} timed out after ${timeoutMs} ms`)
     this.name = 'EngineTimeoutError'
   }
@@ -39,13 +51,15 @@ export function toEngineError(err: unknown, ctx: EngineCallContext): CapabilityE
   const fail = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}): CapabilityError =>
     new CapabilityError(code, message, { details: { ...details, ...extra }, cause: err })
 
-  if (err instanceof EngineTimeoutError) return fail('TIMEOUT', `Sense engine: ${err.message}`, { timeoutMs: err.timeoutMs })
+  if (err instanceof EngineTimeoutError)
+    return fail('TIMEOUT', `Sense engine: ${err.message}`, { timeoutMs: err.timeoutMs })
 
   const engineCode = numericCode(err)
   if (engineCode !== undefined && engineCode !== ENIGMA_NOT_CONNECTED) {
     const parameter = (err as { parameter?: unknown }).parameter
     const extra = { engineCode, ...(typeof parameter === 'string' ? { parameter } : {}) }
-    if (engineCode === APP_NOT_FOUND) return fail('NOT_FOUND', `Sense app ${ctx.appId ?? ''} not found`.replace('  ', ' '), extra)
+    if (engineCode === APP_NOT_FOUND)
+      return fail('NOT_FOUND', `Sense app ${ctx.appId ?? ''} not found`.replace('  ', ' '), extra)
     return fail('SENSE_ERROR', `Sense engine ${ctx.operation} failed: ${messageOf(err)}`, extra)
   }
 
@@ -54,14 +68,20 @@ export function toEngineError(err: unknown, ctx: EngineCallContext): CapabilityE
   const text = socket?.message ?? messageOf(err)
   const status = UPGRADE_STATUS.exec(text)?.[1]
   if (status !== undefined) {
-    const code: ErrorCode = status === '401' || status === '403' ? 'SENSE_AUTH' : status === '404' ? 'NOT_FOUND' : 'SENSE_ERROR'
+    const code: ErrorCode =
+      status === '401' || status === '403' ? 'SENSE_AUTH' : status === '404' ? 'NOT_FOUND' : 'SENSE_ERROR'
     return fail(code, `Sense engine refused the WebSocket upgrade with ${status}`, { status: Number(status) })
   }
   if (HANDSHAKE_TIMEOUT.test(text)) return fail('TIMEOUT', 'Sense engine did not complete the WebSocket handshake')
   if (isTlsFailureCode(sysCode)) return fail('SENSE_AUTH', `Sense engine TLS failure: ${sysCode}`, { errno: sysCode })
-  if (sysCode !== undefined && UNREACHABLE.has(sysCode)) return fail('SENSE_UNREACHABLE', `Sense engine unreachable: ${sysCode}`, { errno: sysCode })
+  if (sysCode !== undefined && UNREACHABLE.has(sysCode))
+    return fail('SENSE_UNREACHABLE', `Sense engine unreachable: ${sysCode}`, { errno: sysCode })
   if (engineCode === ENIGMA_NOT_CONNECTED) return fail('SENSE_UNREACHABLE', 'Sense engine closed the connection')
-  return fail('SENSE_ERROR', `Sense engine ${ctx.operation} failed: ${text}`, sysCode === undefined ? {} : { errno: sysCode })
+  return fail(
+    'SENSE_ERROR',
+    `Sense engine ${ctx.operation} failed: ${text}`,
+    sysCode === undefined ? {} : { errno: sysCode },
+  )
 }
 
 function numericCode(err: unknown): number | undefined {

@@ -35,7 +35,13 @@ export interface ReloadOutcome {
  * (§2.4), then DoSave when the reload succeeded. The poll shares the socket: the engine answers
  * by id, so it is not blocked behind the reload (§2.3.2).
  */
-export async function runReload(s: EngineSession, doc: QixDoc, appId: string, opts: ReloadOptions, reloadTimeoutMs: number): Promise<ReloadOutcome> {
+export async function runReload(
+  s: EngineSession,
+  doc: QixDoc,
+  appId: string,
+  opts: ReloadOptions,
+  reloadTimeoutMs: number,
+): Promise<ReloadOutcome> {
   const progress: ReloadProgress = { finished: false, elapsedMs: 0, log: '', transient: '', errors: [] }
   const reloading = doc.doReload(opts.mode ?? 0, opts.partial ?? false)
   const requestId = reloading.requestId ?? 0
@@ -74,6 +80,7 @@ function fold(progress: ReloadProgress, data: QixProgressData): void {
     const error: ReloadProgress['errors'][number] = { message: e.qErrorString }
     if (e.qLine !== undefined) error.line = e.qLine
     if (e.qErrorDataCode !== undefined) error.code = e.qErrorDataCode
-    if (!progress.errors.some((known) => known.message === error.message && known.line === error.line)) progress.errors.push(error)
+    if (!progress.errors.some((known) => known.message === error.message && known.line === error.line))
+      progress.errors.push(error)
   }
 }

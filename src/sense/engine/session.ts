@@ -20,10 +20,19 @@ export interface EngineSession {
  * Opens an enigma.js session the way Qlik documents it for Node: `createSocket` builds a `ws`
  * WebSocket with the client certificate, key, CA and the `X-Qlik-User` header (§2.2).
  */
-export async function openEngineSession(opts: EngineClientOptions, route: EngineRoute, log: Logger, appId?: string): Promise<EngineSession> {
+export async function openEngineSession(
+  opts: EngineClientOptions,
+  route: EngineRoute,
+  log: Logger,
+  appId?: string,
+): Promise<EngineSession> {
   const timeoutMs = opts.timeoutMs ?? ENGINE_DEFAULTS.timeoutMs
   let socketError: Error | undefined
-  const ctx = (operation: string) => ({ operation, ...(appId === undefined ? {} : { appId }), ...(socketError === undefined ? {} : { socketError }) })
+  const ctx = (operation: string) => ({
+    operation,
+    ...(appId === undefined ? {} : { appId }),
+    ...(socketError === undefined ? {} : { socketError }),
+  })
 
   const session = enigma.create({
     schema,

@@ -42,7 +42,9 @@ export function entityOperations(qrs: QrsTransport): QrsEntityOperations {
       if (objectType !== undefined) conditions.push(eqString('objectTypes', objectType))
       if (name !== undefined) conditions.push(eqString('name', name))
       return getList<CustomPropertyDefinition>(
-        qrs, 'custompropertydefinition/full', conditions.length === 0 ? undefined : and(conditions),
+        qrs,
+        'custompropertydefinition/full',
+        conditions.length === 0 ? undefined : and(conditions),
       )
     },
   }

@@ -31,9 +31,14 @@ export async function getOneByFilter<T>(qrs: QrsTransport, path: string, filter:
   return first
 }
 
-async function listWithContext<T>(qrs: QrsTransport, path: string, filter?: string): Promise<{ items: T[]; ctx: SenseCallContext }> {
+async function listWithContext<T>(
+  qrs: QrsTransport,
+  path: string,
+  filter?: string,
+): Promise<{ items: T[]; ctx: SenseCallContext }> {
   const { data, ctx, status } = await qrs.sendJson({ method: 'GET', path, query: { filter }, expect: 'read' })
-  if (!Array.isArray(data) || !data.every(isRecord)) throw unexpectedResponse(ctx, status, 'expected a JSON array of objects')
+  if (!Array.isArray(data) || !data.every(isRecord))
+    throw unexpectedResponse(ctx, status, 'expected a JSON array of objects')
   return { items: data as T[], ctx }
 }
 

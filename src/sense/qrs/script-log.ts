@@ -55,10 +55,14 @@ export function scriptLogReader(
   function routes(taskId: string, run: ScriptLogRef): Array<() => Promise<string>> {
     const list: Array<() => Promise<string>> = []
     if (run.fileReferenceID && run.fileReferenceID !== EMPTY_GUID) {
-      list.push(async () => download(await reference(`reloadtask/${taskId}/scriptlog`, { fileReferenceId: run.fileReferenceID })))
+      list.push(async () =>
+        download(await reference(`reloadtask/${taskId}/scriptlog`, { fileReferenceId: run.fileReferenceID })),
+      )
     }
     if (run.id && run.id !== EMPTY_GUID) {
-      list.push(async () => download(await reference(`ReloadTask/${taskId}/scriptlogfile`, { executionResultId: run.id })))
+      list.push(async () =>
+        download(await reference(`ReloadTask/${taskId}/scriptlogfile`, { executionResultId: run.id })),
+      )
     }
     return list
   }
@@ -95,8 +99,12 @@ export function scriptLogReader(
 
 function scriptLogUnavailable(taskId: string, attempts: number, lastError: unknown): CapabilityError {
   const last = lastError instanceof CapabilityError ? lastError : undefined
-  return new CapabilityError(last?.code ?? 'SENSE_ERROR', `Script log of task ${taskId} not available after ${attempts} attempts`, {
-    details: { taskId, attempts, last: last?.details ?? null },
-    cause: lastError,
-  })
+  return new CapabilityError(
+    last?.code ?? 'SENSE_ERROR',
+    `Script log of task ${taskId} not available after ${attempts} attempts`,
+    {
+      details: { taskId, attempts, last: last?.details ?? null },
+      cause: lastError,
+    },
+  )
 }

@@ -1,5 +1,12 @@
 import { unexpectedResponse } from '../errors.js'
-import { assertGuid, eqGuid, executionResultFilter, taskFilter, type ExecutionResultQuery, type TaskQuery } from './filter.js'
+import {
+  assertGuid,
+  eqGuid,
+  executionResultFilter,
+  taskFilter,
+  type ExecutionResultQuery,
+  type TaskQuery,
+} from './filter.js'
 import { getEntity, getList, getOneByFilter, valueOf } from './read.js'
 import type { QrsTransport } from './transport.js'
 import type { ExecutionResult, ExecutionSession, ReloadTask, Task, TaskCondensed } from './types.js'
@@ -43,7 +50,11 @@ export function taskOperations(qrs: QrsTransport): QrsTaskOperations {
 
   async function startSync(path: string, query?: Record<string, string>): Promise<string> {
     const { data, ctx, status } = await qrs.sendJson({
-      method: 'POST', path, query, expect: 'startSynchronous', notFoundCode: 'SENSE_TASK_NOT_FOUND',
+      method: 'POST',
+      path,
+      query,
+      expect: 'startSynchronous',
+      notFoundCode: 'SENSE_TASK_NOT_FOUND',
     })
     return valueOf(data, () => unexpectedResponse(ctx, status, 'expected {"value": "<session id>"}'))
   }
@@ -62,7 +73,13 @@ export function taskOperations(qrs: QrsTransport): QrsTaskOperations {
     startTaskByNameSynchronous: async (name) => startSync('task/start/synchronous', { name }),
     startTasks: async (ids) => {
       const body = ids.map((id) => assertGuid(id))
-      await qrs.send({ method: 'POST', path: 'task/start/many', body, expect: 'startMany', notFoundCode: 'SENSE_TASK_NOT_FOUND' })
+      await qrs.send({
+        method: 'POST',
+        path: 'task/start/many',
+        body,
+        expect: 'startMany',
+        notFoundCode: 'SENSE_TASK_NOT_FOUND',
+      })
     },
     getExecutionSession: async (sessionId) => {
       try {
@@ -73,7 +90,8 @@ export function taskOperations(qrs: QrsTransport): QrsTaskOperations {
         throw err
       }
     },
-    getExecutionResults: async (query) => getList<ExecutionResult>(qrs, 'executionresult/full', executionResultFilter(query)),
+    getExecutionResults: async (query) =>
+      getList<ExecutionResult>(qrs, 'executionresult/full', executionResultFilter(query)),
     getExecutionResult: async (id) => getEntity<ExecutionResult>(qrs, `executionresult/${assertGuid(id)}`),
   }
 }

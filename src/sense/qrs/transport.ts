@@ -115,7 +115,10 @@ export function createQrsTransport(endpoint: QrsEndpoint, log: Logger): QrsTrans
       return { status, body: response.body, ctx }
     } catch (err) {
       const mapped = toSenseError(err, ctx)
-      log.debug({ method: call.method, path: displayPath, code: mapped.code, ms: Date.now() - started }, 'QRS call failed')
+      log.debug(
+        { method: call.method, path: displayPath, code: mapped.code, ms: Date.now() - started },
+        'QRS call failed',
+      )
       throw mapped
     }
   }

@@ -47,7 +47,9 @@ export function serverAltNames(host: string): string[] {
  */
 export async function ensureCertificates(dir: string, host: string, log: Logger): Promise<SimCertificates> {
   await mkdir(dir, { recursive: true })
-  const paths = Object.fromEntries(Object.entries(CERT_FILES).map(([k, f]) => [k, join(dir, f)])) as SimCertificates['paths']
+  const paths = Object.fromEntries(
+    Object.entries(CERT_FILES).map(([k, f]) => [k, join(dir, f)]),
+  ) as SimCertificates['paths']
   const [rootPem, rootKey, serverPem, serverKey, clientPem, clientKey] = await Promise.all(
     [paths.root, paths.rootKey, paths.server, paths.serverKey, paths.client, paths.clientKey].map(readOptional),
   )
@@ -66,7 +68,13 @@ export async function ensureCertificates(dir: string, host: string, log: Logger)
 
   const wanted = serverAltNames(host)
   let server: PemPair
-  if (!fresh && serverPem && serverKey && isUsable(serverPem, ca.cert) && wanted.every((n) => altNamesOf(serverPem).includes(n))) {
+  if (
+    !fresh &&
+    serverPem &&
+    serverKey &&
+    isUsable(serverPem, ca.cert) &&
+    wanted.every((n) => altNamesOf(serverPem).includes(n))
+  ) {
     server = { cert: serverPem, key: serverKey }
   } else {
     server = createLeaf(ca, { commonName: host || 'localhost', altNames: wanted, usage: 'server' })

@@ -87,7 +87,9 @@ export function createLeaf(ca: PemPair, opts: LeafOptions): PemPair {
 /** The SAN entries of a PEM certificate (DNS names and IPs), for the reuse check. */
 export function altNamesOf(certPem: string): string[] {
   const cert = pki.certificateFromPem(certPem)
-  const ext = cert.getExtension('subjectAltName') as { altNames?: Array<{ type: number; value?: string; ip?: string }> } | null
+  const ext = cert.getExtension('subjectAltName') as {
+    altNames?: Array<{ type: number; value?: string; ip?: string }>
+  } | null
   return (ext?.altNames ?? []).map((n) => n.ip ?? n.value ?? '').filter(Boolean)
 }
 

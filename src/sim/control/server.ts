@@ -35,7 +35,10 @@ export async function startControlApi(deps: ControlDeps, host: string, port: num
         } else if (path !== null) {
           for (const r of routes) {
             const params = r.method === req.method ? match(r.path, path) : null
-            if (params) { result = await r.handler(params, body as Record<string, unknown>, url.searchParams); break }
+            if (params) {
+              result = await r.handler(params, body as Record<string, unknown>, url.searchParams)
+              break
+            }
           }
         }
       } catch (err) {
@@ -43,9 +46,16 @@ export async function startControlApi(deps: ControlDeps, host: string, port: num
         if (!(err instanceof SyntaxError)) deps.ctx.log.error({ err }, 'control API handler failed')
       }
       const [status, payload] = result
-      if (status === 204) { res.writeHead(204); res.end(); return }
+      if (status === 204) {
+        res.writeHead(204)
+        res.end()
+        return
+      }
       const text = JSON.stringify(payload)
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      })
       res.end(text)
     })()
   })

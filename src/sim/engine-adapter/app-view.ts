@@ -1,5 +1,9 @@
 import type {
-  EngineApp, EngineBookmark, EngineLibraryItem, EnginePropertyTree, EngineVariable,
+  EngineApp,
+  EngineBookmark,
+  EngineLibraryItem,
+  EnginePropertyTree,
+  EngineVariable,
 } from '../engine/backend.js'
 import type { SimModel } from '../model/store.js'
 import type { SimApp, SimBookmark, SimGenericObject } from '../model/types.js'
@@ -28,15 +32,17 @@ function bookmark(b: SimBookmark): EngineBookmark {
       qInfo: info,
       qMeta: meta,
       qBookmark: {
-        qStateData: [{
-          qStateName: '$',
-          qFieldItems: b.selections.map((s) => ({
-            qDef: { qName: s.field },
-            qSelectInfo: { qTextSearch: '' },
-            qValues: s.values.map((v) => ({ qText: v, qIsNumeric: false, qNumber: 0 })),
-            qExcludedValues: [],
-          })),
-        }],
+        qStateData: [
+          {
+            qStateName: '$',
+            qFieldItems: b.selections.map((s) => ({
+              qDef: { qName: s.field },
+              qSelectInfo: { qTextSearch: '' },
+              qValues: s.values.map((v) => ({ qText: v, qIsNumeric: false, qNumber: 0 })),
+              qExcludedValues: [],
+            })),
+          },
+        ],
         qUtcModifyTime: serialTime(b.createdDate),
         qUtcRecallTime: serialTime(b.createdDate),
       },
@@ -63,8 +69,12 @@ export function engineAppView(model: SimModel, app: SimApp): EngineApp {
   }))
   const variables: EngineVariable[] = o.variables.map((v) => ({
     properties: {
-      qInfo: { qId: v.id, qType: 'variable' }, qMetaDef: {}, qName: v.name, qComment: v.comment,
-      qDefinition: v.definition, qIncludeInBookmark: false,
+      qInfo: { qId: v.id, qType: 'variable' },
+      qMetaDef: {},
+      qName: v.name,
+      qComment: v.comment,
+      qDefinition: v.definition,
+      qIncludeInBookmark: false,
     },
     isScriptCreated: v.isScriptCreated,
     isReserved: v.isReserved,
@@ -105,10 +115,20 @@ export function engineAppView(model: SimModel, app: SimApp): EngineApp {
     snapshots: o.snapshots.map(bookmark),
     variables,
     connections: o.connections.map((c) => ({
-      qId: c.id, qName: c.name, qConnectionString: c.connectionString, qType: c.type, qModifiedDate: c.modifiedDate, qMeta: { name: c.name },
+      qId: c.id,
+      qName: c.name,
+      qConnectionString: c.connectionString,
+      qType: c.type,
+      qModifiedDate: c.modifiedDate,
+      qMeta: { name: c.name },
     })),
     fields: o.fields.map((f) => ({
-      qName: f.name, qCardinal: f.cardinal, qTags: [...f.tags], qSrcTables: [...f.srcTables], qIsSystem: f.isSystem, qIsHidden: f.isHidden,
+      qName: f.name,
+      qCardinal: f.cardinal,
+      qTags: [...f.tags],
+      qSrcTables: [...f.srcTables],
+      qIsSystem: f.isSystem,
+      qIsHidden: f.isHidden,
     })),
     media: o.media.map((url) => ({ qUrlDef: url, qUrl: url })),
   }

@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type {
-  EngineApp, EngineBackend, EngineCallRecord, EngineFaults, EngineReloadOptions, EngineReloadProgress, EngineReloadResult,
+  EngineApp,
+  EngineBackend,
+  EngineCallRecord,
+  EngineFaults,
+  EngineReloadOptions,
+  EngineReloadProgress,
+  EngineReloadResult,
 } from '../engine/backend.js'
 import type { SimContext } from '../context.js'
 import { idKey } from '../ids.js'
@@ -15,7 +21,10 @@ export interface EngineAdapterOptions {
 }
 
 function stamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, '')
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, '')
 }
 
 /**
@@ -28,7 +37,9 @@ export function createEngineBackend(ctx: SimContext, opts: EngineAdapterOptions 
 
   const reloadDuration = (appId: string): number => {
     if (opts.reloadMs !== undefined) return opts.reloadMs
-    const task = ctx.model.tasks.values().find((t) => t.taskType === 0 && t.appId !== null && idKey(t.appId) === idKey(appId))
+    const task = ctx.model.tasks
+      .values()
+      .find((t) => t.taskType === 0 && t.appId !== null && idKey(t.appId) === idKey(appId))
     return task?.behaviour.durationMs ?? 1500
   }
 
@@ -40,7 +51,11 @@ export function createEngineBackend(ctx: SimContext, opts: EngineAdapterOptions 
       return app ? engineAppView(ctx.model, app) : undefined
     },
 
-    async reload(appId: string, options: EngineReloadOptions, onProgress?: (p: EngineReloadProgress) => void): Promise<EngineReloadResult> {
+    async reload(
+      appId: string,
+      options: EngineReloadOptions,
+      onProgress?: (p: EngineReloadProgress) => void,
+    ): Promise<EngineReloadResult> {
       const app = ctx.model.apps.get(appId)
       if (!app) throw new Error(`App ${appId} is not in the model`)
       const user = parseQlikUser(options.user)
@@ -59,8 +74,13 @@ export function createEngineBackend(ctx: SimContext, opts: EngineAdapterOptions 
       })
       // Progress in steps across the reload's duration, one per table and one per error (§2.4 GetProgress).
       const steps: EngineReloadProgress[] = [
-        ...run.tables.flatMap((t) => [{ persistent: `${t.name} << ${t.name}` }, { transient: `Lines fetched: ${t.rows.toLocaleString('en-US')}` }]),
-        ...run.errors.map((e) => ({ error: { qErrorString: e.statement, qLine: String(e.line), qErrorDataCode: 1, qMessage: e.message } })),
+        ...run.tables.flatMap((t) => [
+          { persistent: `${t.name} << ${t.name}` },
+          { transient: `Lines fetched: ${t.rows.toLocaleString('en-US')}` },
+        ]),
+        ...run.errors.map((e) => ({
+          error: { qErrorString: e.statement, qLine: String(e.line), qErrorDataCode: 1, qMessage: e.message },
+        })),
       ]
       const pause = steps.length > 0 ? durationMs / steps.length : durationMs
       for (const step of steps) {
@@ -100,6 +120,9 @@ export function createEngineBackend(ctx: SimContext, opts: EngineAdapterOptions 
       ctx.recorder.record(call)
     },
 
-    faults: (): EngineFaults => ({ deltaResponses: ctx.faults.engineDeltaResponses, latencyMs: ctx.faults.engineLatencyMs }),
+    faults: (): EngineFaults => ({
+      deltaResponses: ctx.faults.engineDeltaResponses,
+      latencyMs: ctx.faults.engineLatencyMs,
+    }),
   }
 }

@@ -177,7 +177,11 @@ export interface EngineBackend {
    * Runs the app's script (§4.4: same runner as scheduled reloads). Resolves when done;
    * rejects only for infrastructure failures, never for a failing script.
    */
-  reload(appId: string, opts: EngineReloadOptions, onProgress?: (p: EngineReloadProgress) => void): Promise<EngineReloadResult>
+  reload(
+    appId: string,
+    opts: EngineReloadOptions,
+    onProgress?: (p: EngineReloadProgress) => void,
+  ): Promise<EngineReloadResult>
   /** DoSave: persists the last reload (§4.4: lastReloadTime changes only after DoSave). */
   save(appId: string): void
   /** Doc.SetScript; when absent the face answers -32601 for SetScript. */

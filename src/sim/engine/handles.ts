@@ -15,7 +15,12 @@ export type HandleTarget =
   | { struct: 'Global' }
   | { struct: 'Doc'; appId: string }
   | { struct: 'GenericObject'; appId: string; id: string; genericType: string; session?: EngineProperties }
-  | { struct: 'GenericDimension' | 'GenericMeasure' | 'GenericBookmark' | 'GenericVariable'; appId: string; id: string; genericType: string }
+  | {
+      struct: 'GenericDimension' | 'GenericMeasure' | 'GenericBookmark' | 'GenericVariable'
+      appId: string
+      id: string
+      genericType: string
+    }
 
 /** The object reference a method returns as `qReturn` (QLIK-PROTOCOLS §2.3.2). */
 export interface ObjectRef {

@@ -60,9 +60,18 @@ class ReloadProgress {
 
 export function emptyProgress(): ProgressData {
   return {
-    qStarted: false, qFinished: false, qCompleted: 0, qTotal: 0, qKB: 0, qMillisecs: 0,
-    qUserInteractionWanted: false, qPersistentProgress: '', qTransientProgress: '', qErrorData: [],
-    qPersistentProgressMessages: [], qTransientProgressMessage: { qMessageCode: 0, qMessageParameters: [] },
+    qStarted: false,
+    qFinished: false,
+    qCompleted: 0,
+    qTotal: 0,
+    qKB: 0,
+    qMillisecs: 0,
+    qUserInteractionWanted: false,
+    qPersistentProgress: '',
+    qTransientProgress: '',
+    qErrorData: [],
+    qPersistentProgressMessages: [],
+    qTransientProgressMessage: { qMessageCode: 0, qMessageParameters: [] },
   }
 }
 

@@ -34,7 +34,13 @@ export async function startEngineFace(opts: EngineFaceOptions): Promise<EngineFa
   const shared: FaceShared = { backend: opts.backend, log, reloading: new Set() }
   // The certificate is checked per upgrade, not in the handshake, so a refusal is a clean HTTP 403
   // the client can tell apart from a network failure.
-  const server = createServer({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false })
+  const server = createServer({
+    key: opts.tls.key,
+    cert: opts.tls.cert,
+    ca: opts.tls.ca,
+    requestCert: true,
+    rejectUnauthorized: false,
+  })
   const wss = new WebSocketServer({ noServer: true })
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -5,7 +5,15 @@ import { deltaEncode } from './delta.js'
 import { EngineRpcError } from './errors.js'
 import { ENGINE_METHODS } from './methods/index.js'
 import { namedParams } from './params.js'
-import { ON_CONNECTED, errorFrame, parseRequest, successFrame, RequestError, type RpcFrame, type RpcRequest } from './rpc.js'
+import {
+  ON_CONNECTED,
+  errorFrame,
+  parseRequest,
+  successFrame,
+  RequestError,
+  type RpcFrame,
+  type RpcRequest,
+} from './rpc.js'
 import { schemaMethod } from './schema.js'
 
 /**

@@ -33,7 +33,14 @@ function sheet(s: FixtureGenericObject, rank: number): SimGenericObject {
       rank,
       columns: 24,
       rows: 12,
-      cells: children.map((c, i) => ({ name: c.id, type: c.type, col: (i % 2) * 12, row: Math.floor(i / 2) * 6, colspan: 12, rowspan: 6 })),
+      cells: children.map((c, i) => ({
+        name: c.id,
+        type: c.type,
+        col: (i % 2) * 12,
+        row: Math.floor(i / 2) * 6,
+        colspan: 12,
+        rowspan: 6,
+      })),
       qChildListDef: { qData: { title: '/title' } },
       ...s.properties,
     },
@@ -47,7 +54,12 @@ function story(s: FixtureGenericObject, rank: number): SimGenericObject {
     id: s.id,
     type: s.type ?? 'story',
     meta: { title: s.title ?? '', description: s.description ?? '', published: false, approved: false },
-    properties: { rank, thumbnail: { qStaticContentUrlDef: {} }, qChildListDef: { qData: { title: '/title' } }, ...s.properties },
+    properties: {
+      rank,
+      thumbnail: { qStaticContentUrlDef: {} },
+      qChildListDef: { qData: { title: '/title' } },
+      ...s.properties,
+    },
     children: slides,
   }
 }
@@ -62,12 +74,21 @@ function appProps(s: FixtureGenericObject): SimGenericObject {
     id: s.id,
     type: 'appprops',
     meta: {},
-    properties: { sheetTitleBgColor: '#ffffff', sheetTitleColor: '#404040', sheetLogoPosition: 'left', ...s.properties },
+    properties: {
+      sheetTitleBgColor: '#ffffff',
+      sheetTitleColor: '#404040',
+      sheetLogoPosition: 'left',
+      ...s.properties,
+    },
     children: [],
   }
 }
 
-export function expandAppObjects(appId: string, input: FixtureAppObjects | undefined, defaultDate: string): SimAppObjects {
+export function expandAppObjects(
+  appId: string,
+  input: FixtureAppObjects | undefined,
+  defaultDate: string,
+): SimAppObjects {
   const o = input ?? {}
   return {
     sheets: (o.sheets ?? []).map((s, i) => sheet(s, i)),
@@ -77,34 +98,65 @@ export function expandAppObjects(appId: string, input: FixtureAppObjects | undef
     dimensions: (o.dimensions ?? []).map((d) => {
       const fields = d.fields ?? (d.field ? [d.field] : [d.title])
       return {
-        id: d.id, title: d.title, description: d.description ?? '', grouping: fields.length > 1 ? 'H' : 'N',
-        fieldDefs: fields, fieldLabels: fields, tags: d.tags ?? [],
+        id: d.id,
+        title: d.title,
+        description: d.description ?? '',
+        grouping: fields.length > 1 ? 'H' : 'N',
+        fieldDefs: fields,
+        fieldLabels: fields,
+        tags: d.tags ?? [],
       }
     }),
     measures: (o.measures ?? []).map((m) => ({
-      id: m.id, title: m.title, description: m.description ?? '', label: m.label ?? m.title,
-      expression: m.expression, grouping: 'N', tags: m.tags ?? [],
+      id: m.id,
+      title: m.title,
+      description: m.description ?? '',
+      label: m.label ?? m.title,
+      expression: m.expression,
+      grouping: 'N',
+      tags: m.tags ?? [],
     })),
     bookmarks: (o.bookmarks ?? []).map((b) => ({
-      id: b.id, kind: 'bookmark', title: b.title, description: b.description ?? '',
+      id: b.id,
+      kind: 'bookmark',
+      title: b.title,
+      description: b.description ?? '',
       selections: Object.entries(b.selections ?? {}).map(([field, values]) => ({ field, values })),
-      sourceObjectId: null, createdDate: defaultDate,
+      sourceObjectId: null,
+      createdDate: defaultDate,
     })),
     snapshots: (o.snapshots ?? []).map((s) => ({
-      id: s.id, kind: 'snapshot', title: s.title, description: s.description ?? '', selections: [],
-      sourceObjectId: s.object, createdDate: defaultDate,
+      id: s.id,
+      kind: 'snapshot',
+      title: s.title,
+      description: s.description ?? '',
+      selections: [],
+      sourceObjectId: s.object,
+      createdDate: defaultDate,
     })),
     variables: (o.variables ?? []).map((v) => ({
-      id: v.id ?? stableGuid(`${appId}:variable:${v.name}`), name: v.name, definition: v.definition, comment: v.comment ?? '',
-      isScriptCreated: v.scriptCreated ?? false, isReserved: v.reserved ?? false, isConfig: v.config ?? false,
+      id: v.id ?? stableGuid(`${appId}:variable:${v.name}`),
+      name: v.name,
+      definition: v.definition,
+      comment: v.comment ?? '',
+      isScriptCreated: v.scriptCreated ?? false,
+      isReserved: v.reserved ?? false,
+      isConfig: v.config ?? false,
     })),
     connections: (o.connections ?? []).map((c) => ({
-      id: c.id ?? stableGuid(`connection:${c.name}`), name: c.name, connectionString: c.connectionString,
-      type: c.type ?? 'folder', modifiedDate: c.modifiedDate ?? defaultDate,
+      id: c.id ?? stableGuid(`connection:${c.name}`),
+      name: c.name,
+      connectionString: c.connectionString,
+      type: c.type ?? 'folder',
+      modifiedDate: c.modifiedDate ?? defaultDate,
     })),
     fields: (o.fields ?? []).map((f) => ({
-      name: f.name, cardinal: f.cardinal ?? 0, tags: f.tags ?? ['$ascii', '$text'], srcTables: f.tables ?? [],
-      isSystem: f.system ?? false, isHidden: f.hidden ?? false,
+      name: f.name,
+      cardinal: f.cardinal ?? 0,
+      tags: f.tags ?? ['$ascii', '$text'],
+      srcTables: f.tables ?? [],
+      isSystem: f.system ?? false,
+      isHidden: f.hidden ?? false,
     })),
     media: o.media ?? [],
   }

@@ -87,13 +87,42 @@ export interface FixtureAppObjects {
   stories?: FixtureGenericObject[]
   masterobjects?: FixtureChildObject[]
   appprops?: FixtureGenericObject[]
-  dimensions?: Array<{ id: string; title: string; field?: string; fields?: string[]; description?: string; tags?: string[] }>
-  measures?: Array<{ id: string; title: string; expression: string; label?: string; description?: string; tags?: string[] }>
+  dimensions?: Array<{
+    id: string
+    title: string
+    field?: string
+    fields?: string[]
+    description?: string
+    tags?: string[]
+  }>
+  measures?: Array<{
+    id: string
+    title: string
+    expression: string
+    label?: string
+    description?: string
+    tags?: string[]
+  }>
   bookmarks?: Array<{ id: string; title: string; description?: string; selections?: Record<string, string[]> }>
   snapshots?: Array<{ id: string; title: string; object: string; description?: string }>
-  variables?: Array<{ id?: string; name: string; definition: string; comment?: string; scriptCreated?: boolean; reserved?: boolean; config?: boolean }>
+  variables?: Array<{
+    id?: string
+    name: string
+    definition: string
+    comment?: string
+    scriptCreated?: boolean
+    reserved?: boolean
+    config?: boolean
+  }>
   connections?: Array<{ id?: string; name: string; connectionString: string; type?: string; modifiedDate?: string }>
-  fields?: Array<{ name: string; cardinal?: number; tags?: string[]; tables?: string[]; system?: boolean; hidden?: boolean }>
+  fields?: Array<{
+    name: string
+    cardinal?: number
+    tags?: string[]
+    tables?: string[]
+    system?: boolean
+    hidden?: boolean
+  }>
   media?: string[]
 }
 

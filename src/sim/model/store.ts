@@ -83,9 +83,17 @@ export class SimModel {
   /** Reset (control API `POST /__sim/reset`): same object, fresh contents, so references stay valid. */
   replaceContents(contents: SimModelContents): void {
     for (const map of [
-      this.nodes, this.users, this.tags, this.customPropertyDefinitions, this.streams,
-      this.apps, this.tasks, this.executionResults, this.executionSessions,
-    ]) map.clear()
+      this.nodes,
+      this.users,
+      this.tags,
+      this.customPropertyDefinitions,
+      this.streams,
+      this.apps,
+      this.tasks,
+      this.executionResults,
+      this.executionSessions,
+    ])
+      map.clear()
     this.downloadRefs.clear()
     this.site = { ...contents.site }
     contents.nodes.forEach((n) => this.nodes.set(n))

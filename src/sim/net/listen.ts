@@ -16,10 +16,11 @@ export function listen(server: HttpServer | HttpsServer, host: string, port: num
       const chosen = (server.address() as AddressInfo).port
       resolve({
         port: chosen,
-        close: () => new Promise<void>((done) => {
-          server.close(() => done())
-          server.closeAllConnections()
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done())
+            server.closeAllConnections()
+          }),
       })
     })
   })

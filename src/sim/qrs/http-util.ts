@@ -9,7 +9,11 @@ export interface QrsResponse {
 }
 
 export const json = (body: unknown, status = 200): QrsResponse => ({ status, json: body })
-export const text = (body: string, status: number, contentType = 'text/plain; charset=utf-8'): QrsResponse => ({ status, text: body, contentType })
+export const text = (body: string, status: number, contentType = 'text/plain; charset=utf-8'): QrsResponse => ({
+  status,
+  text: body,
+  contentType,
+})
 export const empty = (status: number): QrsResponse => ({ status })
 
 export class QueryParseError extends Error {}
@@ -51,7 +55,10 @@ export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promi
 export function writeResponse(res: ServerResponse, response: QrsResponse): void {
   if (response.json !== undefined) {
     const body = JSON.stringify(response.json)
-    res.writeHead(response.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+    res.writeHead(response.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    })
     res.end(body)
     return
   }

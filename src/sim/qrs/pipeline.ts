@@ -29,7 +29,12 @@ interface Parsed {
 
 /** Identity → xrfkey (every method, §1.3) → 5xx fault → route. */
 async function dispatch(
-  routes: QrsRoute[], ctx: SimContext, identify: Identify, pathPrefix: string, req: IncomingMessage, p: Parsed,
+  routes: QrsRoute[],
+  ctx: SimContext,
+  identify: Identify,
+  pathPrefix: string,
+  req: IncomingMessage,
+  p: Parsed,
 ): Promise<{ response: QrsResponse; user: QlikUser | null }> {
   const identity = identify(req, ctx)
   if ('reject' in identity) return { response: identity.reject, user: null }
@@ -41,10 +46,19 @@ async function dispatch(
   }
   const prefix = `${pathPrefix}/qrs/`.toLowerCase()
   if (!p.path.toLowerCase().startsWith(prefix)) return answer(text(ctx.texts.qrs.notFoundBody, 404))
-  const segments = p.path.slice(prefix.length).split('/').filter(Boolean).map((s) => decodeURIComponent(s))
+  const segments = p.path
+    .slice(prefix.length)
+    .split('/')
+    .filter(Boolean)
+    .map((s) => decodeURIComponent(s))
   const match = matchRoute(routes, p.method, segments)
   if (!match) return answer(text(ctx.texts.qrs.notFoundBody, 404))
-  return answer(await match.route.handler({ method: p.method, segments, params: match.params, query: p.query, body: p.body, user }, ctx))
+  return answer(
+    await match.route.handler(
+      { method: p.method, segments, params: match.params, query: p.query, body: p.body, user },
+      ctx,
+    ),
+  )
 }
 
 /**
@@ -52,7 +66,12 @@ async function dispatch(
  * recorded with its final status (§4.7 `GET /__sim/requests`).
  */
 export async function handleQrs(
-  routes: QrsRoute[], ctx: SimContext, identify: Identify, pathPrefix: string, req: IncomingMessage, res: ServerResponse,
+  routes: QrsRoute[],
+  ctx: SimContext,
+  identify: Identify,
+  pathPrefix: string,
+  req: IncomingMessage,
+  res: ServerResponse,
 ): Promise<void> {
   const rawUrl = req.url ?? '/'
   const qAt = rawUrl.indexOf('?')
@@ -77,8 +96,12 @@ export async function handleQrs(
     }
   }
   ctx.recorder.record({
-    face: 'qrs', method: parsed.method, path: parsed.path, query: Object.fromEntries(parsed.query),
-    user: outcome.user ? userLabel(outcome.user) : null, status: outcome.response.status,
+    face: 'qrs',
+    method: parsed.method,
+    path: parsed.path,
+    query: Object.fromEntries(parsed.query),
+    user: outcome.user ? userLabel(outcome.user) : null,
+    status: outcome.response.status,
   })
   if (!res.destroyed) writeResponse(res, outcome.response)
 }

@@ -27,13 +27,20 @@ export function route(method: string, path: string, handler: QrsHandler): QrsRou
 }
 
 /** First route in declaration order wins, so literal routes (`task/full`) go before `task/:id`. */
-export function matchRoute(routes: QrsRoute[], method: string, segments: string[]): { route: QrsRoute; params: Record<string, string> } | null {
+export function matchRoute(
+  routes: QrsRoute[],
+  method: string,
+  segments: string[],
+): { route: QrsRoute; params: Record<string, string> } | null {
   for (const r of routes) {
     if (r.method !== method || r.pattern.length !== segments.length) continue
     const params: Record<string, string> = {}
     const ok = r.pattern.every((p, i) => {
       const seg = segments[i] as string
-      if (p.startsWith(':')) { params[p.slice(1)] = seg; return true }
+      if (p.startsWith(':')) {
+        params[p.slice(1)] = seg
+        return true
+      }
       return p.toLowerCase() === seg.toLowerCase()
     })
     if (ok) return { route: r, params }

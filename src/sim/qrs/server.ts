@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:https'
+import { createServer } from 'node:https'
 import type { SimContext } from '../context.js'
 import type { SimCertificates } from '../certs/cert-dir.js'
 import { listen, type RunningServer } from '../net/listen.js'
@@ -20,7 +20,12 @@ export function qrsRoutes(): QrsRoute[] {
  * one (or with a foreign one) fails the TLS handshake, as a client talking to port 4242 without the
  * QMC-exported certificate does; 'http-403' lets TLS complete and answers 403 instead.
  */
-export async function startQrsFace(ctx: SimContext, certs: SimCertificates, host: string, port: number): Promise<RunningServer> {
+export async function startQrsFace(
+  ctx: SimContext,
+  certs: SimCertificates,
+  host: string,
+  port: number,
+): Promise<RunningServer> {
   const routes = qrsRoutes()
   const server = createServer({
     key: certs.server.key,

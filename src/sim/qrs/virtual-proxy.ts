@@ -24,7 +24,12 @@ export interface VirtualProxyOptions {
  * The optional QPS-style listener with header authentication (QLIK-PROTOCOLS §1.4): TLS without a
  * client certificate, the user taken from the configured header, the same xrfkey rules and routes.
  */
-export async function startVirtualProxy(ctx: SimContext, certs: SimCertificates, host: string, opts: VirtualProxyOptions): Promise<RunningServer> {
+export async function startVirtualProxy(
+  ctx: SimContext,
+  certs: SimCertificates,
+  host: string,
+  opts: VirtualProxyOptions,
+): Promise<RunningServer> {
   const prefix = `/${opts.prefix.replace(/^\/+|\/+$/g, '')}`
   const headerName = opts.header.toLowerCase()
   const cookie = opts.sessionCookie ?? `X-Qlik-Session-${opts.prefix}`

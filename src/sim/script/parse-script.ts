@@ -40,7 +40,10 @@ function stripComments(line: string, state: ScanState): { code: string; ends: nu
     const ch = line[i] as string
     const next = line[i + 1]
     if (state.blockComment) {
-      if (ch === '*' && next === '/') { state.blockComment = false; i++ }
+      if (ch === '*' && next === '/') {
+        state.blockComment = false
+        i++
+      }
       continue
     }
     if (state.quote) {
@@ -49,7 +52,11 @@ function stripComments(line: string, state: ScanState): { code: string; ends: nu
       continue
     }
     if (ch === '/' && next === '/') break
-    if (ch === '/' && next === '*') { state.blockComment = true; i++; continue }
+    if (ch === '/' && next === '*') {
+      state.blockComment = true
+      i++
+      continue
+    }
     if (ch === "'" || ch === '"') state.quote = ch
     else if (ch === '[') state.quote = ']'
     else if (ch === ';') ends.push(code.length)

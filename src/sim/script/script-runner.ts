@@ -59,18 +59,24 @@ function rowCount(seed: string): number {
 
 function sourceName(statement: ScriptStatement): string {
   if (statement.isInline) return 'INL'
-  if (statement.isResident) return /\bRESIDENT\s+\[?([\w ]+?)\]?\s*(?:WHERE|;|$)/i.exec(statement.text)?.[1]?.trim() ?? 'RESIDENT'
+  if (statement.isResident)
+    return /\bRESIDENT\s+\[?([\w ]+?)\]?\s*(?:WHERE|;|$)/i.exec(statement.text)?.[1]?.trim() ?? 'RESIDENT'
   if (statement.fromPath) return statement.fromPath.replace(/^.*\//, '').replace(/\.[^.]+$/, '')
   return statement.label ?? 'Table'
 }
 
 /** The statement that fails, and why, or null when the run succeeds. */
-function findFailure(statements: ScriptStatement[], req: ScriptRunRequest, texts: UnconfirmedDetails['scriptLog']): Map<ScriptStatement, string> {
+function findFailure(
+  statements: ScriptStatement[],
+  req: ScriptRunRequest,
+  texts: UnconfirmedDetails['scriptLog'],
+): Map<ScriptStatement, string> {
   const failures = new Map<ScriptStatement, string>()
   const missing = new Set((req.missingFiles ?? []).map((p) => p.toLowerCase()))
   for (const st of statements) {
     if (st.isForcedFailure) failures.set(st, texts.forcedError)
-    else if (st.fromPath && missing.has(st.fromPath.toLowerCase())) failures.set(st, texts.missingFileError(st.fromPath))
+    else if (st.fromPath && missing.has(st.fromPath.toLowerCase()))
+      failures.set(st, texts.missingFileError(st.fromPath))
   }
   if (req.failLine !== undefined || req.forceFail) {
     const wanted = req.failLine
@@ -99,7 +105,9 @@ export function renderScriptRun(req: ScriptRunRequest): ScriptRunResult {
   const by = req.executedBy ?? { directory: 'INTERNAL', userId: 'sa_scheduler' }
 
   const lines: Array<{ offset: number; text: string }> = []
-  const at = (fraction: number, text: string): void => { lines.push({ offset: Math.round(durationMs * fraction), text }) }
+  const at = (fraction: number, text: string): void => {
+    lines.push({ offset: Math.round(durationMs * fraction), text })
+  }
   const pad = (label: string): string => label.padEnd(30)
   at(0, 'Execution started.')
   at(0, `Qlik Sense Server Version ${texts.serverVersion}`)
@@ -121,7 +129,10 @@ export function renderScriptRun(req: ScriptRunRequest): ScriptRunResult {
   statements.forEach((st, index) => {
     if (stopped || aborted) return
     const fraction = statements.length > 1 ? index / statements.length : 0
-    if (req.abortedAtFraction !== undefined && fraction > req.abortedAtFraction) { aborted = true; return }
+    if (req.abortedAtFraction !== undefined && fraction > req.abortedAtFraction) {
+      aborted = true
+      return
+    }
     for (const line of st.lines) at(fraction, `${String(line.number).padStart(4, '0')}  ${line.text.trim()}`)
     const failure = failures.get(st)
     if (failure !== undefined) {
@@ -135,7 +146,8 @@ export function renderScriptRun(req: ScriptRunRequest): ScriptRunResult {
       const name = st.label ?? sourceName(st)
       const inlineAt = st.lines.findIndex((l) => /\bINLINE\b/i.test(l.text))
       // INLINE: the data lines minus the header row and the closing bracket.
-      const rows = st.isInline && inlineAt >= 0 ? Math.max(0, st.lines.length - inlineAt - 3) : rowCount(`${name}:${st.text}`)
+      const rows =
+        st.isInline && inlineAt >= 0 ? Math.max(0, st.lines.length - inlineAt - 3) : rowCount(`${name}:${st.text}`)
       tables.push({ name, rows })
       at(fraction, `${name} << ${sourceName(st)}`)
       at(fraction, `Lines fetched: ${rows.toLocaleString('en-US')}`)

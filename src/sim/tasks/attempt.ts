@@ -52,7 +52,9 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
     setStatus(result, 14, texts.details.distributionRunning, now())
   }
 
-  const shouldFail = behaviour.outcome === 'fail' && (behaviour.retriesBeforeSuccess === undefined || ctx.attempt < behaviour.retriesBeforeSuccess)
+  const shouldFail =
+    behaviour.outcome === 'fail' &&
+    (behaviour.retriesBeforeSuccess === undefined || ctx.attempt < behaviour.retriesBeforeSuccess)
   if (behaviour.outcome === 'abort') {
     const scriptRun = task.taskType === 0 ? reload(ctx, false, behaviour.durationMs * 2) : null
     await sleep(behaviour.durationMs, undefined, { signal })
@@ -94,7 +96,10 @@ async function reload(ctx: AttemptContext, forceFail: boolean, durationMs: numbe
     // Aborted mid-script: keep the partial log a real engine would have written so far.
     const elapsed = Date.now() - startedAt.getTime()
     const fraction = durationMs > 0 ? elapsed / durationMs : 0
-    attachScriptLog(result, renderScriptRun({ ...request, startedAt, durationMs: elapsed, abortedAtFraction: fraction }).log)
+    attachScriptLog(
+      result,
+      renderScriptRun({ ...request, startedAt, durationMs: elapsed, abortedAtFraction: fraction }).log,
+    )
     throw err
   }
 }

@@ -17,7 +17,12 @@ interface Deps {
  * matches (QLIK-PROTOCOLS §3.2, §3.4, §4.5 "per task type").
  */
 export function datagramFor(
-  { model, texts, faults }: Deps, task: SimTask, session: SimExecutionSession, ending: TaskEnding, user: string, date: Date,
+  { model, texts, faults }: Deps,
+  task: SimTask,
+  session: SimExecutionSession,
+  ending: TaskEnding,
+  user: string,
+  date: Date,
 ): string | null {
   const d = texts.datagram
   // §3.3 field 3/6: user sync, external program and distribute lines carry no app.

@@ -1,14 +1,25 @@
 import { EMPTY_GUID, NEVER, newGuid } from '../ids.js'
 import type { SimModel } from '../model/store.js'
 import type {
-  SimExecutionDetail, SimExecutionResult, SimExecutionSession, SimNode, SimTask, TaskStatus,
+  SimExecutionDetail,
+  SimExecutionResult,
+  SimExecutionSession,
+  SimNode,
+  SimTask,
+  TaskStatus,
 } from '../model/types.js'
 
 /** Small mutators for execution sessions and results, so the state machine reads as a sequence of steps. */
 
 export function createSession(model: SimModel, task: SimTask, user: string, now: string): SimExecutionSession {
   const session: SimExecutionSession = {
-    id: newGuid(), createdDate: now, modifiedDate: now, modifiedByUserName: user, taskId: task.id, resultIds: [], user,
+    id: newGuid(),
+    createdDate: now,
+    modifiedDate: now,
+    modifiedByUserName: user,
+    taskId: task.id,
+    resultIds: [],
+    user,
   }
   model.executionSessions.set(session)
   return session
@@ -16,7 +27,11 @@ export function createSession(model: SimModel, task: SimTask, user: string, now:
 
 /** A new attempt (§1.7: one ExecutionResult per attempt), already the task's lastExecutionResult. */
 export function createResult(
-  model: SimModel, session: SimExecutionSession, task: SimTask, node: SimNode, now: string,
+  model: SimModel,
+  session: SimExecutionSession,
+  task: SimTask,
+  node: SimNode,
+  now: string,
 ): SimExecutionResult {
   const result: SimExecutionResult = {
     id: newGuid(),
@@ -43,19 +58,34 @@ export function createResult(
   return result
 }
 
-export function addDetail(result: SimExecutionResult, message: string, now: string, detailsType: SimExecutionDetail['detailsType'] = 2): void {
+export function addDetail(
+  result: SimExecutionResult,
+  message: string,
+  now: string,
+  detailsType: SimExecutionDetail['detailsType'] = 2,
+): void {
   result.details.push({ id: newGuid(), detailsType, message, detailCreatedDate: now })
   result.modifiedDate = now
 }
 
-export function setStatus(result: SimExecutionResult, status: TaskStatus, message: string, now: string, detailsType: SimExecutionDetail['detailsType'] = 2): void {
+export function setStatus(
+  result: SimExecutionResult,
+  status: TaskStatus,
+  message: string,
+  now: string,
+  detailsType: SimExecutionDetail['detailsType'] = 2,
+): void {
   result.status = status
   addDetail(result, message, now, detailsType)
 }
 
 /** Final fields of §3.7 step 1: status, stopTime, duration, and the final detail line LAST. */
 export function finishResult(
-  result: SimExecutionResult, status: TaskStatus, message: string, now: string, detailsType: SimExecutionDetail['detailsType'] = 2,
+  result: SimExecutionResult,
+  status: TaskStatus,
+  message: string,
+  now: string,
+  detailsType: SimExecutionDetail['detailsType'] = 2,
 ): void {
   result.stopTime = now
   result.duration = Math.max(0, Date.parse(now) - Date.parse(result.startTime))

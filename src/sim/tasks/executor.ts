@@ -16,7 +16,11 @@ export interface ExecutorTiming {
   startedToScriptLogMs: number
 }
 
-export const DEFAULT_TIMING: ExecutorTiming = { triggeredToSendingMs: 100, sendingToStartedMs: 250, startedToScriptLogMs: 150 }
+export const DEFAULT_TIMING: ExecutorTiming = {
+  triggeredToSendingMs: 100,
+  sendingToStartedMs: 250,
+  startedToScriptLogMs: 150,
+}
 
 export interface ExecutorDeps {
   model: SimModel
@@ -127,18 +131,37 @@ export class TaskExecutor {
   }
 
   /** §4.5 success / fail endings, in the §3.7 order. */
-  private async finish(task: SimTask, session: SimExecutionSession, result: SimExecutionResult, outcome: AttemptOutcome): Promise<void> {
+  private async finish(
+    task: SimTask,
+    session: SimExecutionSession,
+    result: SimExecutionResult,
+    outcome: AttemptOutcome,
+  ): Promise<void> {
     const { model, texts } = this.deps
     const success = outcome.kind === 'success'
     const isDistribute = task.taskType === 3
     const applyFinalState = (): void => {
       if (success) {
-        finishResult(result, 7, isDistribute ? texts.details.distributionFinishedSuccess : texts.details.finishedSuccess, now())
+        finishResult(
+          result,
+          7,
+          isDistribute ? texts.details.distributionFinishedSuccess : texts.details.finishedSuccess,
+          now(),
+        )
         const app = task.taskType === 0 && task.appId ? model.apps.get(task.appId) : undefined
         // Engine model: a successful scheduled reload updates the app's reload time.
-        if (app) { app.lastReloadTime = result.stopTime; app.modifiedDate = result.stopTime }
+        if (app) {
+          app.lastReloadTime = result.stopTime
+          app.modifiedDate = result.stopTime
+        }
       } else {
-        finishResult(result, 8, isDistribute ? texts.details.distributionFinishedFail : texts.details.finishedFail, now(), texts.details.finishedFailType)
+        finishResult(
+          result,
+          8,
+          isDistribute ? texts.details.distributionFinishedFail : texts.details.finishedFail,
+          now(),
+          texts.details.finishedFailType,
+        )
       }
       model.executionSessions.delete(session.id)
     }
@@ -148,7 +171,12 @@ export class TaskExecutor {
   }
 
   /** §4.5 abort branch: 4 AbortInitiated → datagram → 5 Aborting → 6 Aborted. */
-  private async abortRun(task: SimTask, session: SimExecutionSession, result: SimExecutionResult, user: string): Promise<void> {
+  private async abortRun(
+    task: SimTask,
+    session: SimExecutionSession,
+    result: SimExecutionResult,
+    user: string,
+  ): Promise<void> {
     const { texts, model } = this.deps
     await this.inOrder(
       () => setStatus(result, 4, texts.details.abortInitiated, now()),

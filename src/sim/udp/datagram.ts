@@ -29,10 +29,14 @@ export function datagramType(kind: DatagramKind, faults: Pick<SimFaults, 'succes
     if (kind === 'success') return '/scheduler-reloadtask-success/'
   }
   switch (kind) {
-    case 'failed': return '/scheduler-task-failed/'
-    case 'aborted': return '/scheduler-task-aborted/'
-    case 'success': return faults.successSlash === 'single' ? '/scheduler-task-success/' : '/scheduler-task-success//'
-    default: return '/scheduler-distribute/'
+    case 'failed':
+      return '/scheduler-task-failed/'
+    case 'aborted':
+      return '/scheduler-task-aborted/'
+    case 'success':
+      return faults.successSlash === 'single' ? '/scheduler-task-success/' : '/scheduler-task-success//'
+    default:
+      return '/scheduler-distribute/'
   }
 }
 
@@ -42,6 +46,16 @@ export function datagramType(kind: DatagramKind, faults: Pick<SimFaults, 'succes
  */
 export function formatDatagram(type: string, f: DatagramFields): string {
   return [
-    type, f.hostName, f.taskName, f.appName, f.user, f.taskId, f.appId, log4netDate(f.date), f.level, f.executionId, f.message,
+    type,
+    f.hostName,
+    f.taskName,
+    f.appName,
+    f.user,
+    f.taskId,
+    f.appId,
+    log4netDate(f.date),
+    f.level,
+    f.executionId,
+    f.message,
   ].join(';')
 }

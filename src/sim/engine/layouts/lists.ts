@@ -46,7 +46,11 @@ function libraryItems(items: EngineLibraryItem[], def: Def): Record<string, unkn
   return {
     qItems: items
       .filter((item) => def['qType'] === undefined || item.properties.qInfo.qType === def['qType'])
-      .map((item) => ({ qInfo: item.properties.qInfo, qMeta: metaOf(item), qData: evaluateQData(def['qData'], item.properties) })),
+      .map((item) => ({
+        qInfo: item.properties.qInfo,
+        qMeta: metaOf(item),
+        qData: evaluateQData(def['qData'], item.properties),
+      })),
   }
 }
 
@@ -71,7 +75,11 @@ function fieldItems(app: EngineApp, def: Def): Record<string, unknown> {
 
 function variableItems(app: EngineApp, def: Def): Record<string, unknown> {
   const items = app.variables
-    .filter((v) => (def['qShowReserved'] === true || v.isReserved !== true) && (def['qShowConfig'] === true || v.isConfig !== true))
+    .filter(
+      (v) =>
+        (def['qShowReserved'] === true || v.isReserved !== true) &&
+        (def['qShowConfig'] === true || v.isConfig !== true),
+    )
     .map((v) => {
       const item: Record<string, unknown> = {
         qName: v.properties.qName,

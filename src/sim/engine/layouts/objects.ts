@@ -1,4 +1,11 @@
-import type { EngineApp, EngineBookmark, EngineLibraryItem, EngineProperties, EnginePropertyTree, EngineVariable } from '../backend.js'
+import type {
+  EngineApp,
+  EngineBookmark,
+  EngineLibraryItem,
+  EngineProperties,
+  EnginePropertyTree,
+  EngineVariable,
+} from '../backend.js'
 
 /** Every app object tree, top-level and nested, searchable by id (GetObject accepts children too). */
 export function findTree(app: EngineApp, id: string): EnginePropertyTree | undefined {
@@ -48,6 +55,9 @@ export function variableLayout(variable: EngineVariable): Record<string, unknown
   return { ...layoutFromProperties(variable.properties), qText: variable.properties.qDefinition }
 }
 
-export function metaOf(item: { properties: EngineProperties; meta?: Record<string, unknown> }): Record<string, unknown> {
+export function metaOf(item: {
+  properties: EngineProperties
+  meta?: Record<string, unknown>
+}): Record<string, unknown> {
   return item.meta ?? item.properties.qMetaDef ?? {}
 }

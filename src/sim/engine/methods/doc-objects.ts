@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { EngineApp, EngineProperties } from '../backend.js'
 import { appOf, typed, type CallContext, type MethodHandler, type MethodOutcome } from '../context.js'
-import { EngineRpcError } from '../errors.js'
 import type { HandleTarget } from '../handles.js'
 import { findTree } from '../layouts/objects.js'
 
@@ -23,7 +22,13 @@ export const docObjectMethods: Record<string, MethodHandler> = {
     const wanted = typeof info.qId === 'string' ? info.qId : ''
     const qId = wanted === '' || ctx.state.sessionObjects.has(wanted) ? freshId(ctx) : wanted
     props.qInfo = { qId, qType }
-    const handle = ctx.state.handles.open({ struct: 'GenericObject', appId: ctx.target.appId, id: qId, genericType: qType, session: props })
+    const handle = ctx.state.handles.open({
+      struct: 'GenericObject',
+      appId: ctx.target.appId,
+      id: qId,
+      genericType: qType,
+      session: props,
+    })
     ctx.state.sessionObjects.set(qId, handle)
     return { result: { qReturn: ctx.state.handles.refOf(handle) } }
   }),
@@ -46,11 +51,16 @@ export const docObjectMethods: Record<string, MethodHandler> = {
     return opened(ctx, { struct: 'GenericObject', appId: ctx.target.appId, id, genericType })
   }),
 
-  GetDimension: libraryGetter('GenericDimension', (app, id) => app.dimensions.find((d) => d.properties.qInfo.qId === id)),
+  GetDimension: libraryGetter('GenericDimension', (app, id) =>
+    app.dimensions.find((d) => d.properties.qInfo.qId === id),
+  ),
   GetMeasure: libraryGetter('GenericMeasure', (app, id) => app.measures.find((m) => m.properties.qInfo.qId === id)),
   GetBookmark: libraryGetter('GenericBookmark', (app, id) =>
-    [...app.bookmarks, ...app.snapshots].find((b) => b.properties.qInfo.qId === id)),
-  GetVariableById: libraryGetter('GenericVariable', (app, id) => app.variables.find((v) => v.properties.qInfo.qId === id)),
+    [...app.bookmarks, ...app.snapshots].find((b) => b.properties.qInfo.qId === id),
+  ),
+  GetVariableById: libraryGetter('GenericVariable', (app, id) =>
+    app.variables.find((v) => v.properties.qInfo.qId === id),
+  ),
 }
 
 function libraryGetter(

@@ -23,7 +23,8 @@ export const docReloadMethods: Record<string, MethodHandler> = {
 
   DoReloadEx: typed(async (ctx: DocContext, args) => {
     const params = (args['qParams'] ?? {}) as Record<string, unknown>
-    const reloadId = typeof params['qReloadId'] === 'string' && params['qReloadId'] !== '' ? params['qReloadId'] : undefined
+    const reloadId =
+      typeof params['qReloadId'] === 'string' && params['qReloadId'] !== '' ? params['qReloadId'] : undefined
     const outcome = await runReload(ctx, {
       mode: Number(params['qMode'] ?? 0),
       partial: params['qPartial'] === true,
@@ -61,7 +62,9 @@ async function runReload(ctx: DocContext, opts: Omit<EngineReloadOptions, 'user'
   const progress = ctx.state.progress.begin(ctx.requestId)
   try {
     const user = ctx.state.user
-    return await ctx.shared.backend.reload(appId, user === undefined ? opts : { ...opts, user }, (step) => progress.apply(step))
+    return await ctx.shared.backend.reload(appId, user === undefined ? opts : { ...opts, user }, (step) =>
+      progress.apply(step),
+    )
   } finally {
     progress.finish()
     ctx.shared.reloading.delete(appId)

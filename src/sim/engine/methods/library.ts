@@ -4,7 +4,10 @@ import { EngineRpcError } from '../errors.js'
 import type { HandleTarget } from '../handles.js'
 import { libraryLayout, variableLayout } from '../layouts/objects.js'
 
-type LibraryTarget = Extract<HandleTarget, { struct: 'GenericDimension' | 'GenericMeasure' | 'GenericBookmark' | 'GenericVariable' }>
+type LibraryTarget = Extract<
+  HandleTarget,
+  { struct: 'GenericDimension' | 'GenericMeasure' | 'GenericBookmark' | 'GenericVariable' }
+>
 type LibraryContext = CallContext<LibraryTarget>
 
 /**

@@ -29,13 +29,21 @@ export function customPropertiesOf(model: SimModel, values: SimCustomPropertyVal
   return values.flatMap((v) => {
     const def = model.customPropertyDefinitions.get(v.definitionId)
     if (!def) return []
-    return [{
-      id: v.id,
-      ...auditFields(v),
-      value: v.value,
-      definition: { id: def.id, name: def.name, valueType: def.valueType, choiceValues: [...def.choiceValues], privileges: null },
-      schemaPath: 'CustomPropertyValue',
-    }]
+    return [
+      {
+        id: v.id,
+        ...auditFields(v),
+        value: v.value,
+        definition: {
+          id: def.id,
+          name: def.name,
+          valueType: def.valueType,
+          choiceValues: [...def.choiceValues],
+          privileges: null,
+        },
+        schemaPath: 'CustomPropertyValue',
+      },
+    ]
   })
 }
 

@@ -8,7 +8,11 @@ import { taskCondensed } from './task.js'
 
 function detailsOf(result: SimExecutionResult): Json[] {
   return result.details.map((d) => ({
-    id: d.id, detailsType: d.detailsType, message: d.message, detailCreatedDate: d.detailCreatedDate, privileges: null,
+    id: d.id,
+    detailsType: d.detailsType,
+    message: d.message,
+    detailCreatedDate: d.detailCreatedDate,
+    privileges: null,
   }))
 }
 
@@ -86,7 +90,11 @@ export function neverRunResult(task: SimTask): SimExecutionResult {
 const SESSION_TASK_KEY = ['reloadTask', 'externalProgramTask', 'userSyncTask', 'reloadTask', 'reloadTask'] as const
 
 /** ExecutionSession (§1.7; partly unconfirmed): the task under its type-specific key, app, latest result. */
-export function executionSessionJson(model: SimModel, session: SimExecutionSession, texts: UnconfirmedDetails['qrs']): Json {
+export function executionSessionJson(
+  model: SimModel,
+  session: SimExecutionSession,
+  texts: UnconfirmedDetails['qrs'],
+): Json {
   const task = model.tasks.get(session.taskId)
   const app = task?.appId ? model.apps.get(task.appId) : undefined
   const lastId = session.resultIds.at(-1)

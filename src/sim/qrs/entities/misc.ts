@@ -39,8 +39,13 @@ export function userFull(model: SimModel, user: SimUser): Json {
     roles: [...user.roles],
     attributes: user.attributes.map((a) => ({
       // §1.10 g: attributes carry created/modified dates but no modifiedByUserName.
-      id: a.id, createdDate: a.createdDate, modifiedDate: a.modifiedDate, attributeType: a.attributeType, attributeValue: a.attributeValue,
-      externalId: a.externalId, schemaPath: 'UserAttribute',
+      id: a.id,
+      createdDate: a.createdDate,
+      modifiedDate: a.modifiedDate,
+      attributeType: a.attributeType,
+      attributeValue: a.attributeValue,
+      externalId: a.externalId,
+      schemaPath: 'UserAttribute',
     })),
     inactive: user.inactive,
     removedExternally: user.removedExternally,
@@ -75,7 +80,12 @@ export function nodeCondensed(node: SimNode): Json {
 
 export function nodeFull(node: SimNode): Json {
   return {
-    id: node.id, ...auditFields(node), name: node.name, hostName: node.hostName, isCentral: node.isCentral,
-    privileges: null, schemaPath: 'ServerNodeConfiguration',
+    id: node.id,
+    ...auditFields(node),
+    name: node.name,
+    hostName: node.hostName,
+    isCentral: node.isCentral,
+    privileges: null,
+    schemaPath: 'ServerNodeConfiguration',
   }
 }

@@ -31,22 +31,28 @@ function valuesAt(entity: unknown, path: string[]): unknown[] {
 }
 
 /** Enum names a bare word may stand for, e.g. `status eq FinishedFail`. */
-const ENUMS: Record<string, number> = Object.fromEntries(Object.entries(TASK_STATUS).map(([k, v]) => [k.toLowerCase(), v]))
+const ENUMS: Record<string, number> = Object.fromEntries(
+  Object.entries(TASK_STATUS).map(([k, v]) => [k.toLowerCase(), v]),
+)
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?)?$/
 
 function compareOrdered(actual: unknown, expected: FilterValue): number | null {
   if (expected.kind === 'null' || expected.kind === 'boolean') return null
   if (typeof actual === 'number') {
-    const n = expected.kind === 'number' ? expected.value
-      : expected.kind === 'bare' && ENUMS[expected.value.toLowerCase()] !== undefined ? (ENUMS[expected.value.toLowerCase()] as number)
-        : Number(expected.value)
+    const n =
+      expected.kind === 'number'
+        ? expected.value
+        : expected.kind === 'bare' && ENUMS[expected.value.toLowerCase()] !== undefined
+          ? (ENUMS[expected.value.toLowerCase()] as number)
+          : Number(expected.value)
     return Number.isNaN(n) ? null : actual - n
   }
   if (typeof actual !== 'string') return null
   const text = String(expected.value)
   if (DATE_RE.test(actual) && DATE_RE.test(text)) {
-    const utc = (s: string): number => Date.parse(/[zZ]$|T.*[+-]\d\d:?\d\d$/.test(s) || s.length <= 10 ? s : `${s.replace(' ', 'T')}Z`)
+    const utc = (s: string): number =>
+      Date.parse(/[zZ]$|T.*[+-]\d\d:?\d\d$/.test(s) || s.length <= 10 ? s : `${s.replace(' ', 'T')}Z`)
     return utc(actual) - utc(text)
   }
   const a = actual.toLowerCase()
@@ -70,12 +76,18 @@ function matchesOne(actual: unknown, op: FilterOp, expected: FilterValue): boole
   const diff = compareOrdered(actual, expected)
   if (diff === null) return false
   switch (op) {
-    case 'eq': return diff === 0
-    case 'ne': return diff !== 0
-    case 'gt': return diff > 0
-    case 'ge': return diff >= 0
-    case 'lt': return diff < 0
-    default: return diff <= 0
+    case 'eq':
+      return diff === 0
+    case 'ne':
+      return diff !== 0
+    case 'gt':
+      return diff > 0
+    case 'ge':
+      return diff >= 0
+    case 'lt':
+      return diff < 0
+    default:
+      return diff <= 0
   }
 }
 

@@ -35,9 +35,20 @@ function tokenize(input: string): Token[] {
   let i = 0
   while (i < input.length) {
     const ch = input[i] as string
-    if (/\s/.test(ch)) { i++; continue }
-    if (ch === '(') { tokens.push({ kind: 'lparen' }); i++; continue }
-    if (ch === ')') { tokens.push({ kind: 'rparen' }); i++; continue }
+    if (/\s/.test(ch)) {
+      i++
+      continue
+    }
+    if (ch === '(') {
+      tokens.push({ kind: 'lparen' })
+      i++
+      continue
+    }
+    if (ch === ')') {
+      tokens.push({ kind: 'rparen' })
+      i++
+      continue
+    }
     if (ch === "'") {
       let text = ''
       i++
@@ -45,7 +56,11 @@ function tokenize(input: string): Token[] {
         if (i >= input.length) throw new FilterParseError('unterminated string')
         const c = input[i] as string
         if (c === "'") {
-          if (input[i + 1] === "'") { text += "'"; i += 2; continue }
+          if (input[i + 1] === "'") {
+            text += "'"
+            i += 2
+            continue
+          }
           i++
           break
         }
@@ -107,13 +122,19 @@ export function parseFilter(input: string): FilterNode {
 
   const andExpr = (): FilterNode => {
     let left = primary()
-    while (peekWord() === 'and') { pos++; left = { kind: 'and', left, right: primary() } }
+    while (peekWord() === 'and') {
+      pos++
+      left = { kind: 'and', left, right: primary() }
+    }
     return left
   }
 
   const orExpr = (): FilterNode => {
     let left = andExpr()
-    while (peekWord() === 'or') { pos++; left = { kind: 'or', left, right: andExpr() } }
+    while (peekWord() === 'or') {
+      pos++
+      left = { kind: 'or', left, right: andExpr() }
+    }
     return left
   }
 

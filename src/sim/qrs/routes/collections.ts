@@ -4,7 +4,13 @@ import { appCondensed, appFull } from '../entities/app.js'
 import { tagCondensed, userCondensed, streamCondensed, type Json } from '../entities/common.js'
 import { executionResultCondensed, executionResultFull, executionSessionJson } from '../entities/execution.js'
 import {
-  customPropertyDefinitionCondensed, customPropertyDefinitionFull, nodeCondensed, nodeFull, streamFull, tagFull, userFull,
+  customPropertyDefinitionCondensed,
+  customPropertyDefinitionFull,
+  nodeCondensed,
+  nodeFull,
+  streamFull,
+  tagFull,
+  userFull,
 } from '../entities/misc.js'
 import { taskCondensed, taskFull } from '../entities/task.js'
 import { matchesFilter } from '../filter/evaluate.js'
@@ -26,7 +32,8 @@ interface Collection<T> {
 }
 
 function taskCollection(name: string, types: number[], byIdTypes: (ctx: SimContext) => number[]): Collection<SimTask> {
-  const ofTypes = (ctx: SimContext, wanted: number[]): SimTask[] => ctx.model.tasks.values().filter((t) => wanted.includes(t.taskType))
+  const ofTypes = (ctx: SimContext, wanted: number[]): SimTask[] =>
+    ctx.model.tasks.values().filter((t) => wanted.includes(t.taskType))
   return {
     name,
     list: (ctx) => ofTypes(ctx, types),
@@ -46,34 +53,53 @@ const COLLECTIONS: Array<Collection<never>> = [
   taskCollection('externalprogramtask', [1], () => [1]),
   taskCollection('usersynctask', [2], () => [2]),
   {
-    name: 'app', list: (ctx) => ctx.model.apps.values(),
-    condensed: (ctx, a) => appCondensed(ctx.model, a), full: (ctx, a) => appFull(ctx.model, a),
+    name: 'app',
+    list: (ctx) => ctx.model.apps.values(),
+    condensed: (ctx, a) => appCondensed(ctx.model, a),
+    full: (ctx, a) => appFull(ctx.model, a),
   },
   {
-    name: 'user', list: (ctx) => ctx.model.users.values(),
-    condensed: (_ctx, u) => userCondensed(u), full: (ctx, u) => userFull(ctx.model, u),
-  },
-  { name: 'tag', list: (ctx) => ctx.model.tags.values(), condensed: (_ctx, t) => tagCondensed(t), full: (_ctx, t) => tagFull(t) },
-  {
-    name: 'custompropertydefinition', list: (ctx) => ctx.model.customPropertyDefinitions.values(),
-    condensed: (_ctx, d) => customPropertyDefinitionCondensed(d), full: (_ctx, d) => customPropertyDefinitionFull(d),
+    name: 'user',
+    list: (ctx) => ctx.model.users.values(),
+    condensed: (_ctx, u) => userCondensed(u),
+    full: (ctx, u) => userFull(ctx.model, u),
   },
   {
-    name: 'stream', list: (ctx) => ctx.model.streams.values(),
-    condensed: (_ctx, s) => streamCondensed(s), full: (ctx, s) => streamFull(ctx.model, s),
+    name: 'tag',
+    list: (ctx) => ctx.model.tags.values(),
+    condensed: (_ctx, t) => tagCondensed(t),
+    full: (_ctx, t) => tagFull(t),
   },
   {
-    name: 'servernodeconfiguration', list: (ctx) => ctx.model.nodes.values(),
-    condensed: (_ctx, n) => nodeCondensed(n), full: (_ctx, n) => nodeFull(n),
+    name: 'custompropertydefinition',
+    list: (ctx) => ctx.model.customPropertyDefinitions.values(),
+    condensed: (_ctx, d) => customPropertyDefinitionCondensed(d),
+    full: (_ctx, d) => customPropertyDefinitionFull(d),
   },
   {
-    name: 'executionresult', list: (ctx) => ctx.model.executionResults.values(),
-    condensed: (ctx, r) => executionResultCondensed(r, ctx.texts.qrs), full: (ctx, r) => executionResultFull(r, ctx.texts.qrs),
+    name: 'stream',
+    list: (ctx) => ctx.model.streams.values(),
+    condensed: (_ctx, s) => streamCondensed(s),
+    full: (ctx, s) => streamFull(ctx.model, s),
+  },
+  {
+    name: 'servernodeconfiguration',
+    list: (ctx) => ctx.model.nodes.values(),
+    condensed: (_ctx, n) => nodeCondensed(n),
+    full: (_ctx, n) => nodeFull(n),
+  },
+  {
+    name: 'executionresult',
+    list: (ctx) => ctx.model.executionResults.values(),
+    condensed: (ctx, r) => executionResultCondensed(r, ctx.texts.qrs),
+    full: (ctx, r) => executionResultFull(r, ctx.texts.qrs),
   },
   {
     // §1.7: a session exists only while the task runs; 404 afterwards.
-    name: 'executionsession', list: (ctx) => ctx.model.executionSessions.values(),
-    condensed: (ctx, s) => executionSessionJson(ctx.model, s, ctx.texts.qrs), full: (ctx, s) => executionSessionJson(ctx.model, s, ctx.texts.qrs),
+    name: 'executionsession',
+    list: (ctx) => ctx.model.executionSessions.values(),
+    condensed: (ctx, s) => executionSessionJson(ctx.model, s, ctx.texts.qrs),
+    full: (ctx, s) => executionSessionJson(ctx.model, s, ctx.texts.qrs),
   },
 ] as Array<Collection<never>>
 
@@ -103,7 +129,10 @@ function select<T>(c: Collection<T>, ctx: SimContext, req: QrsRequest, full: boo
       throw err
     }
   }
-  const rows = c.list(ctx).map((item) => ({ item, fullJson: c.full(ctx, item) })).filter((r) => keep(r.fullJson))
+  const rows = c
+    .list(ctx)
+    .map((item) => ({ item, fullJson: c.full(ctx, item) }))
+    .filter((r) => keep(r.fullJson))
   const projected = rows.map((r) => (full ? r.fullJson : c.condensed(ctx, r.item)))
   return sortBy(projected, req.query.get('orderby'))
 }
@@ -119,7 +148,9 @@ function listHandler<T>(c: Collection<T>, full: boolean, count: boolean) {
 function byIdHandler<T>(c: Collection<T>) {
   return (req: QrsRequest, ctx: SimContext): QrsResponse => {
     const id = req.params.id ?? ''
-    const item = c.byId ? c.byId(ctx, id) : c.list(ctx).find((i) => (i as { id?: string }).id?.toLowerCase() === id.toLowerCase())
+    const item = c.byId
+      ? c.byId(ctx, id)
+      : c.list(ctx).find((i) => (i as { id?: string }).id?.toLowerCase() === id.toLowerCase())
     if (!item) return text(ctx.texts.qrs.notFoundBody, 404)
     return json(c.full(ctx, item))
   }

@@ -26,14 +26,20 @@ function byFileReference(req: QrsRequest, ctx: SimContext): QrsResponse {
   const taskId = req.params.id ?? ''
   if (!ctx.model.tasks.has(taskId)) return text(ctx.texts.qrs.notFoundBody, 404)
   const fileRef = (req.query.get('filereferenceid') ?? '').toLowerCase()
-  return reference(ctx, resultsOfTask(ctx, taskId).find((r) => r.fileReferenceId.toLowerCase() === fileRef))
+  return reference(
+    ctx,
+    resultsOfTask(ctx, taskId).find((r) => r.fileReferenceId.toLowerCase() === fileRef),
+  )
 }
 
 function byExecutionResult(req: QrsRequest, ctx: SimContext): QrsResponse {
   const taskId = req.params.id ?? ''
   if (!ctx.model.tasks.has(taskId)) return text(ctx.texts.qrs.notFoundBody, 404)
   const resultId = (req.query.get('executionresultid') ?? '').toLowerCase()
-  return reference(ctx, resultsOfTask(ctx, taskId).find((r) => r.id.toLowerCase() === resultId))
+  return reference(
+    ctx,
+    resultsOfTask(ctx, taskId).find((r) => r.id.toLowerCase() === resultId),
+  )
 }
 
 function download(req: QrsRequest, ctx: SimContext): QrsResponse {

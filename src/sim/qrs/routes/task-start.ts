@@ -45,7 +45,8 @@ function startMany(req: QrsRequest, ctx: SimContext): QrsResponse {
   } catch {
     return text('Body must be a JSON array of task ids', 400)
   }
-  if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string')) return text('Body must be a JSON array of task ids', 400)
+  if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string'))
+    return text('Body must be a JSON array of task ids', 400)
   for (const id of ids as string[]) ctx.executor.start(id, userLabel(req.user))
   return empty(ctx.texts.qrs.startManyStatus)
 }
