@@ -1,61 +1,62 @@
-import { resolve } from 'node:path'
-import { AedesBus } from './broker/aedes-bus.js'
-import { bridgeInfo, bridgeStatePayload, publishBridge } from './broker/bridge.js'
-import type { Bus } from './broker/bus.js'
-import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js'
-import { MqttBus } from './broker/mqtt-bus.js'
+import { bridgeInfo, publishBridge } from './broker/bridge.js'
 import type { BrokerPolicy } from './broker/policy.js'
 import type { Config } from './config/schema.js'
+import type { Bus } from './core/bus.js'
 import type { AppInfo, CapabilityModule } from './core/capability.js'
-import { mountDispatcher, type Dispatcher } from './core/dispatch.js'
-import { fail } from './core/envelope.js'
-import { allCapabilities, butlerFlagsOf, enabledModules } from './core/registry.js'
+import { mountDispatcher } from './core/dispatch.js'
+import { Health } from './core/health.js'
+import { Jobs } from './core/jobs.js'
+import { allCapabilities, butlerFlagsOf, enabledModules, registryGrants } from './core/registry.js'
+import type { ServiceName } from './core/services.js'
 import { createTopics } from './core/topics.js'
-import { startHttpShim, type HttpShim } from './http/server.js'
+import { startHttpShim } from './http/server.js'
 import type { Logger } from './log.js'
 import { auditEvent } from './security/audit.js'
 import { createSecurity } from './security/index.js'
+import { services as serviceRegistry } from './services/index.js'
+import { type Endpoints, openBus } from './startup/bus.js'
+import { setupModules } from './startup/modules.js'
+import { buildServices } from './startup/services.js'
 import { VERSION } from './version.js'
+
+export type { Endpoints } from './startup/bus.js'
 
 export interface AppOptions {
   config: Config
   log: Logger
   modules: CapabilityModule[]
+  /** Where relative paths in the config resolve (the config file's folder); default the cwd. */
+  baseDir?: string
   /** Replaces the users-and-roles policy built from `config.security` (tests). */
   policy?: BrokerPolicy
-}
-
-export interface Endpoints {
-  mqtt?: { host: string; port: number }
-  ws?: { host: string; port: number }
-  mqtts?: { host: string; port: number }
-  wss?: { host: string; port: number }
-  http?: { host: string; port: number; tls?: boolean }
-  brokerUrl?: string
 }
 
 export interface App {
   bus: Bus
   endpoints: Endpoints
+  health: Health
   stop(): Promise<void>
 }
 
 /**
- * Builds and starts sensebus: the bus (embedded broker or external), every enabled module, the
- * dispatcher, the bridge topics and the HTTP shim. `stop()` undoes it in reverse order.
+ * Builds and starts sensebus: security, the bus, the services the modules need, the modules, the
+ * dispatcher, the bridge topics and the HTTP shim. `stop()` undoes it in reverse order. Nothing here
+ * grows with a new capability: a capability is a module in the registry.
  */
-export async function startApp({ config, log, modules, policy }: AppOptions): Promise<App> {
+export async function startApp({ config, log, modules, policy, baseDir = process.cwd() }: AppOptions): Promise<App> {
   const topics = createTopics(config.baseTopic)
-  let bus: Bus
+  const enabled = enabledModules(modules, config.capabilities.disabled)
+  const capabilities = allCapabilities(enabled)
+  let bus: Bus | undefined
   // Before anything listens: a config that would expose sensebus unsafely stops here.
   const security = createSecurity({
     config,
     topics,
+    registry: registryGrants(capabilities),
     log,
-    publishAudit: (entry) =>
-      bus.publish(`${topics.base}/event/audit`, auditEvent(`sensebus/${bus.id}`, entry), { qos: 0 }),
+    publishAudit: async (entry) => bus?.publish(topics.audit, auditEvent(`sensebus/${bus.id}`, entry), { qos: 0 }),
   })
-  const dataDir = resolve(config.dataDir)
+  const health = new Health()
   const cleanups: Array<() => Promise<void>> = []
   const endpoints: Endpoints = {}
   const stopAll = async () => {
@@ -65,68 +66,20 @@ export async function startApp({ config, log, modules, policy }: AppOptions): Pr
   }
 
   try {
-    const enabled = enabledModules(modules, config.capabilities.disabled)
-    const capabilities = allCapabilities(enabled)
-    if (config.broker.url) {
-      bus = await MqttBus.connect(
-        {
-          url: config.broker.url,
-          ...(config.broker.username !== undefined ? { username: config.broker.username } : {}),
-          ...(config.broker.password !== undefined ? { password: config.broker.password } : {}),
-          ...(config.broker.clientId !== undefined ? { clientId: config.broker.clientId } : {}),
-          will: { topic: topics.bridgeState, payload: bridgeStatePayload('offline') },
-          defaultTimeoutMs: config.bus.requestTimeoutMs,
-          log: log.child({ area: 'bus' }),
-        },
-        topics,
-      )
-      endpoints.brokerUrl = config.broker.url
-      cleanups.push(() => bus.close())
-    } else {
-      const broker: EmbeddedBroker = await startEmbeddedBroker({
-        dataDir,
-        mqtt: config.broker.mqtt.enabled ? config.broker.mqtt : null,
-        ws: config.broker.ws.enabled ? config.broker.ws : null,
-        mqtts: security.tls.mqtts
-          ? { host: config.broker.mqtts.host, port: config.broker.mqtts.port, tls: security.tls.mqtts }
-          : null,
-        wss: security.tls.wss
-          ? { host: config.broker.wss.host, port: config.broker.wss.port, tls: security.tls.wss }
-          : null,
-        limits: {
-          maxPayloadBytes: config.broker.maxPayloadBytes,
-          maxConnections: config.broker.maxConnections,
-          connectTimeoutMs: config.broker.connectTimeoutMs,
-        },
-        policy: policy ?? security.policy,
-        log: log.child({ area: 'broker' }),
-        // The connection is gone, but a request still deserves its one answer.
-        onOversize: ({ topic }) => {
-          const capability = topic === undefined ? undefined : topics.capabilityOf(topic)
-          if (capability === undefined) return
-          const env = fail(
-            undefined,
-            'PAYLOAD_TOO_LARGE',
-            `The request exceeds ${config.broker.maxPayloadBytes} bytes (broker.maxPayloadBytes)`,
-          )
-          bus.publish(topics.response(capability), env, { qos: 1 }).catch(() => undefined)
-        },
-      })
-      cleanups.push(() => broker.close())
-      for (const l of broker.listeners) endpoints[l.kind] = { host: l.host, port: l.port }
-      bus = new AedesBus(broker, topics, config.bus.requestTimeoutMs)
-      security.policy.reserveReplyId(bus.id)
-      cleanups.push(() => bus.close())
-    }
-
-    const mounted = []
-    for (const mod of enabled) {
-      const modConfig = (config.capabilities as Record<string, unknown>)[mod.area] ?? {}
-      const mlog = log.child({ area: mod.area })
-      const state = mod.setup ? await mod.setup({ config: modConfig, log: mlog, bus, topics, dataDir }) : undefined
-      if (mod.teardown) cleanups.push(() => mod.teardown!(state))
-      for (const capability of mod.capabilities) mounted.push({ capability, state, config: modConfig })
-    }
+    bus = await openBus({ config, topics, security, log, endpoints, cleanups, ...(policy ? { policy } : {}) })
+    const wanted = new Set<ServiceName>(enabled.flatMap((m) => m.needs ?? []))
+    const services = await buildServices({
+      definitions: serviceRegistry,
+      wanted,
+      config,
+      log,
+      bus,
+      topics,
+      health,
+      baseDir,
+      cleanups,
+    })
+    const mounted = await setupModules({ modules: enabled, config, services, bus, topics, log, cleanups })
 
     const app: AppInfo = {
       name: 'sensebus',
@@ -134,40 +87,53 @@ export async function startApp({ config, log, modules, policy }: AppOptions): Pr
       capabilities: () => capabilities.map((c) => c.name),
       butlerFlags: () => butlerFlagsOf(enabled),
     }
-    const dispatcher: Dispatcher = await mountDispatcher({
+    const jobs = new Jobs({ bus, topics, log: log.child({ area: 'jobs' }), ...config.jobs })
+    await jobs.recover()
+    const dispatcher = await mountDispatcher({
       bus,
       topics,
       capabilities: mounted,
       app,
+      jobs,
       log: log.child({ area: 'dispatch' }),
       maxInFlight: config.bus.maxInFlight,
       maxInFlightPerClient: config.bus.maxInFlightPerClient,
       defaultTimeoutMs: config.bus.requestTimeoutMs,
       ...(config.broker.sharedGroup ? { sharedGroup: config.broker.sharedGroup } : {}),
       authorize: security.mayCall,
+      mayReplyTo: security.policy.mayReplyTo,
+      ...(config.broker.url
+        ? { unknownSender: { via: 'mqtt', transport: 'mqtt', roles: config.broker.trustedRoles } }
+        : {}),
       audit: (record) => security.auditor.dispatched(record),
     })
+    const liveBus = bus
+    const info = bridgeInfo(liveBus, topics, VERSION, capabilities, new Date())
+    const publishState = () =>
+      publishBridge(liveBus, topics, health.overall(), info).catch((err: unknown) => {
+        log.warn({ err }, 'could not publish the bridge state')
+      })
     // Shutdown order matters: the shim stops taking calls, in-flight requests answer, then offline.
     cleanups.push(async () => {
+      offHealth()
+      offReconnect()
       await dispatcher.stop()
-      await publishBridge(bus, topics, 'offline')
+      await publishBridge(liveBus, topics, 'offline')
     })
-
-    const info = bridgeInfo(bus, topics, VERSION, capabilities, new Date())
-    await publishBridge(bus, topics, 'online', info)
+    await publishState()
+    const offHealth = health.onChange(() => void publishState())
     // Retained bridge state must be back after an external broker restarts without persistence.
-    const offReconnect = bus.onReconnect(() => void publishBridge(bus, topics, 'online', info).catch(() => undefined))
-    cleanups.push(async () => offReconnect())
+    const offReconnect = liveBus.onReconnect(() => void publishState())
 
     if (config.http.enabled) {
-      const http: HttpShim = await startHttpShim({
-        bus,
+      const http = await startHttpShim({
+        bus: liveBus,
         capabilities,
         disabledCapabilities: allCapabilities(modules).filter((c) => !capabilities.includes(c)),
         host: config.http.host,
         port: config.http.port,
         bodyLimitBytes: config.http.bodyLimitBytes,
-        requestTimeoutMs: config.http.requestTimeoutMs,
+        requestTimeoutMs: config.bus.requestTimeoutMs,
         corsOrigins: config.http.cors.origins,
         version: VERSION,
         log: log.child({ area: 'http' }),
@@ -181,7 +147,7 @@ export async function startApp({ config, log, modules, policy }: AppOptions): Pr
       cleanups.push(() => http.close())
     }
     log.info({ endpoints, capabilities: capabilities.length, version: VERSION }, 'sensebus ready')
-    return { bus, endpoints, stop: stopAll }
+    return { bus: liveBus, endpoints, health, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

@@ -31,8 +31,12 @@ describe.each(BUS_MODES)('dispatcher (%s broker)', (mode) => {
     expect(env).toMatchObject({ status: 'error', error: { code: 'BAD_JSON' } })
   })
 
-  it('answers an empty payload and a JSON array with an error, never silence', async () => {
-    expect(await client.raw('util/ping', '')).toMatchObject({ status: 'error', error: { code: 'BAD_JSON' } })
+  it('takes an empty payload as the empty request, and answers a JSON array with an error', async () => {
+    expect(await client.raw('util/ping', '')).toMatchObject({
+      status: 'ok',
+      data: { response: 'Butler reporting for duty' },
+    })
+    expect(await client.raw('kv/get', '')).toMatchObject({ status: 'error', error: { code: 'VALIDATION_FAILED' } })
     expect(await client.raw('util/ping', '[1,2]')).toMatchObject({
       status: 'error',
       error: { code: 'VALIDATION_FAILED' },

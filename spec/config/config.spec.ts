@@ -20,7 +20,8 @@ describe('loadConfig', () => {
     expect(c.http.host).toBe('127.0.0.1')
     expect(c.dataDir).toBe('./data')
     expect(c.baseTopic).toBe('sense')
-    expect(c.capabilities.kv).toEqual({ maxKeysPerNamespace: 1000, mirror: true, sync: true })
+    expect(c.capabilities.kv).toMatchObject({ maxKeysPerNamespace: 1000, mirror: true, maxValueBytes: 1048576 })
+    expect(c.store).toEqual({ backend: 'level', sync: true, cacheBytes: 64 * 1024 * 1024 })
     expect(Object.isFrozen(c.http)).toBe(true)
   })
 

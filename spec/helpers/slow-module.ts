@@ -1,22 +1,19 @@
+import { Type } from '@sinclair/typebox'
 import { defineCapability, defineModule } from '../../src/core/capability.js'
 import { CapabilityError } from '../../src/core/errors.js'
+import { closed, section } from '../../src/core/schema.js'
 
 /** A test-only module: sleeps on request, throws on request, and reports progress. */
 export const testModule = defineModule({
   area: 'test',
   summary: 'test helpers',
-  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  configSchema: section({}),
   capabilities: [
-    defineCapability<{ ms: number }, { slept: number }>({
+    defineCapability({
       name: 'test/sleep',
       summary: 'sleep',
-      request: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['ms'],
-        properties: { ms: { type: 'integer', minimum: 0 } },
-      },
-      result: { type: 'object' },
+      request: closed({ ms: Type.Integer({ minimum: 0 }) }),
+      result: Type.Object({ slept: Type.Integer() }),
       timeoutMs: 1500,
       async handle(req, ctx) {
         ctx.progress({ phase: 'sleeping' })
@@ -24,16 +21,11 @@ export const testModule = defineModule({
         return { slept: req.ms }
       },
     }),
-    defineCapability<{ kind: string }, never>({
+    defineCapability({
       name: 'test/throw',
       summary: 'throw',
-      request: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['kind'],
-        properties: { kind: { enum: ['coded', 'bug'] } },
-      },
-      result: { type: 'object' },
+      request: closed({ kind: Type.Union([Type.Literal('coded'), Type.Literal('bug')]) }),
+      result: Type.Object({}),
       async handle(req) {
         if (req.kind === 'coded') throw new CapabilityError('CONFLICT', 'a coded failure', { details: { why: 'test' } })
         throw new Error('secret internal detail')

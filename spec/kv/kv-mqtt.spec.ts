@@ -503,7 +503,7 @@ describe.each(BUS_MODES)('kv over MQTT (%s broker)', (mode) => {
     }
 
     it.each(KV_CAPABILITIES)('%s: payloads that are not JSON → BAD_JSON', async (cap) => {
-      for (const payload of ['not json', '{"namespace":', '', '\u0000\u00ff', Buffer.from([0xff, 0xfe, 0x00])]) {
+      for (const payload of ['not json', '{"namespace":', '\u0000\u00ff', Buffer.from([0xff, 0xfe, 0x00])]) {
         expect(await client.raw(cap, payload)).toMatchObject({
           status: 'error',
           error: { code: 'BAD_JSON', message: expect.any(String) },

@@ -127,23 +127,23 @@ describe('storage that cannot be opened', () => {
     }
   })
 
-  it('refuses a corrupt key-value store instead of starting empty', async () => {
+  it('refuses a corrupt store instead of starting empty', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sensebus-corrupt-'))
-    await mkdir(join(dir, 'kv'), { recursive: true })
-    await writeFile(join(dir, 'kv', 'CURRENT'), 'MANIFEST-000099\n')
+    await mkdir(join(dir, 'store'), { recursive: true })
+    await writeFile(join(dir, 'store', 'CURRENT'), 'MANIFEST-000099\n')
     const run = await runCli(['start', '--data-dir', dir, '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0'])
     expect(run.code).not.toBe(0)
-    expect(run.stderr).toMatch(/Cannot open the key-value store in .*kv: .*MANIFEST-000099/)
+    expect(run.stderr).toMatch(/Cannot open the store in .*store: .*MANIFEST-000099/)
     expect(run.stdout).not.toContain('sensebus ready')
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('refuses a key-value store locked in this process, and a data dir that is not a directory', async () => {
+  it('refuses a store locked in this process, and a data dir that is not a directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sensebus-kvlock-'))
-    const holder = new Level(join(dir, 'kv'))
+    const holder = new Level(join(dir, 'store'))
     await holder.open()
     await expect(startSecureApp({ dataDir: dir })).rejects.toThrow(
-      /Cannot open the key-value store in .*kv: .*lock.*another sensebus/,
+      /Cannot open the store in .*store: .*lock.*another sensebus/,
     )
     await holder.close()
     await writeFile(join(dir, 'file'), 'not a directory')

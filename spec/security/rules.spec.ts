@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { modules } from '../../src/capabilities/index.js'
 import { loadConfig } from '../../src/config/load.js'
+import { allCapabilities, registryGrants } from '../../src/core/registry.js'
 import { createTopics } from '../../src/core/topics.js'
 import { silentLogger } from '../../src/log.js'
 import { decideAnonymous, isLoopback } from '../../src/security/exposure.js'
@@ -78,8 +79,11 @@ describe('patterns', () => {
 
 describe('roles', () => {
   const topics = createTopics('sense')
+  // What the registry grants, plus two capabilities loadscript must have once they exist.
+  const registry = registryGrants(allCapabilities(modules))
+  const grants = { ...registry, loadscript: [...registry.loadscript, 'task/start', 'app/reload'] }
   const grantsOf = grantsFactory(
-    buildRoleTable({ ops: { capabilities: ['util/ping'], subscribe: ['{base}/ops/#'] } }, topics),
+    buildRoleTable({ ops: { capabilities: ['util/ping'], subscribe: ['{base}/ops/#'] } }, topics, grants),
     topics,
   )
 
@@ -107,7 +111,7 @@ describe('roles', () => {
   })
 
   it('refuses to redefine a built-in role', () => {
-    expect(() => buildRoleTable({ admin: { capabilities: [] } }, topics)).toThrow(/built-in role/)
+    expect(() => buildRoleTable({ admin: { capabilities: [] } }, topics, registry)).toThrow(/built-in role/)
   })
 })
 

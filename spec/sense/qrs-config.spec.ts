@@ -38,6 +38,7 @@ describe('senseConfigSchema', () => {
       certs: { dir: './certs' },
       user: { directory: 'INTERNAL', id: 'sa_repository' },
       rejectUnauthorized: true,
+      healthIntervalMs: 30000,
     })
   })
 

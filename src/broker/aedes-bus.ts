@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import type { Envelope } from '../core/envelope.js'
-import { topicMatches, type Topics } from '../core/topics.js'
 import {
   type Bus,
   type BusMessage,
@@ -8,7 +6,10 @@ import {
   type PublishOptions,
   type RequestOptions,
   toPayload,
-} from './bus.js'
+} from '../core/bus.js'
+import type { Envelope } from '../core/envelope.js'
+import type { Identity } from '../core/identity.js'
+import { topicMatches, type Topics } from '../core/topics.js'
 import type { EmbeddedBroker } from './embedded-broker.js'
 import { Requester } from './requester.js'
 
@@ -22,6 +23,11 @@ export class AedesBus implements Bus {
   private readonly subs = new Set<{ filter: string; handler: MessageHandler }>()
   private readonly requester: Requester
   private readonly detach: () => void
+  /**
+   * The identity an in-process sender attached, keyed by the payload buffer it published: Aedes hands
+   * the same buffer to the `published` hook, and no client can reach this map.
+   */
+  private readonly identities = new WeakMap<Buffer, Identity>()
 
   constructor(
     private readonly broker: EmbeddedBroker,
@@ -31,7 +37,8 @@ export class AedesBus implements Bus {
     this.detach = broker.onPublished((packet, sender) => {
       for (const sub of this.subs) {
         if (!topicMatches(sub.filter, packet.topic)) continue
-        const msg: BusMessage = sender ? { ...packet, sender } : { ...packet }
+        const identity = sender ?? this.identities.get(packet.payload)
+        const msg: BusMessage = identity ? { ...packet, identity } : { ...packet }
         setImmediate(sub.handler, msg)
       }
     })
@@ -45,10 +52,12 @@ export class AedesBus implements Bus {
   }
 
   publish(topic: string, payload: string | Buffer | object, opts: PublishOptions = {}): Promise<void> {
+    const body = toPayload(payload)
+    if (opts.identity) this.identities.set(body, opts.identity)
     const packet = {
       cmd: 'publish' as const,
       topic,
-      payload: toPayload(payload),
+      payload: body,
       qos: opts.qos ?? 1,
       retain: opts.retain ?? false,
       dup: false,

@@ -1,6 +1,6 @@
 import type { Capability } from '../core/capability.js'
 import type { Topics } from '../core/topics.js'
-import type { Bus } from './bus.js'
+import type { Bus } from '../core/bus.js'
 
 export type BridgeState = 'online' | 'offline' | 'degraded'
 

@@ -4,7 +4,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type { Duplex } from 'node:stream'
 import { createServer as createTlsServer, TLSSocket } from 'node:tls'
 import { createWebSocketStream, WebSocketServer } from 'ws'
-import { verifiedCommonName, type ServerTlsOptions } from '../security/tls.js'
+import { type ServerTlsOptions, verifiedCommonName } from '../net/tls.js'
 
 export type ListenerKind = 'mqtt' | 'ws' | 'mqtts' | 'wss'
 

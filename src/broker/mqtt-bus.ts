@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import {
+  type Bus,
+  type BusMessage,
+  type MessageHandler,
+  type PublishOptions,
+  type RequestOptions,
+  toPayload,
+} from '../core/bus.js'
 import type { Envelope } from '../core/envelope.js'
 import { topicMatches, type Topics } from '../core/topics.js'
 import type { Logger } from '../log.js'
-import { type Bus, type MessageHandler, type PublishOptions, type RequestOptions, toPayload } from './bus.js'
 import { Requester } from './requester.js'
 
 export interface MqttBusOptions {
@@ -42,11 +49,7 @@ export class MqttBus implements Bus {
       // Live messages only, as on the embedded bus: a retained copy replayed on SUBSCRIBE is old news
       // ([MQTT-3.3.1-9]: live forwards never carry the retain flag).
       if (packet.retain) return
-      for (const [filter, handlers] of this.subs) {
-        if (!topicMatches(stripShare(filter), topic)) continue
-        const msg = { topic, payload, qos: packet.qos, retain: packet.retain }
-        for (const h of handlers) h(msg)
-      }
+      this.deliverLocally({ topic, payload, qos: packet.qos, retain: packet.retain })
     })
     this.requester = new Requester(
       this.id,
@@ -77,7 +80,27 @@ export class MqttBus implements Bus {
   }
 
   async publish(topic: string, payload: string | Buffer | object, opts: PublishOptions = {}): Promise<void> {
+    // An identity cannot cross the external broker (it would arrive as anyone's message), so a request
+    // made in this process on someone's behalf (the HTTP shim, the scheduler) is served right here.
+    if (opts.identity) {
+      const msg: BusMessage = {
+        topic,
+        payload: toPayload(payload),
+        qos: opts.qos ?? 1,
+        retain: false,
+        identity: opts.identity,
+      }
+      this.deliverLocally(msg)
+      return
+    }
     await this.client.publishAsync(topic, toPayload(payload), { qos: opts.qos ?? 1, retain: opts.retain ?? false })
+  }
+
+  private deliverLocally(msg: BusMessage): void {
+    for (const [filter, handlers] of this.subs) {
+      if (!topicMatches(stripShare(filter), msg.topic)) continue
+      for (const h of handlers) setImmediate(h, msg)
+    }
   }
 
   async subscribe(filter: string, handler: MessageHandler): Promise<() => Promise<void>> {

@@ -1,4 +1,14 @@
-import type { Sender } from './bus.js'
+import type { Identity, Transport } from '../core/identity.js'
+
+/** What a client presented when it connected. */
+export interface ConnectInput {
+  clientId: string
+  username?: string | undefined
+  password?: Buffer | undefined
+  transport: Transport
+  /** CN of a client certificate the TLS listener verified. */
+  certSubject?: string | undefined
+}
 
 /**
  * What the broker asks before it lets a client in, publish or subscribe. The default policy allows
@@ -6,25 +16,19 @@ import type { Sender } from './bus.js'
  * roles and per-topic ACLs.
  */
 export interface BrokerPolicy {
-  /** Resolves to the identity to attach to the connection, or throws an Error with `returnCode` 4 or 5. */
-  authenticate(input: {
-    clientId: string
-    username?: string
-    password?: Buffer
-    transport: Sender['transport']
-    certSubject?: string
-  }): Promise<Omit<Sender, 'clientId' | 'transport'>>
+  /** Resolves to the user and roles of the connection, or throws an Error with `returnCode` 2, 4 or 5. */
+  authenticate(input: ConnectInput): Promise<{ user?: string | undefined; roles: string[] }>
   /** False closes the client's connection ([MQTT-3.3.5-2]); keep it for ACLs, never payload checks. */
-  canPublish(sender: Sender, topic: string): boolean
+  canPublish(identity: Identity, topic: string): boolean
   /** False answers the subscription with return code 128 in SUBACK. */
-  canSubscribe(sender: Sender, filter: string): boolean
-  /** The connection this sender stood for has closed (release whatever it held). */
-  disconnected?(sender: Sender): void
+  canSubscribe(identity: Identity, filter: string): boolean
+  /** The connection this identity stood for has closed (release whatever it held). */
+  disconnected?(identity: Identity): void
 }
 
 export const openPolicy: BrokerPolicy = {
   async authenticate({ username }) {
-    return username === undefined ? {} : { username }
+    return username === undefined ? { roles: ['admin'] } : { user: username, roles: ['admin'] }
   },
   canPublish: () => true,
   canSubscribe: () => true,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { fail, type Envelope, isEnvelope, pickTransaction } from '../core/envelope.js'
+import type { BusMessage, PublishOptions, RequestOptions } from '../core/bus.js'
+import { type Envelope, fail, isEnvelope, pickTransaction } from '../core/envelope.js'
 import type { Topics } from '../core/topics.js'
-import type { BusMessage, PublishOptions, RequestOptions } from './bus.js'
 
 type Publish = (topic: string, payload: Buffer, opts: PublishOptions) => Promise<void>
 type Subscribe = (filter: string, handler: (msg: BusMessage) => void) => Promise<() => Promise<void>>
@@ -43,7 +43,7 @@ export class Requester {
     })
     const payload = Buffer.from(JSON.stringify({ ...body, transaction, replyTo }))
     try {
-      await this.publish(this.topics.request(capability), payload, { qos: 1 })
+      await this.publish(this.topics.request(capability), payload, { qos: 1, identity: opts.identity })
     } catch (err) {
       this.settle(
         transaction,
@@ -77,7 +77,7 @@ export class Requester {
       return
     }
     const transaction = pickTransaction(parsed)
-    if (transaction !== undefined && isEnvelope(parsed)) this.settle(transaction, parsed)
+    if (transaction !== undefined && isEnvelope(parsed)) this.settle(String(transaction), parsed)
   }
 
   private settle(transaction: string, env: Envelope): void {

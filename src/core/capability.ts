@@ -1,6 +1,9 @@
-import type { Bus, Sender } from '../broker/bus.js'
+import type { Static, TSchema } from '@sinclair/typebox'
 import type { Logger } from '../log.js'
+import type { Bus } from './bus.js'
 import type { ErrorCode } from './errors.js'
+import type { Identity } from './identity.js'
+import type { ServiceName, Services } from './services.js'
 import type { Topics } from './topics.js'
 import type { JsonSchema } from './validate.js'
 
@@ -43,6 +46,9 @@ export interface AppInfo {
   butlerFlags: () => string[]
 }
 
+/** Built-in roles a capability can grant itself to; `admin` has every capability anyway. */
+export type GrantableRole = 'loadscript' | 'observer'
+
 export interface HandlerContext<S = unknown, C = unknown> {
   state: S
   config: C
@@ -50,26 +56,49 @@ export interface HandlerContext<S = unknown, C = unknown> {
   bus: Bus
   topics: Topics
   app: AppInfo
+  /** The services the capability's module declared. */
+  services: Services
   transaction: string | undefined
-  sender: Sender | undefined
-  /** Aborted when the request times out or sensebus shuts down. */
+  /** Who asked: follow-up requests a handler makes go out under this identity (or one derived from it). */
+  identity: Identity
+  /** Aborted on timeout, on `job/cancel` and when sensebus shuts down. */
   signal: AbortSignal
-  /** Long-running work reports here; it is published as an event, never as a second response. */
+  /** Progress of long-running work: published as an event (the job's, for jobs), never as a response. */
   progress(data: Record<string, unknown>): void
+  /** The job this request runs as (long-running capabilities only). */
+  job?: { id: string }
+  /**
+   * Long-running capabilities that declare `job.accepts`: answer the caller now with this data while
+   * the work goes on; the final result goes to the job's topics (and to the caller when it sent
+   * `wait: true`). Later calls are ignored.
+   */
+  accept(data: Record<string, unknown>): void
 }
 
-export interface Capability<Req = any, Res = any, S = any, C = any> {
+export interface JobOptions {
+  /** The handler calls `ctx.accept(data)` once the work is under way; the answer carries that data. */
+  accepts?: boolean
+}
+
+export interface Capability<Req extends TSchema = TSchema, Res extends TSchema = TSchema, S = any, C = any> {
   /** `<area>/<op>`; the request topic is `<base>/request/<name>`. */
   name: string
   summary: string
   description?: string
-  request: JsonSchema
-  result: JsonSchema
-  example?: { request: Req; result: Res }
-  /** Overrides the bus-wide request timeout. */
+  request: Req
+  result: Res
+  example?: { request: Static<Req>; result: Static<Res> }
+  /** How long the work may take; every door (MQTT, HTTP, CLI, scheduler) honours it. */
   timeoutMs?: number
-  routes?: HttpRoute<Req, Res>[]
-  handle(req: Req, ctx: HandlerContext<S, C>): Promise<Res>
+  /** Built-in roles besides admin that may call it. */
+  roles?: readonly GrantableRole[]
+  /**
+   * Long-running: the request becomes a job with an id, progress events and a retained state; the
+   * caller gets the job id at once, or the final result with `wait: true`; `job/cancel` stops it.
+   */
+  job?: JobOptions
+  routes?: HttpRoute<Static<Req>, Static<Res>>[]
+  handle(req: Static<Req>, ctx: HandlerContext<S, C>): Promise<Static<Res>>
 }
 
 export interface ModuleContext<C = unknown> {
@@ -78,6 +107,7 @@ export interface ModuleContext<C = unknown> {
   bus: Bus
   topics: Topics
   dataDir: string
+  services: Services
 }
 
 /** A retained or event topic a module publishes, for the topic catalogue. */
@@ -91,21 +121,30 @@ export interface PublishedTopic {
 }
 
 /**
- * One folder under src/capabilities: its capabilities, config slice and any long-lived state
- * (a store, a timer) created once at start-up and passed to every handler.
+ * One folder under src/capabilities: its capabilities, config slice, the services it needs and any
+ * long-lived state (a store, a timer) created once at start-up and passed to every handler.
  */
 export interface CapabilityModule<S = any, C = any> {
   area: string
   summary: string
   /** The slice under `capabilities.<area>` in the config file. */
-  configSchema: JsonSchema
+  configSchema: TSchema
+  /** Services handed to `setup` and the handlers; start-up fails on a name no service has. */
+  needs?: readonly ServiceName[]
   setup?(ctx: ModuleContext<C>): Promise<S>
   teardown?(state: S): Promise<void>
   capabilities: Capability<any, any, S, C>[]
   publishes?: PublishedTopic[]
 }
 
-export function defineCapability<Req, Res, S = unknown, C = unknown>(
+/**
+ * @example
+ * export const ping = defineCapability({
+ *   name: 'util/ping', summary: 'Liveness', request: Type.Object({}), result: Type.Object({ ok: Type.Boolean() }),
+ *   roles: ['loadscript'], async handle() { return { ok: true } },
+ * })
+ */
+export function defineCapability<Req extends TSchema, Res extends TSchema, S = unknown, C = unknown>(
   cap: Capability<Req, Res, S, C>,
 ): Capability<Req, Res, S, C> {
   return cap
@@ -113,4 +152,16 @@ export function defineCapability<Req, Res, S = unknown, C = unknown>(
 
 export function defineModule<S, C>(mod: CapabilityModule<S, C>): CapabilityModule<S, C> {
   return mod
+}
+
+/**
+ * For a module whose handlers share state: binds the state and config types once, and leaves the
+ * request and result types to be inferred from each capability's schemas.
+ *
+ * @example
+ * const kvCapability = capabilityWith<KvState, KvConfig>()
+ * export const kvGet = kvCapability({ name: 'kv/get', request: keyRequest, result: getResult, ... })
+ */
+export function capabilityWith<S, C = unknown>() {
+  return <Req extends TSchema, Res extends TSchema>(cap: Capability<Req, Res, S, C>): Capability<Req, Res, S, C> => cap
 }

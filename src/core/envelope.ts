@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import type { ErrorCode } from './errors.js'
 
-/** Reserved request keys: correlation and where to answer. Everything else is the capability's. */
-export const RESERVED_KEYS = ['transaction', 'replyTo'] as const
+/**
+ * Reserved request keys: correlation, where to answer, and (for long-running capabilities) whether
+ * to wait for the final result. Everything else is the capability's.
+ */
+export const RESERVED_KEYS = ['transaction', 'replyTo', 'wait'] as const
+
+/** Echoed back exactly as sent, string or number, so callers can match on it either way. */
+export type Transaction = string | number
 
 export interface OkEnvelope<T = unknown> {
-  transaction?: string
+  transaction?: Transaction
   status: 'ok'
   data: T
 }
@@ -17,7 +23,7 @@ export interface ErrorBody {
 }
 
 export interface ErrorEnvelope {
-  transaction?: string
+  transaction?: Transaction
   status: 'error'
   error: ErrorBody
 }
@@ -33,12 +39,12 @@ export interface EventEnvelope<T = unknown> {
   data: T
 }
 
-export function ok<T>(transaction: string | undefined, data: T): OkEnvelope<T> {
+export function ok<T>(transaction: Transaction | undefined, data: T): OkEnvelope<T> {
   return transaction === undefined ? { status: 'ok', data } : { transaction, status: 'ok', data }
 }
 
 export function fail(
-  transaction: string | undefined,
+  transaction: Transaction | undefined,
   code: ErrorCode,
   message: string,
   details: unknown = null,
@@ -51,16 +57,18 @@ export function event<T>(type: string, source: string, data: T): EventEnvelope<T
   return { id: randomUUID(), time: new Date().toISOString(), type, source, data }
 }
 
-/**
- * The transaction is echoed whatever its JSON type, as long as it is a string or a number: a caller
- * that sends 7 gets "7" back, so matching never silently fails on a type mismatch.
- */
-export function pickTransaction(msg: unknown): string | undefined {
+/** The request's transaction, when it is a string or a finite number; anything else is not echoed. */
+export function pickTransaction(msg: unknown): Transaction | undefined {
   if (!msg || typeof msg !== 'object' || Array.isArray(msg)) return undefined
   const t = (msg as Record<string, unknown>).transaction
   if (typeof t === 'string') return t
-  if (typeof t === 'number' && Number.isFinite(t)) return String(t)
+  if (typeof t === 'number' && Number.isFinite(t)) return t
   return undefined
+}
+
+/** Transactions compare as text: 7 and "7" name the same request. */
+export function sameTransaction(a: Transaction | undefined, b: Transaction | undefined): boolean {
+  return a !== undefined && b !== undefined && String(a) === String(b)
 }
 
 export function isEnvelope(value: unknown): value is Envelope {

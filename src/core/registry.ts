@@ -22,3 +22,9 @@ export function butlerFlagsOf(modules: CapabilityModule[]): string[] {
   for (const c of allCapabilities(modules)) for (const r of c.routes ?? []) if (r.butlerFlag) flags.add(r.butlerFlag)
   return [...flags].sort()
 }
+
+/** Which capabilities each grantable built-in role gets, as the capabilities declare it. */
+export function registryGrants(capabilities: Capability[]): { loadscript: string[]; observer: string[] } {
+  const of = (role: 'loadscript' | 'observer') => capabilities.filter((c) => c.roles?.includes(role)).map((c) => c.name)
+  return { loadscript: of('loadscript'), observer: of('observer') }
+}

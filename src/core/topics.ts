@@ -1,6 +1,13 @@
 /**
- * Topic naming in one place. The base topic is configurable (`baseTopic`, default `sense`).
+ * Topic naming in one place. The base topic is configurable (`baseTopic`, default `sense`); nothing
+ * else in sensebus builds a `<base>/...` string by hand.
  */
+
+/** The trees under the base topic. Only requests come from clients; the rest are sensebus' alone. */
+export const AREAS = ['request', 'response', 'event', 'state', 'bridge', 'reply'] as const
+export type Area = (typeof AREAS)[number]
+export const OWNED_AREAS: readonly Area[] = ['response', 'event', 'state', 'bridge', 'reply']
+
 export interface Topics {
   base: string
   requestFilter: string
@@ -8,30 +15,60 @@ export interface Topics {
   response(capability: string): string
   /** Capability name from a request topic, or undefined when the topic is not a request. */
   capabilityOf(topic: string): string | undefined
-  event(domain: string, what: string): string
+  /** `<base>/event/<domain>/<what...>`. */
+  event(domain: string, ...what: string[]): string
+  /** `<base>/state/<parts...>`. */
   state(...parts: string[]): string
+  /** `<base>/<area>` or, with a rest, `<base>/<area>/<rest>`: for filters such as `area('event', '#')`. */
+  area(area: Area, ...rest: string[]): string
+  /** The area a topic lies in, or undefined outside the base topic. */
+  areaOf(topic: string): Area | undefined
+  /** A topic in one of the trees only sensebus publishes to. */
+  isOwned(topic: string): boolean
   bridgeState: string
   bridgeInfo: string
+  audit: string
   reply(busId: string, capability: string): string
   replyFilter(busId: string): string
+  /** The reply id a `<base>/reply/<id>/...` topic or filter belongs to. */
+  replyIdOf(topicOrFilter: string): string | undefined
+  jobState(jobId: string): string
+  jobEvent(jobId: string, what: 'progress' | 'completed' | 'failed' | 'cancelled'): string
 }
 
 export function createTopics(base = 'sense'): Topics {
   const requestPrefix = `${base}/request/`
+  const replyPrefix = `${base}/reply/`
+  const area = (a: Area, ...rest: string[]) => [`${base}/${a}`, ...rest].join('/')
+  const areaOf = (topic: string): Area | undefined => {
+    if (!topic.startsWith(`${base}/`)) return undefined
+    const first = topic.slice(base.length + 1).split('/')[0]
+    return (AREAS as readonly string[]).includes(first ?? '') ? (first as Area) : undefined
+  }
   return {
     base,
-    requestFilter: `${base}/request/#`,
+    requestFilter: `${requestPrefix}#`,
     request: (capability) => `${requestPrefix}${capability}`,
-    response: (capability) => `${base}/response/${capability}`,
+    response: (capability) => area('response', capability),
     capabilityOf: (topic) => (topic.startsWith(requestPrefix) ? topic.slice(requestPrefix.length) : undefined),
-    event: (domain, what) => `${base}/event/${domain}/${what}`,
-    state: (...parts) => [`${base}/state`, ...parts].join('/'),
-    bridgeState: `${base}/bridge/state`,
-    bridgeInfo: `${base}/bridge/info`,
+    event: (domain, ...what) => area('event', domain, ...what),
+    state: (...parts) => area('state', ...parts),
+    area,
+    areaOf,
+    isOwned: (topic) => {
+      const a = areaOf(topic)
+      return a !== undefined && OWNED_AREAS.includes(a)
+    },
+    bridgeState: area('bridge', 'state'),
+    bridgeInfo: area('bridge', 'info'),
+    audit: area('event', 'audit'),
     // Private reply topics keep concurrent requesters (the HTTP shim, the CLI, other sensebus
     // instances on a shared broker) from seeing each other's answers.
-    reply: (busId, capability) => `${base}/reply/${busId}/${capability}`,
-    replyFilter: (busId) => `${base}/reply/${busId}/#`,
+    reply: (busId, capability) => area('reply', busId, capability),
+    replyFilter: (busId) => area('reply', busId, '#'),
+    replyIdOf: (t) => (t.startsWith(replyPrefix) ? t.slice(replyPrefix.length).split('/')[0] : undefined),
+    jobState: (jobId) => area('state', 'job', jobId),
+    jobEvent: (jobId, what) => area('event', 'job', jobId, what),
   }
 }
 
@@ -54,7 +91,10 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length
 }
 
+/** The most bytes an MQTT topic may take ([MQTT-1.5.3]: a UTF-8 string with a 16-bit length). */
+export const MAX_TOPIC_BYTES = 65_535
+
 /** A topic a client may publish to: non-empty, no wildcards, no NUL ([MQTT-3.3.2-2], [MQTT-4.7.3-1]). */
 export function isValidPublishTopic(topic: string): boolean {
-  return topic.length > 0 && !/[+#\u0000]/.test(topic) && Buffer.byteLength(topic) <= 65535
+  return topic.length > 0 && !/[+#\u0000]/.test(topic) && Buffer.byteLength(topic) <= MAX_TOPIC_BYTES
 }

@@ -1,33 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import type { Bus } from '../broker/bus.js'
-import type { Capability } from '../core/capability.js'
-import { CapabilityError, httpStatusOf, toCapabilityError } from '../core/errors.js'
 import type { Logger } from '../log.js'
-import { readJsonBody } from './body.js'
-import { applyCors } from './cors.js'
 import { buildOpenApi } from './openapi.js'
+import { httpHandler, type HandlerOptions } from './handler.js'
 import { sendError, sendJson } from './respond.js'
-import { compileRoutes, matchRoute, type CompiledRoute, type Dialect } from './routes.js'
+import type { Dialect } from './routes.js'
 
-export interface HttpShimOptions {
-  bus: Bus
-  capabilities: Capability[]
-  /** Capabilities switched off in config: their routes answer 404 NOT_FOUND, as on MQTT. */
-  disabledCapabilities?: Capability[]
+export interface HttpShimOptions extends Omit<HandlerOptions, 'documents'> {
   host: string
   port: number
-  bodyLimitBytes: number
-  requestTimeoutMs: number
-  corsOrigins: readonly string[]
   version: string
   log: Logger
-  /**
-   * Checked before anything reaches the bus; throws UNAUTHORIZED/FORBIDDEN. May return the
-   * transaction to send the request under, so the audit line can name the caller.
-   */
-  authorize?: (req: IncomingMessage, capability: string) => Promise<string | void> | string | void
   /** Serve HTTPS with these options. */
   tls?: HttpsOptions
   /** Open connections; more are answered 503 BUSY and closed. */
@@ -45,112 +29,18 @@ export interface HttpShim {
   close(): Promise<void>
 }
 
-const OVERRIDABLE = new Set(['GET', 'PUT', 'DELETE', 'PATCH'])
-
 /**
- * The thin REST shim: every call becomes one request message on the bus and its response envelope
- * becomes the HTTP answer. No handler is ever called directly, so MQTT and HTTP behave the same.
+ * The HTTP listener and its connection hardening: absolute header and body deadlines per socket,
+ * a connection limit answered with a clear 503, and malformed requests answered in JSON. Routing is
+ * the handler's job (./handler.ts).
  */
 export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
-  const routes = compileRoutes(opts.capabilities, opts.disabledCapabilities)
   const openapi = JSON.stringify(buildOpenApi(opts.capabilities, opts.version))
+  const handle = httpHandler({
+    ...opts,
+    documents: { '/api/openapi.json': () => ({ type: 'application/json; charset=utf-8', body: openapi }) },
+  })
   const sockets = new Set<Socket>()
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (applyCors(req, res, opts.corsOrigins)) return
-    // Parsed as a path, never relative to a base: `//x` would otherwise be read as a host (found by fuzzing).
-    const url =
-      URL.canParse(`http://localhost${req.url ?? '/'}`) && (req.url ?? '/').startsWith('/')
-        ? new URL(`http://localhost${req.url ?? '/'}`)
-        : undefined
-    if (!url)
-      return sendError(res, 'generic', 400, { code: 'BAD_REQUEST', message: 'Malformed request target', details: null })
-    let method = (req.method ?? 'GET').toUpperCase()
-    // Qlik's REST connector only sends GET and POST; Butler's scripts tunnel PUT/DELETE through this header.
-    const override = String(req.headers['x-http-method-override'] ?? '').toUpperCase()
-    if (method === 'POST' && OVERRIDABLE.has(override)) method = override
-
-    if (method === 'GET' && url.pathname === '/api/openapi.json') {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(openapi)
-      return
-    }
-    const dialect: Dialect = url.pathname.startsWith('/v4/') ? 'butler' : 'generic'
-    let match
-    try {
-      match = matchRoute(routes, method, url.pathname)
-    } catch {
-      return sendError(res, dialect, 400, {
-        code: 'BAD_REQUEST',
-        message: 'Malformed percent-encoding in the path',
-        details: null,
-      })
-    }
-    if (!match)
-      return sendError(res, dialect, 404, {
-        code: 'NOT_FOUND',
-        message: `No route ${method} ${url.pathname}`,
-        details: null,
-      })
-    if ('methodNotAllowed' in match) {
-      res.setHeader('allow', match.methodNotAllowed.join(', '))
-      return sendError(res, dialect, 405, {
-        code: 'METHOD_NOT_ALLOWED',
-        message: `${method} is not allowed on ${url.pathname}`,
-        details: { allow: match.methodNotAllowed },
-      })
-    }
-    if (match.route.disabled)
-      return sendError(res, dialect, 404, {
-        code: 'NOT_FOUND',
-        message: `Capability '${match.route.capability.name}' is disabled`,
-        details: null,
-      })
-    await callCapability(req, res, match.route, match.params, url.searchParams)
-  }
-
-  const callCapability = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    route: CompiledRoute,
-    params: Record<string, string>,
-    search: URLSearchParams,
-  ) => {
-    const { capability, dialect } = route
-    try {
-      const transaction = (await opts.authorize?.(req, capability.name)) ?? undefined
-      const body = await readJsonBody(req, opts.bodyLimitBytes)
-      const request = route.route
-        ? route.route.toRequest({ params, query: Object.fromEntries(search), body })
-        : (body ?? {})
-      if (!request || typeof request !== 'object' || Array.isArray(request)) {
-        throw new CapabilityError('VALIDATION_FAILED', 'The request body must be a JSON object', {
-          details: [{ path: '/', message: 'must be object' }],
-        })
-      }
-      const env = await opts.bus.request(capability.name, request as Record<string, unknown>, {
-        timeoutMs: opts.requestTimeoutMs,
-        ...(transaction ? { transaction } : {}),
-      })
-      if (env.status === 'error') {
-        const status = route.route?.errorStatus?.[env.error.code] ?? httpStatusOf(env.error.code)
-        return sendError(res, dialect, status, env.error)
-      }
-      if (!route.route) return sendJson(res, 200, env.data)
-      const status = route.route.status ?? 200
-      const out = route.route.toBody ? route.route.toBody(env.data, request) : env.data
-      sendJson(res, status, status === 204 ? undefined : out)
-    } catch (err) {
-      const e = toCapabilityError(err)
-      if (e.code === 'INTERNAL') opts.log.error({ err }, 'http shim failure')
-      const status = route.route?.errorStatus?.[e.code] ?? httpStatusOf(e.code)
-      // An unread oversized body would otherwise keep the socket busy.
-      if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close')
-      // RFC 6750 §3: a 401 names the scheme the client should use.
-      if (e.code === 'UNAUTHORIZED') res.setHeader('www-authenticate', 'Bearer realm="sensebus"')
-      sendError(res, dialect, status, e.toJSON())
-    }
-  }
-
   const overLimit = new WeakSet<Socket>()
   const headersTimeout = opts.headersTimeoutMs ?? 10_000
   const bodyTimeout = opts.bodyTimeoutMs ?? 10_000
@@ -194,7 +84,7 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
     : createServer(serverOptions, onRequest)
   // Slowloris protection: a client must send its headers and body within these limits.
   server.headersTimeout = headersTimeout
-  server.requestTimeout = opts.requestTimeoutMs + 5_000
+  server.requestTimeout = 0 // per-socket deadlines above; long-running calls (wait: true) may take minutes
   server.keepAliveTimeout = keepAliveTimeout
   // TLS servers emit 'connection' with the raw socket, before the handshake.
   server.on(opts.tls ? 'secureConnection' : 'connection', (socket: Socket) => {

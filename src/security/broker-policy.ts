@@ -1,5 +1,5 @@
-import type { Sender } from '../broker/bus.js'
 import type { BrokerPolicy } from '../broker/policy.js'
+import type { Identity } from '../core/identity.js'
 import type { Topics } from '../core/topics.js'
 import type { UserConfig } from './config.js'
 import { DUMMY_PASSWORD_HASH, verifySecret } from './hash.js'
@@ -16,11 +16,19 @@ export interface SecurityPolicyOptions {
 export interface SecurityPolicy extends BrokerPolicy {
   /** Reply ids used by sensebus' own requesters: no client may read them. */
   reserveReplyId(id: string): void
+  /**
+   * Whether sensebus may answer this caller on `topic`: a topic the caller could subscribe to, or
+   * a private reply topic that is its own.
+   */
+  mayReplyTo(identity: Identity | undefined, topic: string): boolean
 }
 
 function refused(message: string, returnCode: 4 | 5): Error {
   return Object.assign(new Error(message), { returnCode })
 }
+
+/** Callers inside the process (the HTTP shim, the scheduler, jobs) answer on sensebus' own reply ids. */
+const inProcess = (identity: Identity) => identity.transport === 'internal' || identity.via === 'http'
 
 /**
  * Users, roles and topic ACLs for the embedded broker.
@@ -39,21 +47,16 @@ export function createSecurityPolicy(opts: SecurityPolicyOptions): SecurityPolic
   const { topics } = opts
   const byName = new Map(opts.users.map((u) => [u.username, u]))
   const byCertificate = new Map(opts.users.filter((u) => u.certificateCN).map((u) => [u.certificateCN as string, u]))
-  const ownedPrefixes = ['response', 'event', 'state', 'bridge', 'reply'].map((area) => `${topics.base}/${area}`)
-  const requestPrefix = `${topics.base}/request/`
-  const replyPrefix = `${topics.base}/reply/`
   const reserved = new Set<string>()
-  const claims = new Map<string, Sender>()
-  const grantsOf = (sender: Sender) => opts.grantsOf(sender.roles ?? [])
+  const claims = new Map<string, Identity>()
+  const grantsOf = (identity: Identity) => opts.grantsOf(identity.roles)
 
-  const owned = (topic: string) => ownedPrefixes.some((p) => topic === p || topic.startsWith(`${p}/`))
-
-  const claimReply = (sender: Sender, filter: string): boolean => {
-    const id = filter.slice(replyPrefix.length).split('/')[0] ?? ''
+  const claimReply = (identity: Identity, filter: string): boolean => {
+    const id = topics.replyIdOf(filter) ?? ''
     if (id === '' || id === '+' || id === '#' || reserved.has(id)) return false
     const owner = claims.get(id)
-    if (owner && owner !== sender) return false
-    claims.set(id, sender)
+    if (owner && owner !== identity) return false
+    claims.set(id, identity)
     return true
   }
 
@@ -63,7 +66,7 @@ export function createSecurityPolicy(opts: SecurityPolicyOptions): SecurityPolic
       if (certUser) {
         if (username !== undefined && username !== certUser.username)
           throw refused('user name does not match the client certificate', 4)
-        return { username: certUser.username, roles: [...certUser.roles] }
+        return { user: certUser.username, roles: [...certUser.roles] }
       }
       if (username === undefined) {
         if (opts.anonymousRoles) return { roles: [...opts.anonymousRoles] }
@@ -73,24 +76,34 @@ export function createSecurityPolicy(opts: SecurityPolicyOptions): SecurityPolic
       // Unknown users are checked against a dummy hash so a miss costs as much time as a hit.
       const matches = await verifySecret(password?.toString('utf8') ?? '', user?.passwordHash ?? DUMMY_PASSWORD_HASH)
       if (!user?.passwordHash || password === undefined || !matches) throw refused('bad user name or password', 4)
-      return { username, roles: [...user.roles] }
+      return { user: username, roles: [...user.roles] }
     },
 
-    canPublish(sender, topic) {
-      if (owned(topic)) return false
-      if (topic.startsWith(requestPrefix)) return true
-      return grantsOf(sender).canPublish(topic)
+    canPublish(identity, topic) {
+      if (topics.isOwned(topic)) return false
+      if (topics.areaOf(topic) === 'request') return true
+      return grantsOf(identity).canPublish(topic)
     },
 
-    canSubscribe(sender, filter) {
-      const grants = grantsOf(sender)
+    canSubscribe(identity, filter) {
+      const grants = grantsOf(identity)
       if (grants.isAdmin) return grants.canSubscribe(filter)
-      if (filter.startsWith(replyPrefix)) return claimReply(sender, filter)
+      if (topics.areaOf(filter) === 'reply') return claimReply(identity, filter)
       return grants.canSubscribe(filter)
     },
 
-    disconnected(sender) {
-      for (const [id, owner] of claims) if (owner === sender) claims.delete(id)
+    mayReplyTo(identity, topic) {
+      // An external broker's client: its own broker decides who reads what.
+      if (!identity) return true
+      const replyId = topics.replyIdOf(topic)
+      if (replyId !== undefined && reserved.has(replyId)) return inProcess(identity)
+      const grants = grantsOf(identity)
+      if (replyId !== undefined && !grants.isAdmin) return claims.get(replyId)?.clientId === identity.clientId
+      return grants.canSubscribe(topic)
+    },
+
+    disconnected(identity) {
+      for (const [id, owner] of claims) if (owner === identity) claims.delete(id)
     },
 
     reserveReplyId(id) {

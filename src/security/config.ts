@@ -1,153 +1,57 @@
-import type { JsonSchema } from '../core/validate.js'
-import type { RoleSpec } from './roles.js'
+import { type Static, Type } from '@sinclair/typebox'
+import { section } from '../core/schema.js'
 
-const roleName = { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' }
-const roleList = { type: 'array', items: roleName, minItems: 1, uniqueItems: true }
-const patternList = { type: 'array', items: { type: 'string', minLength: 1 }, default: [] }
+const roleName = Type.String({ pattern: '^[A-Za-z0-9_.-]+$' })
+const roleList = (options: object = {}) => Type.Array(roleName, { minItems: 1, uniqueItems: true, ...options })
+const patternList = Type.Array(Type.String({ minLength: 1 }), { default: [] })
 
-/** PEM files for a TLS listener; `keyPassphrase` only when the key is encrypted. */
-export const tlsFilesSchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['certFile', 'keyFile'],
-  properties: {
-    certFile: { type: 'string', minLength: 1, description: 'PEM certificate chain' },
-    keyFile: { type: 'string', minLength: 1, description: 'PEM private key' },
-    caFile: { type: 'string', minLength: 1, description: 'PEM CA bundle that signs client certificates' },
-    keyPassphrase: { type: 'string' },
+export const userSchema = Type.Object(
+  {
+    username: Type.String({ minLength: 1 }),
+    passwordHash: Type.Optional(Type.String({ pattern: '^scrypt\\$', description: 'From `sensebus passwd`' })),
+    certificateCN: Type.Optional(
+      Type.String({ minLength: 1, description: 'A verified client certificate with this CN logs in as this user' }),
+    ),
+    roles: roleList(),
   },
-}
-
-/** A TLS MQTT listener (mqtts or wss): off unless enabled; certificates are required then. */
-export const tlsListenerSchema = (defaultPort: number): JsonSchema => ({
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    enabled: { type: 'boolean', default: false },
-    host: { type: 'string', minLength: 1, default: '127.0.0.1' },
-    port: { type: 'integer', minimum: 0, maximum: 65535, default: defaultPort },
-    tls: tlsFilesSchema,
-    clientCertificates: {
-      enum: ['none', 'request', 'require'],
-      default: 'none',
-      description: "'request' maps a valid client certificate's CN to a user; 'require' refuses clients without one",
-    },
+  {
+    additionalProperties: false,
+    anyOf: [{ required: ['passwordHash'] }, { required: ['certificateCN'] }],
+    description: 'a user needs a passwordHash, a certificateCN, or both',
   },
-  if: { properties: { enabled: { const: true } }, required: ['enabled'] },
-  then: { required: ['tls'] },
-})
+)
+export type UserConfig = Static<typeof userSchema>
 
-export const securityConfigSchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    allowAnonymous: {
-      type: 'boolean',
+export const tokenSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    hash: Type.String({ pattern: '^(sha256|scrypt)\\$', description: 'From `sensebus token`' }),
+    roles: roleList(),
+  },
+  { additionalProperties: false },
+)
+export type TokenConfig = Static<typeof tokenSchema>
+
+export const roleSpecSchema = Type.Object(
+  { capabilities: patternList, publish: patternList, subscribe: patternList },
+  { additionalProperties: false },
+)
+/** A role as written in config: topic patterns may use `{base}` for the base topic. */
+export type RoleSpec = Partial<Static<typeof roleSpecSchema>>
+
+export const securityConfigSchema = section({
+  allowAnonymous: Type.Optional(
+    Type.Boolean({
       description:
         'Unset: anonymous clients are admitted only while every listener is on loopback. true: always (warned); false: never',
-    },
-    anonymousRoles: {
-      ...roleList,
-      default: ['admin'],
-      description: 'Roles of anonymous clients, where they are admitted',
-    },
-    users: {
-      type: 'array',
-      default: [],
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['username', 'roles'],
-        properties: {
-          username: { type: 'string', minLength: 1 },
-          passwordHash: { type: 'string', pattern: '^scrypt\\$', description: 'From `sensebus passwd`' },
-          certificateCN: {
-            type: 'string',
-            minLength: 1,
-            description: 'A verified client certificate with this CN logs in as this user',
-          },
-          roles: roleList,
-        },
-        anyOf: [{ required: ['passwordHash'] }, { required: ['certificateCN'] }],
-        description: 'a user needs a passwordHash, a certificateCN, or both',
-      },
-    },
-    tokens: {
-      type: 'array',
-      default: [],
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'hash', 'roles'],
-        properties: {
-          name: { type: 'string', minLength: 1 },
-          hash: { type: 'string', pattern: '^(sha256|scrypt)\\$', description: 'From `sensebus token`' },
-          roles: roleList,
-        },
-      },
-    },
-    roles: {
-      type: 'object',
-      default: {},
-      propertyNames: roleName,
-      additionalProperties: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { capabilities: patternList, publish: patternList, subscribe: patternList },
-      },
-    },
-    audit: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        publish: {
-          type: 'boolean',
-          default: false,
-          description: 'Also publish each audit record on <base>/event/audit',
-        },
-      },
-    },
-  },
-}
-
-export interface TlsFiles {
-  certFile: string
-  keyFile: string
-  caFile?: string
-  keyPassphrase?: string
-}
-
-export type ClientCertificates = 'none' | 'request' | 'require'
-
-export interface TlsListenerConfig {
-  enabled: boolean
-  host: string
-  port: number
-  tls?: TlsFiles
-  clientCertificates: ClientCertificates
-}
-
-export interface UserConfig {
-  username: string
-  passwordHash?: string
-  certificateCN?: string
-  roles: string[]
-}
-
-export interface TokenConfig {
-  name: string
-  hash: string
-  roles: string[]
-}
-
-export interface SecurityConfig {
-  allowAnonymous?: boolean
-  anonymousRoles: string[]
-  users: UserConfig[]
-  tokens: TokenConfig[]
-  roles: Record<string, RoleSpec>
-  audit: { publish: boolean }
-}
+    }),
+  ),
+  anonymousRoles: roleList({ default: ['admin'], description: 'Roles of anonymous clients, where they are admitted' }),
+  users: Type.Array(userSchema, { default: [] }),
+  tokens: Type.Array(tokenSchema, { default: [] }),
+  roles: Type.Record(Type.String(), roleSpecSchema, { default: {}, propertyNames: roleName }),
+  audit: section({
+    publish: Type.Boolean({ default: false, description: 'Also publish each audit record on <base>/event/audit' }),
+  }),
+})
+export type SecurityConfig = Static<typeof securityConfigSchema>

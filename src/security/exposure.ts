@@ -1,5 +1,4 @@
 import { isIPv4 } from 'node:net'
-import type { Config } from '../config/schema.js'
 import type { Logger } from '../log.js'
 
 /** Host names and addresses that only this machine can reach. */
@@ -10,8 +9,20 @@ export function isLoopback(host: string): boolean {
   return isIPv4(v4) && v4.startsWith('127.')
 }
 
+interface Listen {
+  enabled: boolean
+  host: string
+}
+
+/** Where the listeners are and who may log in: what exposure is decided from. */
+export interface ExposureView {
+  broker: { url?: string | undefined; mqtt: Listen; ws: Listen; mqtts: Listen; wss: Listen }
+  http: Listen
+  security: { allowAnonymous?: boolean | undefined; anonymousRoles: string[]; users: unknown[]; tokens: unknown[] }
+}
+
 /** Every enabled listener as `setting path → host`, so messages can name the one at fault. */
-export function enabledListeners(config: Config): Array<{ setting: string; host: string }> {
+export function enabledListeners(config: ExposureView): Array<{ setting: string; host: string }> {
   const out: Array<{ setting: string; host: string }> = []
   if (!config.broker.url) {
     for (const kind of ['mqtt', 'ws', 'mqtts', 'wss'] as const) {
@@ -28,7 +39,7 @@ export function enabledListeners(config: Config): Array<{ setting: string; host:
  * machine can reach sensebus. Binding elsewhere with nobody able to log in is refused outright,
  * since such a service is either useless or wide open.
  */
-export function decideAnonymous(config: Config, log: Logger): boolean {
+export function decideAnonymous(config: ExposureView, log: Logger): boolean {
   const { security } = config
   const exposed = enabledListeners(config).filter((l) => !isLoopback(l.host))
   const hasCredentials = security.users.length > 0 || security.tokens.length > 0

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { CapabilityError } from '../core/errors.js'
+import type { Identity } from '../core/identity.js'
 import type { AuditEntry } from './audit.js'
 import type { TokenConfig } from './config.js'
 import { sha256Hash, verifySecret } from './hash.js'
@@ -10,30 +10,21 @@ export interface HttpGuardOptions {
   tokens: readonly TokenConfig[]
   anonymousRoles: readonly string[] | undefined
   grantsOf(roles: readonly string[]): Grants
-  /** How long a caller is remembered for the audit line of its request. */
-  requestTimeoutMs: number
   refused(entry: AuditEntry): void
-}
-
-export interface HttpCaller {
-  /** The token's name; undefined for anonymous callers. */
-  name: string | undefined
-  roles: readonly string[]
 }
 
 export interface HttpGuard {
   /**
-   * Checks the bearer token before the request reaches the bus. Resolves with the transaction the
-   * shim must use, so the dispatcher's audit line can name the caller; throws UNAUTHORIZED or FORBIDDEN.
+   * Who is calling, from the bearer token (or anonymous, where allowed): the identity the shim's bus
+   * request carries. Throws UNAUTHORIZED for a missing or bad token and FORBIDDEN for a capability
+   * outside the caller's roles, before anything reaches the bus.
    */
-  authorize(req: IncomingMessage, capability: string): Promise<string>
-  callerOf(transaction: string | undefined): HttpCaller | undefined
+  authorize(req: IncomingMessage, capability: string): Promise<Identity>
 }
 
 const MAX_CACHED = 1000
 
 export function createHttpGuard(opts: HttpGuardOptions): HttpGuard {
-  const callers = new Map<string, HttpCaller>()
   // Successful look-ups by the token's digest: scrypt-hashed tokens would otherwise cost a hash per call.
   const known = new Map<string, TokenConfig>()
 
@@ -50,19 +41,16 @@ export function createHttpGuard(opts: HttpGuardOptions): HttpGuard {
     return undefined
   }
 
-  const deny = (
-    code: 'UNAUTHORIZED' | 'FORBIDDEN',
-    message: string,
-    capability: string,
-    caller?: HttpCaller,
-  ): never => {
+  const deny = (code: 'UNAUTHORIZED' | 'FORBIDDEN', message: string, capability: string, who?: Identity): never => {
     opts.refused({
       capability,
       transaction: undefined,
-      transport: 'http',
+      transport: who?.transport ?? 'http',
+      via: 'http',
       clientId: undefined,
-      username: caller?.name,
-      roles: caller?.roles,
+      username: who?.user,
+      tokenName: who?.tokenName,
+      roles: who?.roles,
       outcome: code,
       durationMs: 0,
     })
@@ -72,30 +60,22 @@ export function createHttpGuard(opts: HttpGuardOptions): HttpGuard {
   return {
     async authorize(req, capability) {
       const header = req.headers.authorization
-      let caller: HttpCaller
+      const transport = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
+      const remote = req.socket.remoteAddress
+      let identity: Identity
       if (header === undefined) {
         if (!opts.anonymousRoles)
           deny('UNAUTHORIZED', 'This call needs an API token: send Authorization: Bearer <token>', capability)
-        caller = { name: undefined, roles: opts.anonymousRoles as readonly string[] }
+        identity = { via: 'http', transport, remote, roles: opts.anonymousRoles as readonly string[] }
       } else {
         const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
         const token = match ? await identify(match[1] as string) : undefined
         if (!token) return deny('UNAUTHORIZED', 'The API token is not valid', capability)
-        caller = { name: token.name, roles: token.roles }
+        identity = { via: 'http', transport, remote, user: token.name, tokenName: token.name, roles: token.roles }
       }
-      if (!opts.grantsOf(caller.roles).canCall(capability))
-        deny('FORBIDDEN', `Not allowed to call '${capability}'`, capability, caller)
-      const transaction = `http-${randomUUID()}`
-      callers.set(transaction, caller)
-      // Forgotten even when the request never reaches the dispatcher (a bad body, say).
-      setTimeout(() => callers.delete(transaction), opts.requestTimeoutMs + 10_000).unref()
-      return transaction
-    },
-    callerOf(transaction) {
-      if (transaction === undefined) return undefined
-      const caller = callers.get(transaction)
-      callers.delete(transaction)
-      return caller
+      if (!opts.grantsOf(identity.roles).canCall(capability))
+        deny('FORBIDDEN', `Not allowed to call '${capability}'`, capability, identity)
+      return identity
     },
   }
 }

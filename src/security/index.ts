@@ -1,38 +1,50 @@
-import type { Sender } from '../broker/bus.js'
-import type { Config } from '../config/schema.js'
+import type { Identity } from '../core/identity.js'
 import type { Topics } from '../core/topics.js'
 import type { Logger } from '../log.js'
-import { createAuditor, type Auditor, type AuditEntry } from './audit.js'
+import type { TlsFiles, TlsListenerConfig } from '../net/tls-config.js'
+import { type ServerTlsOptions, serverTlsOptions } from '../net/tls.js'
+import { type AuditEntry, type Auditor, createAuditor } from './audit.js'
 import { createSecurityPolicy, type SecurityPolicy } from './broker-policy.js'
-import { decideAnonymous } from './exposure.js'
+import type { SecurityConfig } from './config.js'
+import { decideAnonymous, type ExposureView } from './exposure.js'
 import { isSupportedHash } from './hash.js'
 import { createHttpGuard, type HttpGuard } from './http-guard.js'
-import { buildRoleTable, grantsFactory, type RoleTable } from './roles.js'
-import { serverTlsOptions, type ServerTlsOptions } from './tls.js'
+import { buildRoleTable, grantsFactory, type RegistryGrants, type RoleTable } from './roles.js'
+
+/** The parts of the config security reads: its own section and where the listeners are. */
+export interface SecurityView extends ExposureView {
+  broker: ExposureView['broker'] & { mqtts: TlsListenerConfig; wss: TlsListenerConfig }
+  http: ExposureView['http'] & { tls?: TlsFiles | undefined }
+  security: SecurityConfig
+}
 
 export interface Security {
   policy: SecurityPolicy
   /** Whether clients without credentials are admitted (with `security.anonymousRoles`). */
   anonymous: boolean
-  /** The dispatcher's check; no sender means sensebus itself (the HTTP shim already checked its caller). */
-  mayCall(sender: Sender | undefined, capability: string): boolean
+  /** The dispatcher's check, for every door. */
+  mayCall(identity: Identity, capability: string): boolean
   http: HttpGuard
   auditor: Auditor
   tls: { mqtts?: ServerTlsOptions; wss?: ServerTlsOptions; http?: ServerTlsOptions }
 }
 
 export interface SecurityOptions {
-  config: Config
+  config: SecurityView
   topics: Topics
+  /** Which capabilities the grantable built-in roles get, from the registry. */
+  registry: RegistryGrants
   /** The root logger: security and audit get their own children. */
   log: Logger
   /** Where audit events go when `security.audit.publish` is on. */
   publishAudit: (entry: AuditEntry) => Promise<void>
 }
 
-/** Every configuration mistake at once, before anything listens. */
-function checkReferences(config: Config, roles: RoleTable): void {
-  const { security } = config
+/**
+ * Every problem of the security settings at once. Also what `sensebus config check` runs, so a file
+ * that passes the check starts.
+ */
+export function securityProblems(security: SecurityConfig, roles: RoleTable): string[] {
   const problems: string[] = []
   const unknownRoles = (where: string, list: readonly string[]) => {
     for (const r of list)
@@ -62,11 +74,10 @@ function checkReferences(config: Config, roles: RoleTable): void {
     if (!isSupportedHash(t.hash)) problems.push(`security.tokens[${i}].hash: not a hash from 'sensebus token'`)
     unknownRoles(`security.tokens[${i}].roles`, t.roles)
   })
-  if (problems.length > 0)
-    throw new Error(`Security configuration has problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  return problems
 }
 
-function loadTls(config: Config): Security['tls'] {
+function loadTls(config: SecurityView): Security['tls'] {
   const tls: Security['tls'] = {}
   if (!config.broker.url) {
     for (const kind of ['mqtts', 'wss'] as const) {
@@ -85,24 +96,24 @@ function loadTls(config: Config): Security['tls'] {
 export function createSecurity(opts: SecurityOptions): Security {
   const { config, topics } = opts
   const log = opts.log.child({ area: 'security' })
-  const roles = buildRoleTable(config.security.roles, topics)
-  checkReferences(config, roles)
+  const roles = buildRoleTable(config.security.roles, topics, opts.registry)
+  const problems = securityProblems(config.security, roles)
+  if (problems.length > 0) {
+    throw new Error(`Security configuration has problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  }
   const anonymous = decideAnonymous(config, log)
   const anonymousRoles = anonymous ? config.security.anonymousRoles : undefined
   const grantsOf = grantsFactory(roles, topics)
   const tls = loadTls(config)
 
-  let http: HttpGuard | undefined
   const auditor = createAuditor({
     log: opts.log.child({ area: 'audit' }),
     ...(config.security.audit.publish ? { publish: opts.publishAudit } : {}),
-    httpCallerOf: (transaction) => http?.callerOf(transaction),
   })
-  http = createHttpGuard({
+  const http = createHttpGuard({
     tokens: config.security.tokens,
     anonymousRoles,
     grantsOf,
-    requestTimeoutMs: config.http.requestTimeoutMs,
     refused: (e) => auditor.refused(e),
   })
   const policy = createSecurityPolicy({ topics, users: config.security.users, anonymousRoles, grantsOf })
@@ -113,8 +124,7 @@ export function createSecurity(opts: SecurityOptions): Security {
   return {
     policy,
     anonymous,
-    // A sender without roles comes from a policy that has none (tests, custom policies): nothing to check.
-    mayCall: (sender, capability) => sender?.roles === undefined || grantsOf(sender.roles).canCall(capability),
+    mayCall: (identity, capability) => grantsOf(identity.roles).canCall(capability),
     http,
     auditor,
     tls,

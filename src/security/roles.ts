@@ -1,12 +1,6 @@
 import type { Topics } from '../core/topics.js'
+import type { RoleSpec } from './config.js'
 import { capabilityMatches, filterCovers, responseFilterOf } from './patterns.js'
-
-/** A role as written in config: topic patterns may use `{base}` for the base topic. */
-export interface RoleSpec {
-  capabilities?: string[]
-  publish?: string[]
-  subscribe?: string[]
-}
 
 /** What a set of roles together allows, with `{base}` resolved and response topics derived. */
 export interface Grants {
@@ -17,25 +11,33 @@ export interface Grants {
   canSubscribe(filter: string): boolean
 }
 
+/** Capability names per grantable built-in role, as the registry's capabilities declare them. */
+export type RegistryGrants = Readonly<Record<'loadscript' | 'observer', readonly string[]>>
+
 /**
- * Built-in roles. `loadscript` is what a Qlik load script needs (KV, utilities, starting tasks and
- * reloads) and nothing that moves files; `observer` only watches events, state and availability.
+ * Built-in roles. Their capabilities come from the registry (each capability names the roles it is
+ * for), so adding a capability never means editing a list here. `loadscript` is what a Qlik load
+ * script needs; `observer` watches events, state and availability.
  */
-export const BUILT_IN_ROLES: Readonly<Record<string, Required<RoleSpec>>> = {
-  admin: { capabilities: ['*'], publish: ['#'], subscribe: ['#', '$SYS/#'] },
-  loadscript: {
-    capabilities: ['kv/*', 'util/*', 'task/start', 'app/reload'],
-    publish: [],
-    subscribe: ['{base}/event/#', '{base}/state/#', '{base}/bridge/#'],
-  },
-  observer: { capabilities: [], publish: [], subscribe: ['{base}/event/#', '{base}/state/#', '{base}/bridge/#'] },
+export function builtInRoles(registry: RegistryGrants): Record<string, Required<RoleSpec>> {
+  const watch = ['{base}/event/#', '{base}/state/#', '{base}/bridge/#']
+  return {
+    admin: { capabilities: ['*'], publish: ['#'], subscribe: ['#', '$SYS/#'] },
+    loadscript: { capabilities: [...registry.loadscript], publish: [], subscribe: watch },
+    observer: { capabilities: [...registry.observer], publish: [], subscribe: watch },
+  }
 }
 
 export type RoleTable = ReadonlyMap<string, Required<RoleSpec>>
 
 /** Built-ins plus config roles; redefining a built-in is refused so `admin` always means admin. */
-export function buildRoleTable(configRoles: Record<string, RoleSpec>, topics: Topics): RoleTable {
+export function buildRoleTable(
+  configRoles: Record<string, RoleSpec>,
+  topics: Topics,
+  registry: RegistryGrants,
+): RoleTable {
   const table = new Map<string, Required<RoleSpec>>()
+  const BUILT_IN_ROLES = builtInRoles(registry)
   const resolve = (patterns: string[]) => patterns.map((p) => p.replaceAll('{base}', topics.base))
   for (const [name, spec] of Object.entries(BUILT_IN_ROLES)) {
     table.set(name, {
@@ -61,7 +63,7 @@ export function buildRoleTable(configRoles: Record<string, RoleSpec>, topics: To
 /** Grants for a role list; cached per distinct list because every PUBLISH asks. */
 export function grantsFactory(table: RoleTable, topics: Topics): (roles: readonly string[]) => Grants {
   const cache = new Map<string, Grants>()
-  const responseBase = `${topics.base}/response`
+  const responseBase = topics.area('response')
   return (roles) => {
     const key = roles.join('\u0000')
     let grants = cache.get(key)

@@ -1,3 +1,5 @@
+import { type Static, type TProperties, Type } from '@sinclair/typebox'
+
 /**
  * The `sense:` slice of the sensebus config: where the Qlik Sense site is and how to authenticate.
  * The bus owner composes `senseConfigSchema` into the root schema; the simulator writes the same shape
@@ -12,111 +14,84 @@ export const SENSE_DEFAULTS = {
   user: { directory: 'INTERNAL', id: 'sa_repository' },
   rejectUnauthorized: true,
   virtualProxy: { port: 443 },
+  healthIntervalMs: 30_000,
 } as const
+
+const port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def })
+const obj = <P extends TProperties>(properties: P, options: object = {}) =>
+  Type.Object(properties, { additionalProperties: false, default: {}, ...options })
 
 /**
- * JSON Schema (ajv 8) for `sense:`. `host` has no default on purpose: without it the Sense features
- * are disabled. With ajv `useDefaults: true` every nested object is filled in, `sense:` itself too
- * when absent. Meant to be composed under a key (`sense: senseConfigSchema`): compiled on its own as a
- * root schema, ajv's strict mode objects to the root `default`.
+ * The `sense:` section (TypeBox: JSON Schema at run time, the `SenseConfig` type at compile time).
+ * `host` has no default on purpose: without it the Sense features are disabled.
  */
-export const senseConfigSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    host: { type: 'string', minLength: 1, description: 'Sense server host name; absent => Sense features disabled' },
-    qrs: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        port: { type: 'integer', minimum: 1, maximum: 65535, default: SENSE_DEFAULTS.qrs.port },
-        timeoutMs: { type: 'integer', minimum: 1, default: SENSE_DEFAULTS.qrs.timeoutMs },
-        retries: {
-          type: 'integer',
-          minimum: 0,
-          maximum: 10,
-          default: SENSE_DEFAULTS.qrs.retries,
-          description: 'Retries for idempotent reads (GET) only; starts are never retried',
-        },
-      },
+export const senseConfigSchema = obj({
+  host: Type.Optional(
+    Type.String({ minLength: 1, description: 'Sense server host name; absent => Sense features disabled' }),
+  ),
+  qrs: obj({
+    port: port(SENSE_DEFAULTS.qrs.port),
+    timeoutMs: Type.Integer({ minimum: 1, default: SENSE_DEFAULTS.qrs.timeoutMs }),
+    retries: Type.Integer({
+      minimum: 0,
+      maximum: 10,
+      default: SENSE_DEFAULTS.qrs.retries,
+      description: 'Retries for idempotent reads (GET) only; starts are never retried',
+    }),
+  }),
+  engine: obj({
+    port: port(SENSE_DEFAULTS.engine.port),
+    timeoutMs: Type.Integer({ minimum: 1, default: SENSE_DEFAULTS.engine.timeoutMs }),
+    schemaVersion: Type.String({ minLength: 1, default: SENSE_DEFAULTS.engine.schemaVersion }),
+  }),
+  certs: obj(
+    {
+      dir: Type.String({ minLength: 1, default: SENSE_DEFAULTS.certs.dir }),
+      clientCert: Type.Optional(Type.String({ minLength: 1 })),
+      clientKey: Type.Optional(Type.String({ minLength: 1 })),
+      rootCa: Type.Optional(Type.String({ minLength: 1 })),
+      passphrase: Type.Optional(Type.String()),
     },
-    engine: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        port: { type: 'integer', minimum: 1, maximum: 65535, default: SENSE_DEFAULTS.engine.port },
-        timeoutMs: { type: 'integer', minimum: 1, default: SENSE_DEFAULTS.engine.timeoutMs },
-        schemaVersion: { type: 'string', minLength: 1, default: SENSE_DEFAULTS.engine.schemaVersion },
-      },
-    },
-    certs: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
+    {
       description:
         'QMC certificate export: a directory with client.pem, client_key.pem and root.pem, or explicit files (these win over dir)',
-      properties: {
-        dir: { type: 'string', minLength: 1, default: SENSE_DEFAULTS.certs.dir },
-        clientCert: { type: 'string', minLength: 1 },
-        clientKey: { type: 'string', minLength: 1 },
-        rootCa: { type: 'string', minLength: 1 },
-        passphrase: { type: 'string' },
-      },
     },
-    user: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      description: 'The user QRS calls run as (X-Qlik-User), QLIK-PROTOCOLS §1.2',
-      properties: {
-        directory: { type: 'string', minLength: 1, default: SENSE_DEFAULTS.user.directory },
-        id: { type: 'string', minLength: 1, default: SENSE_DEFAULTS.user.id },
-      },
+  ),
+  user: obj(
+    {
+      directory: Type.String({ minLength: 1, default: SENSE_DEFAULTS.user.directory }),
+      id: Type.String({ minLength: 1, default: SENSE_DEFAULTS.user.id }),
     },
-    rejectUnauthorized: { type: 'boolean', default: SENSE_DEFAULTS.rejectUnauthorized },
-    virtualProxy: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['prefix', 'headerName'],
-      description: 'Optional: reach QRS through a header-authentication virtual proxy instead (QLIK-PROTOCOLS §1.4)',
-      properties: {
-        prefix: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
-        port: { type: 'integer', minimum: 1, maximum: 65535, default: SENSE_DEFAULTS.virtualProxy.port },
-        headerName: { type: 'string', minLength: 1 },
-        userHeaderValue: { type: 'string', minLength: 1, description: 'Defaults to <user.directory>\\<user.id>' },
+    { description: 'The user QRS calls run as (X-Qlik-User), QLIK-PROTOCOLS §1.2' },
+  ),
+  rejectUnauthorized: Type.Boolean({ default: SENSE_DEFAULTS.rejectUnauthorized }),
+  healthIntervalMs: Type.Integer({
+    minimum: 100,
+    default: SENSE_DEFAULTS.healthIntervalMs,
+    description: 'How often sensebus checks that QRS answers (GET /qrs/about); failures make the bridge degraded',
+  }),
+  virtualProxy: Type.Optional(
+    Type.Object(
+      {
+        prefix: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }),
+        port: port(SENSE_DEFAULTS.virtualProxy.port),
+        headerName: Type.String({ minLength: 1 }),
+        userHeaderValue: Type.Optional(
+          Type.String({ minLength: 1, description: 'Defaults to <user.directory>\\<user.id>' }),
+        ),
       },
-    },
-  },
-} as const
+      {
+        additionalProperties: false,
+        description: 'Optional: reach QRS through a header-authentication virtual proxy instead (QLIK-PROTOCOLS §1.4)',
+      },
+    ),
+  ),
+})
 
-export interface SenseCertsConfig {
-  dir: string
-  clientCert?: string
-  clientKey?: string
-  rootCa?: string
-  passphrase?: string
-}
-
-export interface VirtualProxyConfig {
-  prefix: string
-  port: number
-  headerName: string
-  userHeaderValue?: string
-}
-
-/** The slice after defaults are applied (by ajv or by `senseConfigWithDefaults`). */
-export interface SenseConfig {
-  host?: string
-  qrs: { port: number; timeoutMs: number; retries: number }
-  engine: { port: number; timeoutMs: number; schemaVersion: string }
-  certs: SenseCertsConfig
-  user: { directory: string; id: string }
-  rejectUnauthorized: boolean
-  virtualProxy?: VirtualProxyConfig
-}
+/** The section after defaults are applied (by ajv or by `senseConfigWithDefaults`). */
+export type SenseConfig = Static<typeof senseConfigSchema>
+export type SenseCertsConfig = SenseConfig['certs']
+export type VirtualProxyConfig = NonNullable<SenseConfig['virtualProxy']>
 
 /** What a config file may contain: everything optional except the virtual proxy's own essentials. */
 export interface SenseConfigInput {
@@ -126,6 +101,7 @@ export interface SenseConfigInput {
   certs?: Partial<SenseCertsConfig>
   user?: Partial<SenseConfig['user']>
   rejectUnauthorized?: boolean
+  healthIntervalMs?: number
   virtualProxy?: Omit<VirtualProxyConfig, 'port'> & { port?: number }
 }
 
@@ -137,6 +113,7 @@ export function senseConfigWithDefaults(input: SenseConfigInput = {}): SenseConf
     certs: { ...SENSE_DEFAULTS.certs, ...input.certs },
     user: { ...SENSE_DEFAULTS.user, ...input.user },
     rejectUnauthorized: input.rejectUnauthorized ?? SENSE_DEFAULTS.rejectUnauthorized,
+    healthIntervalMs: input.healthIntervalMs ?? SENSE_DEFAULTS.healthIntervalMs,
   }
   if (input.host !== undefined) config.host = input.host
   if (input.virtualProxy) config.virtualProxy = { port: SENSE_DEFAULTS.virtualProxy.port, ...input.virtualProxy }

@@ -1,3 +1,4 @@
+import { capabilityWith } from '../../core/capability.js'
 import { CapabilityError } from '../../core/errors.js'
 import type { KvConfig } from './schema.js'
 import type { KvEntry, KvStore } from './store.js'
@@ -7,6 +8,8 @@ export interface KvState {
   config: KvConfig
   stopMirror?: () => void
 }
+
+export const kvCapability = capabilityWith<KvState, KvConfig>()
 
 // Butler answers 400 for an unknown namespace or key on every KV route; scripts rely on it.
 export const BUTLER_KV_ERRORS = { NOT_FOUND: 400, LIMIT_EXCEEDED: 400 } as const
@@ -20,9 +23,9 @@ export function requireNamespace(store: KvStore, namespace: string): void {
     throw new CapabilityError('NOT_FOUND', `Namespace '${namespace}' does not exist`, { details: { namespace } })
 }
 
-export function requireEntry(store: KvStore, namespace: string, key: string): KvEntry {
+export async function requireEntry(store: KvStore, namespace: string, key: string): Promise<KvEntry> {
   requireNamespace(store, namespace)
-  const entry = store.get(namespace, key)
+  const entry = await store.get(namespace, key)
   if (!entry)
     throw new CapabilityError('NOT_FOUND', `Key '${key}' does not exist in namespace '${namespace}'`, {
       details: { namespace, key },

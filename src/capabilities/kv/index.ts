@@ -1,28 +1,25 @@
-import { join } from 'node:path'
 import { defineModule } from '../../core/capability.js'
+import type { KvState } from './context.js'
 import { startMirror } from './mirror.js'
 import { kvExists, kvGet, kvKeys, kvNamespaces } from './read.js'
-import { configSchema, mirrorPayload, type KvConfig } from './schema.js'
+import { configSchema, mirrorSchema, type KvConfig } from './schema.js'
 import { KvStore } from './store.js'
-import type { KvState } from './context.js'
 import { kvDelete, kvDeleteNamespace, kvSet } from './write.js'
 
 export default defineModule<KvState, KvConfig>({
   area: 'kv',
   summary: 'Key-value store with namespaces and TTL, durable across restarts, mirrored as retained state',
   configSchema,
-  async setup({ config, dataDir, bus, topics, log }) {
-    const store = await KvStore.open(join(dataDir), {
-      maxKeysPerNamespace: config.maxKeysPerNamespace,
-      sync: config.sync,
-    })
+  needs: ['store'],
+  async setup({ config, services, bus, topics, log }) {
+    const store = await KvStore.open(services.store, config)
     const state: KvState = { store, config }
-    if (config.mirror) state.stopMirror = await startMirror(store, bus, topics, log)
+    if (config.mirror) state.stopMirror = await startMirror(store, bus, topics, log, config.mirrorMaxValueBytes)
     return state
   },
   async teardown(state) {
     state.stopMirror?.()
-    await state.store.close()
+    state.store.close()
   },
   capabilities: [kvSet, kvGet, kvExists, kvDelete, kvDeleteNamespace, kvNamespaces, kvKeys],
   publishes: [
@@ -30,7 +27,7 @@ export default defineModule<KvState, KvConfig>({
       topic: 'state/kv/{namespace}/{key}',
       kind: 'state',
       summary: 'Retained mirror of each key (namespace and key URI-encoded); cleared on delete and expiry',
-      schema: mirrorPayload,
+      schema: mirrorSchema,
       example: {
         namespace: 'etl',
         key: 'lastRun',

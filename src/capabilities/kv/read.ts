@@ -1,25 +1,18 @@
-import { defineCapability } from '../../core/capability.js'
-import { BUTLER_KV_ERRORS, iso, requireEntry, requireNamespace, type KvState } from './context.js'
+import type { HttpRequestParts } from '../../core/capability.js'
+import { BUTLER_KV_ERRORS, iso, kvCapability, requireEntry, requireNamespace } from './context.js'
 import * as s from './schema.js'
 
-interface KeyRequest {
-  namespace: string
-  key: string
-}
-const keyFromQuery = ({ params, query }: { params: Record<string, string>; query: Record<string, string> }) => ({
+const keyFromQuery = ({ params, query }: HttpRequestParts) => ({
   namespace: params.namespace ?? '',
   key: query.key as string,
 })
 
-export const kvGet = defineCapability<
-  KeyRequest,
-  { namespace: string; key: string; value: string; expiresAt: string | null },
-  KvState
->({
+export const kvGet = kvCapability({
   name: 'kv/get',
   summary: 'Read a key; NOT_FOUND when the namespace or key does not exist',
   request: s.keyRequest,
   result: s.getResult,
+  roles: ['loadscript'],
   example: {
     request: { namespace: 'etl', key: 'lastRun' },
     result: { namespace: 'etl', key: 'lastRun', value: '2026-11-28', expiresAt: null },
@@ -36,18 +29,17 @@ export const kvGet = defineCapability<
     },
   ],
   async handle(req, { state }) {
-    const entry = requireEntry(state.store, req.namespace, req.key)
+    const entry = await requireEntry(state.store, req.namespace, req.key)
     return { namespace: req.namespace, key: req.key, value: entry.value, expiresAt: iso(entry.expiresAt) }
   },
 })
 
-type ExistsResult = { namespace: string; key: string; exists: boolean; value?: string; expiresAt?: string | null }
-
-export const kvExists = defineCapability<KeyRequest, ExistsResult, KvState>({
+export const kvExists = kvCapability({
   name: 'kv/exists',
   summary: 'Whether a key exists (NOT_FOUND when the namespace itself does not, as Butler)',
   request: s.keyRequest,
   result: s.existsResult,
+  roles: ['loadscript'],
   example: {
     request: { namespace: 'etl', key: 'lastRun' },
     result: { namespace: 'etl', key: 'lastRun', exists: true, value: '2026-11-28', expiresAt: null },
@@ -68,22 +60,19 @@ export const kvExists = defineCapability<KeyRequest, ExistsResult, KvState>({
   ],
   async handle(req, { state }) {
     requireNamespace(state.store, req.namespace)
-    const entry = state.store.get(req.namespace, req.key)
+    const entry = await state.store.get(req.namespace, req.key)
     return entry
       ? { namespace: req.namespace, key: req.key, exists: true, value: entry.value, expiresAt: iso(entry.expiresAt) }
       : { namespace: req.namespace, key: req.key, exists: false }
   },
 })
 
-export const kvKeys = defineCapability<
-  { namespace: string },
-  { namespace: string; keys: Array<{ key: string; expiresAt: string | null }> },
-  KvState
->({
+export const kvKeys = kvCapability({
   name: 'kv/keys',
   summary: 'List the keys of a namespace',
   request: s.namespaceRequest,
   result: s.keysResult,
+  roles: ['loadscript'],
   example: { request: { namespace: 'etl' }, result: { namespace: 'etl', keys: [{ key: 'lastRun', expiresAt: null }] } },
   routes: [
     {
@@ -97,16 +86,17 @@ export const kvKeys = defineCapability<
   ],
   async handle(req, { state }) {
     requireNamespace(state.store, req.namespace)
-    const keys = (state.store.entries(req.namespace) ?? []).map(([key, e]) => ({ key, expiresAt: iso(e.expiresAt) }))
+    const keys = (state.store.keys(req.namespace) ?? []).map((k) => ({ key: k.key, expiresAt: iso(k.expiresAt) }))
     return { namespace: req.namespace, keys }
   },
 })
 
-export const kvNamespaces = defineCapability<Record<string, never>, { namespaces: string[] }, KvState>({
+export const kvNamespaces = kvCapability({
   name: 'kv/namespaces',
   summary: 'List the namespaces',
   request: s.emptyRequest,
   result: s.namespacesResult,
+  roles: ['loadscript'],
   example: { request: {}, result: { namespaces: ['etl'] } },
   routes: [
     {

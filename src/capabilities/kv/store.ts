@@ -1,65 +1,73 @@
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
-import { Level } from 'level'
 import { CapabilityError } from '../../core/errors.js'
+import type { Collection, Store, StoredEntry } from '../../core/store.js'
 
-export interface KvEntry {
+export interface KvValue {
   value: string
-  /** Epoch ms; undefined = never expires. */
-  expiresAt?: number
   updatedAt: number
+}
+
+export interface KvEntry extends KvValue {
+  /** Epoch ms; undefined = never expires. */
+  expiresAt?: number | undefined
 }
 
 export type KvChange =
   | { kind: 'set'; namespace: string; key: string; entry: KvEntry }
   | { kind: 'delete'; namespace: string; key: string; reason: 'deleted' | 'expired' }
 
-/** Awaited inside the write, so whatever a listener does (the retained mirror) is done before the write is acknowledged. */
+/** Awaited after the write is durable and before it is acknowledged (the retained mirror). */
 type Listener = (change: KvChange) => Promise<void> | void
 
-// Keys in LevelDB: namespaces under "n\x00<ns>", pairs under "k\x00<ns>\x00<key>". NUL cannot
-// appear in a namespace (the schema forbids it), so prefixes never collide.
-const NS = 'n\u0000'
-const KV = 'k\u0000'
-const pairKey = (ns: string, key: string) => `${KV}${ns}\u0000${key}`
+export interface KvLimits {
+  maxKeysPerNamespace: number
+  maxNamespaces: number
+  maxKeys: number
+  maxBytes: number
+  maxValueBytes: number
+}
+
+/** What the index keeps per key: its size and deadline, never its value (values stay on disk). */
+interface KeyMeta {
+  bytes: number
+  expiresAt?: number | undefined
+}
+
+// Collection keys: "<namespace>\0<key>". NUL cannot appear in a namespace (the schema forbids it).
+const SEP = '\u0000'
+const pairKey = (ns: string, key: string) => `${ns}${SEP}${key}`
+const splitPair = (k: string) => {
+  const at = k.indexOf(SEP)
+  return { ns: k.slice(0, at), key: k.slice(at + 1) }
+}
+const sizeOf = (ns: string, key: string, value: string) =>
+  Buffer.byteLength(ns) + Buffer.byteLength(key) + Buffer.byteLength(value)
 
 /**
- * Durable key-value store: every write is fsync'ed (`sync: true`) before it is acknowledged, so a
- * kill -9 right after an ok loses nothing. All live data is mirrored in memory for reads; writes are
- * serialised so memory and disk never disagree on ordering. Expiry is active: a timer removes keys
- * at their deadline whether or not anyone reads them (Butler only expired lazily).
+ * The key-value store on the platform's durable store. Memory holds an index of namespaces and keys
+ * with their sizes (for limits and listings); values live on disk behind a bounded cache. Writes are
+ * acknowledged once durable; expiry is the store's (at the deadline, not only when read).
  */
 export class KvStore {
-  private readonly data = new Map<string, Map<string, KvEntry>>()
+  private readonly index = new Map<string, Map<string, KeyMeta>>()
   private readonly listeners = new Set<Listener>()
-  private queue: Promise<unknown> = Promise.resolve()
-  private timer: NodeJS.Timeout | undefined
-  private armedFor = Infinity
-  private closed = false
+  private totalKeys = 0
+  private totalBytes = 0
+  /** Per-key write order, so two writes to one key cannot cross in the index or the mirror. */
+  private readonly tails = new Map<string, Promise<unknown>>()
+  private readonly stopExpiry: () => void
 
   private constructor(
-    private readonly db: Level<string, string>,
-    private readonly maxKeysPerNamespace: number,
-    private readonly sync: boolean,
-  ) {}
+    private readonly pairs: Collection<KvValue>,
+    private readonly spaces: Collection<{ createdAt: number }>,
+    private readonly limits: KvLimits,
+  ) {
+    this.stopExpiry = pairs.onExpire((e) => this.expired(e))
+  }
 
-  static async open(dir: string, opts: { maxKeysPerNamespace: number; sync?: boolean }): Promise<KvStore> {
-    await mkdir(dir, { recursive: true })
-    const db = new Level<string, string>(join(dir, 'kv'), { valueEncoding: 'utf8' })
-    try {
-      await db.open()
-    } catch (err) {
-      // level says only "Database failed to open"; the reason (locked, corrupt, unreadable) is its cause.
-      let reason = (err as Error & { cause?: Error }).cause?.message
-      if (reason?.includes('LOCK')) reason += '; is another sensebus using this data dir?'
-      throw new Error(
-        `Cannot open the key-value store in ${join(dir, 'kv')}: ${(err as Error).message}${reason ? ` (${reason})` : ''}`,
-        { cause: err },
-      )
-    }
-    const store = new KvStore(db, opts.maxKeysPerNamespace, opts.sync ?? true)
-    await store.load()
-    return store
+  static async open(store: Store, limits: KvLimits): Promise<KvStore> {
+    const kv = new KvStore(store.collection<KvValue>('kv', { cache: true }), store.collection('kv-ns'), limits)
+    await kv.load()
+    return kv
   }
 
   onChange(listener: Listener): () => void {
@@ -68,160 +76,179 @@ export class KvStore {
   }
 
   namespaces(): string[] {
-    return [...this.data.keys()].sort()
+    return [...this.index.keys()].sort()
   }
 
   hasNamespace(ns: string): boolean {
-    return this.data.has(ns)
+    return this.index.has(ns)
   }
 
-  /** Live entries of a namespace; undefined when the namespace does not exist. */
-  entries(ns: string): Array<[string, KvEntry]> | undefined {
-    const map = this.data.get(ns)
+  /** Live keys of a namespace in order, with their deadlines; undefined when it does not exist. */
+  keys(ns: string): Array<{ key: string; expiresAt?: number | undefined }> | undefined {
+    const map = this.index.get(ns)
     if (!map) return undefined
     const now = Date.now()
-    return [...map.entries()].filter(([, e]) => !isExpired(e, now)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return [...map.entries()]
+      .filter(([, m]) => m.expiresAt === undefined || m.expiresAt > now)
+      .map(([key, m]) => ({ key, expiresAt: m.expiresAt }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   }
 
-  get(ns: string, key: string): KvEntry | undefined {
-    const entry = this.data.get(ns)?.get(key)
-    return entry && !isExpired(entry, Date.now()) ? entry : undefined
+  async get(ns: string, key: string): Promise<KvEntry | undefined> {
+    if (!this.index.get(ns)?.has(key)) return undefined
+    const e = await this.pairs.get(pairKey(ns, key))
+    return e && { ...e.value, expiresAt: e.expiresAt }
+  }
+
+  /** All live entries, page by page (for the mirror rebuild). */
+  async *all(pageSize = 1000): AsyncIterable<{ namespace: string; key: string; entry: KvEntry }> {
+    let after: string | undefined
+    for (;;) {
+      const page = await this.pairs.list({ limit: pageSize, ...(after !== undefined ? { after } : {}) })
+      for (const e of page) {
+        const { ns, key } = splitPair(e.key)
+        yield { namespace: ns, key, entry: { ...e.value, expiresAt: e.expiresAt } }
+      }
+      if (page.length < pageSize) return
+      after = page[page.length - 1]?.key
+    }
   }
 
   set(ns: string, key: string, value: string, ttlMs: number): Promise<KvEntry> {
-    return this.serial(async () => {
-      const map = this.data.get(ns)
-      const exists = map?.has(key) ?? false
-      if (!exists && (map?.size ?? 0) >= this.maxKeysPerNamespace) {
-        throw new CapabilityError(
-          'LIMIT_EXCEEDED',
-          `Namespace '${ns}' already holds the maximum of ${this.maxKeysPerNamespace} keys`,
-          {
-            details: { namespace: ns, maxKeysPerNamespace: this.maxKeysPerNamespace },
-          },
-        )
-      }
+    return this.serial(pairKey(ns, key), async () => {
+      const bytes = sizeOf(ns, key, value)
+      const map = this.index.get(ns)
+      const old = map?.get(key)
+      this.checkLimits(ns, map, old, bytes, Buffer.byteLength(value))
       const now = Date.now()
-      const entry: KvEntry = ttlMs > 0 ? { value, expiresAt: now + ttlMs, updatedAt: now } : { value, updatedAt: now }
-      const ops = [{ type: 'put' as const, key: pairKey(ns, key), value: JSON.stringify(entry) }]
-      if (!map) ops.push({ type: 'put', key: `${NS}${ns}`, value: JSON.stringify({ createdAt: now }) })
-      await this.db.batch(ops, { sync: this.sync })
-      this.namespaceMap(ns).set(key, entry)
+      const entry: KvEntry = { value, updatedAt: now, expiresAt: ttlMs > 0 ? now + ttlMs : undefined }
+      // Reserved before the write so concurrent sets of other keys see it in the limits at once.
+      this.account(ns, key, { bytes, expiresAt: entry.expiresAt })
+      try {
+        if (!map) await this.spaces.set(ns, { createdAt: now })
+        await this.pairs.set(pairKey(ns, key), { value, updatedAt: now }, { expiresAt: entry.expiresAt })
+      } catch (err) {
+        this.account(ns, key, old)
+        if (!map && this.index.get(ns)?.size === 0) this.index.delete(ns)
+        throw err
+      }
       await this.emit({ kind: 'set', namespace: ns, key, entry })
-      // Only an earlier deadline needs a new timer; a stale early one just sweeps nothing and re-arms.
-      if (entry.expiresAt !== undefined && entry.expiresAt < this.armedFor) this.arm(entry.expiresAt)
       return entry
     })
   }
 
   /** False when the key did not exist (or had expired). */
   delete(ns: string, key: string): Promise<boolean> {
-    return this.serial(async () => {
-      const map = this.data.get(ns)
-      const entry = map?.get(key)
-      if (!map || !entry) return false
-      await this.db.del(pairKey(ns, key), { sync: this.sync })
-      map.delete(key)
+    return this.serial(pairKey(ns, key), async () => {
+      const meta = this.index.get(ns)?.get(key)
+      if (!meta) return false
+      await this.pairs.delete(pairKey(ns, key))
+      this.account(ns, key, undefined)
       await this.emit({ kind: 'delete', namespace: ns, key, reason: 'deleted' })
-      return !isExpired(entry, Date.now())
+      return meta.expiresAt === undefined || meta.expiresAt > Date.now()
     })
   }
 
   /** Number of keys removed, or undefined when the namespace did not exist. */
-  deleteNamespace(ns: string): Promise<number | undefined> {
-    return this.serial(async () => {
-      const map = this.data.get(ns)
-      if (!map) return undefined
-      const keys = [...map.keys()]
-      await this.db.batch(
-        [
-          ...keys.map((k) => ({ type: 'del' as const, key: pairKey(ns, k) })),
-          { type: 'del' as const, key: `${NS}${ns}` },
-        ],
-        { sync: this.sync },
-      )
-      this.data.delete(ns)
-      for (const key of keys) await this.emit({ kind: 'delete', namespace: ns, key, reason: 'deleted' })
-      return keys.length
-    })
+  async deleteNamespace(ns: string): Promise<number | undefined> {
+    const map = this.index.get(ns)
+    if (!map) return undefined
+    const keys = [...map.keys()]
+    await this.pairs.batch(keys.map((k) => ({ type: 'delete' as const, key: pairKey(ns, k) })))
+    await this.spaces.delete(ns)
+    for (const key of keys) this.account(ns, key, undefined)
+    this.index.delete(ns)
+    for (const key of keys) await this.emit({ kind: 'delete', namespace: ns, key, reason: 'deleted' })
+    return keys.length
   }
 
-  async close(): Promise<void> {
-    this.closed = true
-    clearTimeout(this.timer)
-    await this.queue.catch(() => undefined)
-    await this.db.close()
+  stats(): { namespaces: number; keys: number; bytes: number } {
+    return { namespaces: this.index.size, keys: this.totalKeys, bytes: this.totalBytes }
+  }
+
+  close(): void {
+    this.stopExpiry()
+  }
+
+  private checkLimits(
+    ns: string,
+    map: Map<string, KeyMeta> | undefined,
+    old: KeyMeta | undefined,
+    bytes: number,
+    valueBytes: number,
+  ) {
+    const l = this.limits
+    const fail = (message: string, details: Record<string, unknown>) => {
+      throw new CapabilityError('LIMIT_EXCEEDED', message, { details: { namespace: ns, ...details } })
+    }
+    if (valueBytes > l.maxValueBytes)
+      fail(`The value is larger than ${l.maxValueBytes} bytes`, { maxValueBytes: l.maxValueBytes })
+    if (!map && this.index.size >= l.maxNamespaces)
+      fail(`There are already ${l.maxNamespaces} namespaces`, { maxNamespaces: l.maxNamespaces })
+    if (!old && (map?.size ?? 0) >= l.maxKeysPerNamespace) {
+      fail(`Namespace '${ns}' already holds the maximum of ${l.maxKeysPerNamespace} keys`, {
+        maxKeysPerNamespace: l.maxKeysPerNamespace,
+      })
+    }
+    if (!old && this.totalKeys >= l.maxKeys)
+      fail(`The store already holds the maximum of ${l.maxKeys} keys`, { maxKeys: l.maxKeys })
+    if (this.totalBytes - (old?.bytes ?? 0) + bytes > l.maxBytes)
+      fail(`The store would exceed ${l.maxBytes} bytes`, { maxBytes: l.maxBytes })
+  }
+
+  /** Index bookkeeping: a key's new size and deadline, or its removal. */
+  private account(ns: string, key: string, meta: KeyMeta | undefined): void {
+    let map = this.index.get(ns)
+    const old = map?.get(key)
+    if (old) {
+      this.totalKeys--
+      this.totalBytes -= old.bytes
+    }
+    if (!meta) {
+      map?.delete(key)
+      return
+    }
+    if (!map) {
+      map = new Map()
+      this.index.set(ns, map)
+    }
+    map.set(key, meta)
+    this.totalKeys++
+    this.totalBytes += meta.bytes
   }
 
   private async load(): Promise<void> {
-    for await (const [k] of this.db.iterator({ gte: NS, lt: 'n\u0001' })) this.namespaceMap(k.slice(NS.length))
-    for await (const [k, v] of this.db.iterator({ gte: KV, lt: 'k\u0001' })) {
-      const rest = k.slice(KV.length)
-      const sep = rest.indexOf('\u0000')
-      this.namespaceMap(rest.slice(0, sep)).set(rest.slice(sep + 1), JSON.parse(v) as KvEntry)
+    for await (const ns of this.spaces.keys()) this.index.set(ns, new Map())
+    for await (const e of this.all()) {
+      this.account(e.namespace, e.key, {
+        bytes: sizeOf(e.namespace, e.key, e.entry.value),
+        expiresAt: e.entry.expiresAt,
+      })
     }
-    // Keys that expired while sensebus was stopped go on the first timer tick, not here: by then the
-    // retained mirror listens (it subscribes right after open), so their retained messages are cleared too.
-    // Reads already skip them.
-    this.schedule()
   }
 
-  private namespaceMap(ns: string): Map<string, KvEntry> {
-    let map = this.data.get(ns)
-    if (!map) {
-      map = new Map()
-      this.data.set(ns, map)
-    }
-    return map
+  private async expired(e: StoredEntry<KvValue>): Promise<void> {
+    const { ns, key } = splitPair(e.key)
+    await this.serial(e.key, async () => {
+      // The store only reports the entry it removed; a rewrite in between would have a new deadline.
+      if (this.index.get(ns)?.get(key)?.expiresAt !== e.expiresAt) return
+      this.account(ns, key, undefined)
+      await this.emit({ kind: 'delete', namespace: ns, key, reason: 'expired' })
+    })
   }
 
   private async emit(change: KvChange): Promise<void> {
     for (const l of this.listeners) await l(change)
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn)
-    this.queue = run.catch(() => undefined)
+  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(key) ?? Promise.resolve()
+    const run = before.then(fn, fn)
+    const tail = run.catch(() => undefined)
+    this.tails.set(key, tail)
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key)
+    })
     return run
   }
-
-  /** Removes every expired key, then arms the timer for the next deadline. */
-  private sweep(): Promise<void> {
-    return this.serial(async () => {
-      const now = Date.now()
-      const expired: Array<[string, string]> = []
-      for (const [ns, map] of this.data) for (const [key, e] of map) if (isExpired(e, now)) expired.push([ns, key])
-      if (expired.length > 0) {
-        await this.db.batch(
-          expired.map(([ns, key]) => ({ type: 'del' as const, key: pairKey(ns, key) })),
-          { sync: this.sync },
-        )
-        for (const [ns, key] of expired) {
-          this.data.get(ns)?.delete(key)
-          await this.emit({ kind: 'delete', namespace: ns, key, reason: 'expired' })
-        }
-      }
-    }).finally(() => this.schedule())
-  }
-
-  private schedule(): void {
-    let next = Infinity
-    for (const map of this.data.values())
-      for (const e of map.values()) if (e.expiresAt !== undefined && e.expiresAt < next) next = e.expiresAt
-    this.arm(next)
-  }
-
-  private arm(deadline: number): void {
-    clearTimeout(this.timer)
-    this.armedFor = deadline
-    if (this.closed || deadline === Infinity) return
-    // setTimeout caps at ~24.8 days; longer deadlines simply re-arm.
-    const delay = Math.min(Math.max(deadline - Date.now(), 0), 2 ** 31 - 1)
-    this.timer = setTimeout(() => void this.sweep(), delay)
-    this.timer.unref()
-  }
-}
-
-function isExpired(e: KvEntry, now: number): boolean {
-  return e.expiresAt !== undefined && e.expiresAt <= now
 }

@@ -1,6 +1,6 @@
-import { defineCapability } from '../../core/capability.js'
+import type { Static } from '@sinclair/typebox'
 import { CapabilityError } from '../../core/errors.js'
-import { BUTLER_KV_ERRORS, iso, requireNamespace, type KvState } from './context.js'
+import { BUTLER_KV_ERRORS, iso, kvCapability, requireNamespace } from './context.js'
 import * as s from './schema.js'
 
 /** ECMAScript's largest Date (epoch ms). */
@@ -9,23 +9,9 @@ const MAX_DATE_MS = 8.64e15
 // JSON escapes that have no UTF-8 form (LevelDB would store U+FFFD) and no URI form (the mirror topic).
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 
-interface SetRequest {
-  namespace: string
-  key: string
-  value: string | number | boolean
-  ttl?: number | string
-}
-interface KeyRequest {
-  namespace: string
-  key: string
-}
-
-export const kvSet = defineCapability<
-  SetRequest,
-  { namespace: string; key: string; value: string; ttl: number; expiresAt: string | null },
-  KvState
->({
+export const kvSet = kvCapability({
   name: 'kv/set',
+  roles: ['loadscript'],
   summary: 'Set a key (creates the namespace on demand); a ttl in ms makes it expire, and an update resets it',
   request: s.setRequest,
   result: s.setResult,
@@ -48,7 +34,7 @@ export const kvSet = defineCapability<
         const fields = isObject(body) ? { ...body } : {}
         // Butler's Fastify schema coerced a number key to a string; load scripts may rely on it.
         if (typeof fields.key === 'number') fields.key = String(fields.key)
-        return { ...fields, namespace: params.namespace } as SetRequest
+        return { ...fields, namespace: params.namespace } as Static<typeof s.setRequest>
       },
       status: 201,
       toBody: (d) => ({ namespace: d.namespace, key: d.key, value: d.value, ttl: d.ttl }),
@@ -84,8 +70,9 @@ export const kvSet = defineCapability<
   },
 })
 
-export const kvDelete = defineCapability<KeyRequest, { namespace: string; key: string; deleted: true }, KvState>({
+export const kvDelete = kvCapability({
   name: 'kv/delete',
+  roles: ['loadscript'],
   summary: 'Delete a key; NOT_FOUND when the namespace or key does not exist',
   request: s.keyRequest,
   result: s.deleteResult,
@@ -110,16 +97,13 @@ export const kvDelete = defineCapability<KeyRequest, { namespace: string; key: s
         details: { namespace: req.namespace, key: req.key },
       })
     }
-    return { namespace: req.namespace, key: req.key, deleted: true }
+    return { namespace: req.namespace, key: req.key, deleted: true as const }
   },
 })
 
-export const kvDeleteNamespace = defineCapability<
-  { namespace: string },
-  { namespace: string; deletedKeys: number },
-  KvState
->({
+export const kvDeleteNamespace = kvCapability({
   name: 'kv/delete-namespace',
+  roles: ['loadscript'],
   summary: 'Delete a namespace and every key in it',
   request: s.namespaceRequest,
   result: s.deleteNamespaceResult,

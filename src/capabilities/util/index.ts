@@ -1,22 +1,17 @@
+import { Type } from '@sinclair/typebox'
 import { defineCapability, defineModule } from '../../core/capability.js'
+import { closed, section } from '../../core/schema.js'
 import { base16ToBase62, base62ToBase16 } from './base62.js'
 
-const obj = (properties: Record<string, unknown>, required: string[]) => ({
-  type: 'object',
-  additionalProperties: false,
-  required,
-  properties,
-})
-const empty = obj({}, [])
+const empty = closed({})
+const names = Type.Array(Type.String())
 
-const ping = defineCapability<Record<string, never>, { response: string; butlerVersion: string; version: string }>({
+const ping = defineCapability({
   name: 'util/ping',
   summary: 'Liveness check; answers as Butler does so existing scripts keep working',
   request: empty,
-  result: obj({ response: { type: 'string' }, butlerVersion: { type: 'string' }, version: { type: 'string' } }, [
-    'response',
-    'version',
-  ]),
+  result: closed({ response: Type.String(), butlerVersion: Type.String(), version: Type.String() }),
+  roles: ['loadscript'],
   example: { request: {}, result: { response: 'Butler reporting for duty', butlerVersion: '0.1.0', version: '0.1.0' } },
   routes: [
     {
@@ -32,14 +27,15 @@ const ping = defineCapability<Record<string, never>, { response: string; butlerV
   },
 })
 
-const base62 = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9a-zA-Z]+$' }
-const base16 = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9a-fA-F]+$' }
+const base62 = Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9a-zA-Z]+$' })
+const base16 = Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9a-fA-F]+$' })
 
-const toBase16 = defineCapability<{ base62: string }, { base62: string; base16: string }>({
+const toBase16 = defineCapability({
   name: 'util/base62-to-base16',
   summary: 'Convert a base62 id (alphabet 0-9a-zA-Z) to base16',
-  request: obj({ base62 }, ['base62']),
-  result: obj({ base62, base16 }, ['base62', 'base16']),
+  request: closed({ base62 }),
+  result: closed({ base62, base16 }),
+  roles: ['loadscript'],
   example: {
     request: { base62: '6DMW88LpSok9Z7P7hUK0wv7bF' },
     result: { base62: '6DMW88LpSok9Z7P7hUK0wv7bF', base16: '3199af08bfeeaf5d420f27ed9c01e74370077' },
@@ -58,11 +54,12 @@ const toBase16 = defineCapability<{ base62: string }, { base62: string; base16: 
   },
 })
 
-const toBase62 = defineCapability<{ base16: string }, { base16: string; base62: string }>({
+const toBase62 = defineCapability({
   name: 'util/base16-to-base62',
   summary: 'Convert a base16 id to base62 (alphabet 0-9a-zA-Z)',
-  request: obj({ base16 }, ['base16']),
-  result: obj({ base16, base62 }, ['base16', 'base62']),
+  request: closed({ base16 }),
+  result: closed({ base16, base62 }),
+  roles: ['loadscript'],
   example: { request: { base16: 'ff' }, result: { base16: 'ff', base62: '47' } },
   routes: [
     {
@@ -78,17 +75,12 @@ const toBase62 = defineCapability<{ base16: string }, { base16: string; base62: 
   },
 })
 
-const capabilities = defineCapability<Record<string, never>, { capabilities: string[]; butlerEndpoints: string[] }>({
+const capabilities = defineCapability({
   name: 'util/capabilities',
   summary: 'The enabled capabilities, and the Butler endpoint flags they serve',
   request: empty,
-  result: obj(
-    {
-      capabilities: { type: 'array', items: { type: 'string' } },
-      butlerEndpoints: { type: 'array', items: { type: 'string' } },
-    },
-    ['capabilities', 'butlerEndpoints'],
-  ),
+  result: closed({ capabilities: names, butlerEndpoints: names }),
+  roles: ['loadscript'],
   example: {
     request: {},
     result: { capabilities: ['kv/get', 'util/ping'], butlerEndpoints: ['butlerping', 'keyValueStore'] },
@@ -110,6 +102,6 @@ const capabilities = defineCapability<Record<string, never>, { capabilities: str
 export default defineModule({
   area: 'util',
   summary: 'Ping, id conversions and the list of enabled capabilities',
-  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  configSchema: section({}),
   capabilities: [ping, toBase16, toBase62, capabilities],
 })

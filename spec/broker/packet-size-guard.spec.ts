@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { guardPacketSize, type Oversize } from '../../src/security/packet-size-guard.js'
+import { guardPacketSize, type Oversize } from '../../src/broker/packet-size-guard.js'
 import { varint } from '../helpers/raw-mqtt.js'
 
 const LIMIT = 300

@@ -1,31 +1,31 @@
-import type { Envelope } from '../core/envelope.js'
-import type { Topics } from '../core/topics.js'
-
-/** Who published a message, as far as sensebus can know it (embedded broker only). */
-export interface Sender {
-  clientId: string
-  username?: string
-  roles?: string[]
-  transport: 'mqtt' | 'mqtts' | 'ws' | 'wss' | 'internal'
-}
+import type { Envelope } from './envelope.js'
+import type { Identity } from './identity.js'
+import type { Topics } from './topics.js'
 
 export interface BusMessage {
   topic: string
   payload: Buffer
   qos: 0 | 1 | 2
   retain: boolean
-  /** Undefined for messages sensebus published itself, or when the broker is external. */
-  sender?: Sender
+  /**
+   * Who published it: the authenticated MQTT client, or the identity an in-process sender attached.
+   * Undefined only on an external broker for messages whose sender sensebus cannot know.
+   */
+  identity?: Identity | undefined
 }
 
 export interface PublishOptions {
   qos?: 0 | 1
   retain?: boolean
+  /** The caller an in-process publish speaks for (requests from the HTTP shim, the scheduler, jobs). */
+  identity?: Identity | undefined
 }
 
 export interface RequestOptions {
   timeoutMs?: number
   transaction?: string
+  /** Required in practice: the dispatcher refuses a request nobody stands behind. */
+  identity?: Identity
 }
 
 export type MessageHandler = (msg: BusMessage) => void
@@ -37,7 +37,7 @@ export type MessageHandler = (msg: BusMessage) => void
  * @example
  * const off = await bus.subscribe('sense/event/#', (m) => log.info({ topic: m.topic }, 'event'))
  * await bus.publish('sense/state/x', { a: 1 }, { retain: true })
- * const answer = await bus.request('kv/get', { namespace: 'ns', key: 'k' })
+ * const answer = await bus.request('kv/get', { namespace: 'ns', key: 'k' }, { identity })
  * await off()
  */
 export interface Bus {

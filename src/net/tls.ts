@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { SecureContextOptions, TLSSocket } from 'node:tls'
-import type { ClientCertificates, TlsFiles } from './config.js'
+import type { ClientCertificates, TlsFiles } from './tls-config.js'
 
 export interface ServerTlsOptions extends SecureContextOptions {
   requestCert: boolean

@@ -1,0 +1,100 @@
+import type { Logger } from '../log.js'
+import type { Bus } from './bus.js'
+import type { AppInfo, Capability, HandlerContext } from './capability.js'
+import { event, type Transaction } from './envelope.js'
+import { CapabilityError } from './errors.js'
+import type { Identity } from './identity.js'
+import type { Services } from './services.js'
+import type { Topics } from './topics.js'
+
+/** A capability ready to run: its module state, config slice and services already bound. */
+export interface MountedCapability {
+  capability: Capability
+  state: unknown
+  config: unknown
+  services: Services
+}
+
+export interface RunDeps {
+  bus: Bus
+  topics: Topics
+  app: AppInfo
+  log: Logger
+}
+
+export interface RunInput {
+  mounted: MountedCapability
+  request: unknown
+  transaction: Transaction | undefined
+  identity: Identity
+  signal: AbortSignal
+  job?: { id: string; progress(data: Record<string, unknown>): void }
+  accept?(data: Record<string, unknown>): void
+}
+
+/** The handler's context, built only from what the request and its capability need. */
+export function handlerContext(deps: RunDeps, input: RunInput): HandlerContext {
+  const { mounted, transaction } = input
+  const name = mounted.capability.name
+  // A child logger costs an allocation and a serialisation of its bindings: only made when used.
+  let clog: Logger | undefined
+  return {
+    state: mounted.state,
+    config: mounted.config,
+    get log() {
+      clog ??= deps.log.child({ cap: name, transaction, ...(input.job ? { jobId: input.job.id } : {}) })
+      return clog
+    },
+    bus: deps.bus,
+    topics: deps.topics,
+    app: deps.app,
+    services: mounted.services,
+    transaction: transaction === undefined ? undefined : String(transaction),
+    identity: input.identity,
+    signal: input.signal,
+    progress:
+      input.job?.progress ??
+      ((info) => {
+        const payload = event('sense.request.progress', `sensebus/${deps.bus.id}`, {
+          capability: name,
+          transaction,
+          ...info,
+        })
+        deps.bus.publish(deps.topics.event('request', 'progress'), payload, { qos: 0 }).catch((err: unknown) => {
+          deps.log.debug({ err }, 'could not publish request progress')
+        })
+      }),
+    ...(input.job ? { job: { id: input.job.id } } : {}),
+    accept: input.accept ?? (() => undefined),
+  }
+}
+
+/** Runs a short request: the handler races its timeout, and the signal tells it when to give up. */
+export async function runWithTimeout(
+  deps: RunDeps,
+  input: Omit<RunInput, 'signal'>,
+  timeoutMs: number,
+  shutdown: AbortSignal,
+) {
+  const name = input.mounted.capability.name
+  const abort = new AbortController()
+  const onShutdown = () => abort.abort(new CapabilityError('SHUTTING_DOWN', 'sensebus is shutting down; retry later'))
+  shutdown.addEventListener('abort', onShutdown, { once: true })
+  const timer = setTimeout(
+    () => abort.abort(new CapabilityError('TIMEOUT', `'${name}' did not finish within ${timeoutMs} ms`)),
+    timeoutMs,
+  )
+  try {
+    const aborted = new Promise<never>((_, reject) => {
+      abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true })
+    })
+    const handling = input.mounted.capability.handle(
+      input.request,
+      handlerContext(deps, { ...input, signal: abort.signal }),
+    )
+    return await Promise.race([handling, aborted])
+  } finally {
+    clearTimeout(timer)
+    shutdown.removeEventListener('abort', onShutdown)
+  }
+}

@@ -1,0 +1,297 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Level } from 'level'
+import type { Logger } from '../../log.js'
+import {
+  COLLECTION_NAME,
+  type BatchOp,
+  type Collection,
+  type CollectionOptions,
+  type ListOptions,
+  type Store,
+  type StoredEntry,
+} from '../../core/store.js'
+import {
+  DATA,
+  EXPIRY,
+  dataKey,
+  dataPrefix,
+  decodeValue,
+  encodeValue,
+  expiresAtOf,
+  expiryKey,
+  expiryUpTo,
+  prefixEnd,
+  splitDataKey,
+  splitExpiryKey,
+} from './encoding.js'
+import { GroupCommit, type RawOp } from './group-commit.js'
+import { LruCache } from './lru.js'
+
+export interface LevelStoreOptions {
+  dir: string
+  /** fsync every commit (durable across power loss, not only crashes). */
+  sync: boolean
+  /** Memory for cached values of collections opened with `cache: true`. */
+  cacheBytes: number
+  log: Logger
+}
+
+type Listener = (entry: StoredEntry<unknown>) => void | Promise<void>
+
+/** Expired entries removed per sweep round; the next round follows at once. */
+const SWEEP_BATCH = 1000
+
+/** The single-machine backend: one LevelDB under `<dataDir>/store`. */
+export class LevelStore implements Store {
+  readonly backend = 'level'
+  private readonly commit: GroupCommit
+  private readonly cache: LruCache
+  private readonly cached = new Set<string>()
+  private readonly collections = new Map<string, Collection<unknown>>()
+  private readonly expireListeners = new Map<string, Set<Listener>>()
+  private readonly creating = new Map<string, Promise<unknown>>()
+  private timer: NodeJS.Timeout | undefined
+  private armedFor = Number.POSITIVE_INFINITY
+  private sweeping: Promise<void> | undefined
+  private closed = false
+
+  private constructor(
+    private readonly db: Level<string, string>,
+    private readonly opts: LevelStoreOptions,
+  ) {
+    this.commit = new GroupCommit(db, opts.sync)
+    this.cache = new LruCache(opts.cacheBytes)
+  }
+
+  static async open(opts: LevelStoreOptions): Promise<LevelStore> {
+    await mkdir(opts.dir, { recursive: true })
+    const path = join(opts.dir, 'store')
+    const db = new Level<string, string>(path, { valueEncoding: 'utf8' })
+    try {
+      await db.open()
+    } catch (err) {
+      // level says only "Database failed to open"; the reason (locked, corrupt, unreadable) is its cause.
+      let reason = (err as Error & { cause?: Error }).cause?.message
+      if (reason?.includes('LOCK')) reason += '; is another sensebus using this data dir?'
+      throw new Error(`Cannot open the store in ${path}: ${(err as Error).message}${reason ? ` (${reason})` : ''}`, {
+        cause: err,
+      })
+    }
+    const store = new LevelStore(db, opts)
+    await store.armNext()
+    return store
+  }
+
+  collection<T>(name: string, opts: CollectionOptions = {}): Collection<T> {
+    if (!COLLECTION_NAME.test(name)) throw new Error(`Invalid collection name '${name}'`)
+    if (opts.cache) this.cached.add(name)
+    let c = this.collections.get(name)
+    if (!c) {
+      c = this.makeCollection(name)
+      this.collections.set(name, c)
+    }
+    return c as Collection<T>
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    clearTimeout(this.timer)
+    await this.sweeping
+    await this.commit.settled()
+    await this.db.close()
+  }
+
+  private makeCollection(name: string): Collection<unknown> {
+    return {
+      name,
+      get: (key) => this.get(name, key),
+      set: (key, value, o = {}) => this.write(name, [{ type: 'set', key, value, expiresAt: o.expiresAt }]),
+      create: (key, value, o = {}) => this.create(name, key, value, o.expiresAt),
+      delete: async (key) => {
+        const had = (await this.get(name, key)) !== undefined
+        await this.write(name, [{ type: 'delete', key }])
+        return had
+      },
+      batch: (ops) => this.write(name, ops),
+      list: (o) => this.list(name, o),
+      keys: (o) => this.keys(name, o),
+      onExpire: (listener) => {
+        let set = this.expireListeners.get(name)
+        if (!set) {
+          set = new Set()
+          this.expireListeners.set(name, set)
+        }
+        set.add(listener)
+        return () => set.delete(listener)
+      },
+    }
+  }
+
+  private async raw(full: string): Promise<string | undefined> {
+    const pending = this.commit.peek(full)
+    if (pending !== undefined) return pending ?? undefined
+    const hit = this.cache.get(full)
+    if (hit !== undefined) return hit
+    const raw = (await this.db.get(full)) ?? undefined
+    if (raw !== undefined && this.cached.has(splitDataKey(full).collection)) this.cache.set(full, raw)
+    return raw
+  }
+
+  private async get<T>(collection: string, key: string): Promise<StoredEntry<T> | undefined> {
+    const raw = await this.raw(dataKey(collection, key))
+    if (raw === undefined) return undefined
+    const expiresAt = expiresAtOf(raw)
+    if (expiresAt !== undefined && expiresAt <= Date.now()) return undefined
+    return { key, value: decodeValue<T>(raw), expiresAt }
+  }
+
+  private async write(collection: string, ops: Array<BatchOp<unknown>>): Promise<void> {
+    if (this.closed) throw new Error('The store is closed')
+    const raw: RawOp[] = []
+    let earliest = Number.POSITIVE_INFINITY
+    for (const op of ops) {
+      const full = dataKey(collection, op.key)
+      if (op.type === 'delete') {
+        raw.push({ type: 'del', key: full })
+        continue
+      }
+      raw.push({ type: 'put', key: full, value: encodeValue(op.value, op.expiresAt) })
+      // A stale index entry (the key was rewritten with another deadline) is dropped when it comes due.
+      if (op.expiresAt !== undefined) {
+        raw.push({ type: 'put', key: expiryKey(op.expiresAt, collection, op.key), value: '' })
+        earliest = Math.min(earliest, op.expiresAt)
+      }
+    }
+    await this.commit.write(raw)
+    if (this.cached.has(collection)) {
+      for (const op of raw)
+        if (op.key.startsWith(DATA)) op.type === 'put' ? this.cache.set(op.key, op.value) : this.cache.delete(op.key)
+    }
+    if (earliest < this.armedFor) this.arm(earliest)
+  }
+
+  /** Check and write under a per-key lock, so two concurrent creates cannot both win. */
+  private async create(collection: string, key: string, value: unknown, expiresAt?: number): Promise<boolean> {
+    const full = dataKey(collection, key)
+    const before = this.creating.get(full) ?? Promise.resolve()
+    const run = before.then(async () => {
+      if ((await this.get(collection, key)) !== undefined) return false
+      await this.write(collection, [{ type: 'set', key, value, expiresAt }])
+      return true
+    })
+    const tail = run.catch(() => undefined)
+    this.creating.set(full, tail)
+    void tail.then(() => {
+      if (this.creating.get(full) === tail) this.creating.delete(full)
+    })
+    return run
+  }
+
+  private async list<T>(collection: string, o: ListOptions = {}): Promise<Array<StoredEntry<T>>> {
+    await this.commit.settled()
+    const out: Array<StoredEntry<T>> = []
+    const now = Date.now()
+    for await (const [k, raw] of this.db.iterator(this.range(collection, o))) {
+      const expiresAt = expiresAtOf(raw)
+      if (expiresAt !== undefined && expiresAt <= now) continue
+      out.push({ key: splitDataKey(k.toString()).key, value: decodeValue<T>(raw), expiresAt })
+      if (o.limit !== undefined && out.length >= o.limit) break
+    }
+    return out
+  }
+
+  private async *keys(collection: string, o: ListOptions = {}): AsyncIterable<string> {
+    await this.commit.settled()
+    const now = Date.now()
+    let n = 0
+    for await (const [k, raw] of this.db.iterator(this.range(collection, o))) {
+      const expiresAt = expiresAtOf(raw)
+      if (expiresAt !== undefined && expiresAt <= now) continue
+      yield splitDataKey(k.toString()).key
+      if (o.limit !== undefined && ++n >= o.limit) break
+    }
+  }
+
+  private range(collection: string, o: ListOptions) {
+    const start = dataPrefix(collection, o.prefix ?? '')
+    const after = o.after === undefined ? undefined : dataKey(collection, o.after)
+    return {
+      keyEncoding: 'buffer' as const,
+      ...(after !== undefined && after >= start ? { gt: Buffer.from(after) } : { gte: Buffer.from(start) }),
+      lt: prefixEnd(start),
+    }
+  }
+
+  /** Arms the sweep timer for the earliest deadline in the index. */
+  private async armNext(): Promise<void> {
+    let next = Number.POSITIVE_INFINITY
+    for await (const k of this.db.keys({
+      keyEncoding: 'buffer',
+      gte: Buffer.from(EXPIRY),
+      lt: prefixEnd(EXPIRY),
+      limit: 1,
+    })) {
+      next = splitExpiryKey(k.toString()).expiresAt
+    }
+    this.arm(next)
+  }
+
+  private arm(deadline: number): void {
+    clearTimeout(this.timer)
+    this.armedFor = deadline
+    if (this.closed || deadline === Number.POSITIVE_INFINITY) return
+    // setTimeout caps at ~24.8 days; longer deadlines simply re-arm.
+    const delay = Math.min(Math.max(deadline - Date.now(), 0), 2 ** 31 - 1)
+    this.timer = setTimeout(() => {
+      this.armedFor = Number.POSITIVE_INFINITY
+      this.sweeping = this.sweep()
+        .catch((err: unknown) => this.opts.log.error({ err }, 'expiry sweep failed'))
+        .then(() => this.armNext())
+        .catch(() => undefined)
+    }, delay)
+    this.timer.unref()
+  }
+
+  /** Removes what is due, by walking the deadline index only: the cost does not grow with the store. */
+  private async sweep(): Promise<void> {
+    for (;;) {
+      if (this.closed) return
+      const now = Date.now()
+      const due: string[] = []
+      for await (const k of this.db.keys({
+        keyEncoding: 'buffer',
+        gte: Buffer.from(EXPIRY),
+        lt: expiryUpTo(now),
+        limit: SWEEP_BATCH,
+      })) {
+        due.push(k.toString())
+      }
+      if (due.length === 0) return
+      const ops: RawOp[] = []
+      const expired: Array<{ collection: string; entry: StoredEntry<unknown> }> = []
+      for (const ik of due) {
+        ops.push({ type: 'del', key: ik })
+        const { expiresAt, collection, key } = splitExpiryKey(ik)
+        const full = dataKey(collection, key)
+        const raw = await this.raw(full)
+        // Only the entry this index record was written for: a rewrite moved the deadline or removed it.
+        if (raw === undefined || expiresAtOf(raw) !== expiresAt) continue
+        ops.push({ type: 'del', key: full })
+        expired.push({ collection, entry: { key, value: decodeValue(raw), expiresAt } })
+      }
+      await this.commit.write(ops)
+      for (const { collection, entry } of expired) {
+        this.cache.delete(dataKey(collection, entry.key))
+        for (const l of this.expireListeners.get(collection) ?? []) {
+          try {
+            await l(entry)
+          } catch (err) {
+            this.opts.log.warn({ err, collection, key: entry.key }, 'expiry listener failed')
+          }
+        }
+      }
+      if (due.length < SWEEP_BATCH) return
+    }
+  }
+}

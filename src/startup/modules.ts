@@ -1,0 +1,34 @@
+import { resolve } from 'node:path'
+import type { Config } from '../config/schema.js'
+import type { Bus } from '../core/bus.js'
+import type { CapabilityModule } from '../core/capability.js'
+import type { MountedCapability } from '../core/dispatch.js'
+import { restrictServices, type Services } from '../core/services.js'
+import type { Topics } from '../core/topics.js'
+import type { Logger } from '../log.js'
+
+/** Runs each module's setup with its config slice and the services it declared. */
+export async function setupModules(opts: {
+  modules: CapabilityModule[]
+  config: Config
+  services: Partial<Services>
+  bus: Bus
+  topics: Topics
+  log: Logger
+  cleanups: Array<() => Promise<void>>
+}): Promise<MountedCapability[]> {
+  const mounted: MountedCapability[] = []
+  for (const mod of opts.modules) {
+    const config = opts.config.capabilities[mod.area] ?? {}
+    const services = restrictServices(opts.services, mod.needs ?? [], mod.area)
+    const log = opts.log.child({ area: mod.area })
+    const ctx = { config, log, bus: opts.bus, topics: opts.topics, dataDir: resolve(opts.config.dataDir), services }
+    const state = mod.setup ? await mod.setup(ctx) : undefined
+    if (mod.teardown) {
+      const teardown = mod.teardown
+      opts.cleanups.push(() => teardown(state))
+    }
+    for (const capability of mod.capabilities) mounted.push({ capability, state, config, services })
+  }
+  return mounted
+}
