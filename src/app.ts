@@ -67,7 +67,8 @@ export async function startApp({ config, log, modules, policy, baseDir = process
 
   try {
     bus = await openBus({ config, topics, security, log, endpoints, cleanups, ...(policy ? { policy } : {}) })
-    const wanted = new Set<ServiceName>(enabled.flatMap((m) => m.needs ?? []))
+    // Sense is always watched: its reachability is part of the bridge state whoever uses it.
+    const wanted = new Set<ServiceName>(['sense', ...enabled.flatMap((m) => m.needs ?? [])])
     const services = await buildServices({
       definitions: serviceRegistry,
       wanted,

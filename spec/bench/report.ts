@@ -75,12 +75,16 @@ export function renderReport(run: BenchRun): string {
   out.push('# sensebus benchmark (`npm run bench`)')
   out.push('')
   out.push(
-    `${run.date} · commit ${run.commit} · Node ${run.node} · ${run.cpu} · load average ${run.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ` +
-      `${run.loadAfter.map((l) => l.toFixed(2)).join(' ')} after · ${reps.length} repetition(s), medians · ${run.durationS.toFixed(0)} s${run.quick ? ' · **QUICK MODE (not a result)**' : ''}`,
+    `${run.date} · commit ${run.commit} · Node ${run.node} · ${run.cpu} · load average ` +
+      `${run.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ` +
+      `${run.loadAfter.map((l) => l.toFixed(2)).join(' ')} after · ${reps.length} repetition(s), medians · ` +
+      `${run.durationS.toFixed(0)} s${run.quick ? ' · **QUICK MODE (not a result)**' : ''}`,
   )
   out.push('')
   out.push(
-    'Every ratio is the median of the per-repetition ratios subject ÷ same-run baseline (throughput: higher is better; latency and CPU: lower is better). Per-repetition ratios are listed where a target applies. Method and fairness notes: `spec/bench/README.md`.',
+    'Every ratio is the median of the per-repetition ratios subject ÷ same-run baseline (throughput: higher is ' +
+      'better; latency and CPU: lower is better). Per-repetition ratios are listed where a target applies. Method ' +
+      'and fairness notes: `spec/bench/README.md`.',
   )
   out.push('')
 
@@ -154,7 +158,8 @@ export function renderReport(run: BenchRun): string {
     ),
   ])
   summary.push([
-    `Retained mirror, 10,000 keys: SUBSCRIBE → value ${fmtMs(retainedKeyMs)}; 1,000 SUBSCRIBEs ≈ ${storm1000CpuS.toFixed(1)} s broker CPU`,
+    `Retained mirror, 10,000 keys: SUBSCRIBE → value ${fmtMs(retainedKeyMs)}; 1,000 SUBSCRIBEs ≈ ` +
+      `${storm1000CpuS.toFixed(1)} s broker CPU`,
     `${fmtRatio(
       ratio(
         (r) => rt(r, 'app10k').keyRetainedP50,
@@ -178,7 +183,8 @@ export function renderReport(run: BenchRun): string {
     const elu = med((r) => get(r).serverElu)
     if (elu < 0.9)
       headroom.push(
-        `${label} (server event loop ${fmtPct(elu)} busy, load generator ${fmtNumber(med((r) => get(r).clientCpuPct))} % of a core)`,
+        `${label} (server event loop ${fmtPct(elu)} busy, load generator ` +
+          `${fmtNumber(med((r) => get(r).clientCpuPct))} % of a core)`,
       )
   }
   for (const n of run.settings.inFlights)
@@ -187,7 +193,9 @@ export function renderReport(run: BenchRun): string {
   note('HTTP bare', (r) => ht(r, 'bare'))
   out.push(
     headroom.length
-      ? `Not saturating the server in this run: ${headroom.join('; ')}. There, throughput is set by the load generator or by round trips at that concurrency, so a throughput ratio compares the two *at that concurrency*; the capacity rows (server CPU per request) compare what the server can do.`
+      ? `Not saturating the server in this run: ${headroom.join('; ')}. There, throughput is set by the load ` +
+          `generator or by round trips at that concurrency, so a throughput ratio compares the two *at that ` +
+          `concurrency*; the capacity rows (server CPU per request) compare what the server can do.`
       : 'Every measurement saturated the server process (event loop ≥ 90 % busy).',
   )
   out.push('')
@@ -196,9 +204,12 @@ export function renderReport(run: BenchRun): string {
   out.push('## 1. MQTT request/response: `kv/get` vs raw echo through the same broker')
   out.push('')
   out.push(
-    `One mqtt.js connection (TCP_NODELAY), QoS 1 requests and responses, closed loop with N requests in flight; ${run.settings.window.warmupMs} ms warm-up, ${run.settings.window.durationMs} ms measured. ` +
-      "*Raw echo* (baseline): an in-process `aedes.subscribe` listener on sensebus' own broker republishes the same request bytes (QoS 1) to a reply topic. " +
-      "*Bus echo*: the same through sensebus' `AedesBus` (published hook + `setImmediate`), i.e. everything but the dispatcher and the KV handler.",
+    `One mqtt.js connection (TCP_NODELAY), QoS 1 requests and responses, closed loop with N requests in flight; ` +
+      `${run.settings.window.warmupMs} ms warm-up, ${run.settings.window.durationMs} ms measured. ` +
+      "*Raw echo* (baseline): an in-process `aedes.subscribe` listener on sensebus' own broker republishes the " +
+      'same request bytes (QoS 1) to a reply topic. ' +
+      "*Bus echo*: the same through sensebus' `AedesBus` (published hook + `setImmediate`), i.e. everything but " +
+      'the dispatcher and the KV handler.',
   )
   out.push('')
   out.push(
@@ -258,7 +269,8 @@ export function renderReport(run: BenchRun): string {
   )
   out.push('')
   out.push(
-    'Where the time goes: server-process CPU per request (µs), server event-loop utilisation, and load-generator CPU (% of one core).',
+    'Where the time goes: server-process CPU per request (µs), server event-loop utilisation, and load-generator ' +
+      'CPU (% of one core).',
   )
   out.push('')
   out.push(
@@ -285,7 +297,8 @@ export function renderReport(run: BenchRun): string {
           ),
         ),
         `${fmtPct(med((r) => mq(r, n, 'kvget').serverElu))} / ${fmtPct(med((r) => mq(r, n, 'raw').serverElu))}`,
-        `${fmtNumber(med((r) => mq(r, n, 'kvget').clientCpuPct))} % / ${fmtNumber(med((r) => mq(r, n, 'raw').clientCpuPct))} %`,
+        `${fmtNumber(med((r) => mq(r, n, 'kvget').clientCpuPct))} % / ` +
+          `${fmtNumber(med((r) => mq(r, n, 'raw').clientCpuPct))} %`,
         String(
           reps.reduce((s, r) => s + mq(r, n, 'kvget').errors + mq(r, n, 'raw').errors + mq(r, n, 'bus').errors, 0),
         ),
@@ -298,7 +311,9 @@ export function renderReport(run: BenchRun): string {
   out.push('## 2. HTTP `GET /v4/keyvalues/:ns?key=` vs bare `node:http`')
   out.push('')
   out.push(
-    `${run.settings.httpConnections} keep-alive connections (one \`http.Agent\`), one request outstanding per connection, ${run.settings.httpWindow.warmupMs} ms warm-up, ${run.settings.httpWindow.durationMs} ms measured. ` +
+    `${run.settings.httpConnections} keep-alive connections (one \`http.Agent\`), one request outstanding per ` +
+      `connection, ${run.settings.httpWindow.warmupMs} ms warm-up, ${run.settings.httpWindow.durationMs} ms ` +
+      `measured. ` +
       'The bare server answers the identical JSON body and headers from the same process as sensebus.',
   )
   out.push('')
@@ -353,9 +368,12 @@ export function renderReport(run: BenchRun): string {
   out.push(`## 3. Fan-out: 1 publisher → ${fmtNumber(f.subscribers)} subscribers`)
   out.push('')
   out.push(
-    `All ${fmtNumber(f.subscribers)} subscribers are mqtt.js connections in the load process (TCP_NODELAY), subscribed at QoS 0 and QoS 1; the publisher publishes 100-byte messages at the same QoS. ` +
-      `*Time to all*: ${f.singles} single messages, one at a time, publish → the last subscriber has it. *Burst*: ${f.burst} messages back to back (${fmtNumber(f.burst * f.subscribers)} deliveries). ` +
-      'Baseline: a bare Aedes (in-memory persistence, default options) in the same server process. The load process receiving 1,000 sockets is usually the bottleneck here, so read the server CPU per delivery too.',
+    `All ${fmtNumber(f.subscribers)} subscribers are mqtt.js connections in the load process (TCP_NODELAY), ` +
+      `subscribed at QoS 0 and QoS 1; the publisher publishes 100-byte messages at the same QoS. ` +
+      `*Time to all*: ${f.singles} single messages, one at a time, publish → the last subscriber has it. *Burst*: ` +
+      `${f.burst} messages back to back (${fmtNumber(f.burst * f.subscribers)} deliveries). ` +
+      'Baseline: a bare Aedes (in-memory persistence, default options) in the same server process. The load ' +
+      'process receiving 1,000 sockets is usually the bottleneck here, so read the server CPU per delivery too.',
   )
   out.push('')
   const foRows: string[][] = []
@@ -416,10 +434,14 @@ export function renderReport(run: BenchRun): string {
   out.push(`## 4. KV retained mirror: SUBSCRIBE with ${fmtNumber(s.retainedKeys)} retained keys`)
   out.push('')
   out.push(
-    `Three targets in the same server process: sensebus with ≈ 0 keys (the bench key plus the 2 retained bridge topics), a second sensebus holding ${fmtNumber(s.retainedKeys)} keys ` +
-      `(${BENCH_NOTE}), and a bare Aedes with in-memory persistence holding the same ${fmtNumber(s.retainedKeys)} retained messages (what in-memory retained state would cost). ` +
-      `Every SUBSCRIBE is a fresh connection; ${ro.samples} samples per row and repetition. SUBACK is sent *before* Aedes scans the retained messages, so the scan shows as the time until a retained value arrives ` +
-      `(the key read last by the scan is used: the worst position), as server CPU, and as a storm of ${ro.stormSubscribers} subscribers at once, during which a kv/get client measures its round trips.`,
+    `Three targets in the same server process: sensebus with ≈ 0 keys (the bench key plus the 2 retained bridge ` +
+      `topics), a second sensebus holding ${fmtNumber(s.retainedKeys)} keys ` +
+      `(${BENCH_NOTE}), and a bare Aedes with in-memory persistence holding the same ${fmtNumber(s.retainedKeys)} ` +
+      `retained messages (what in-memory retained state would cost). ` +
+      `Every SUBSCRIBE is a fresh connection; ${ro.samples} samples per row and repetition. SUBACK is sent ` +
+      `*before* Aedes scans the retained messages, so the scan shows as the time until a retained value arrives ` +
+      `(the key read last by the scan is used: the worst position), as server CPU, and as a storm of ` +
+      `${ro.stormSubscribers} subscribers at once, during which a kv/get client measures its round trips.`,
   )
   out.push('')
   const rRow = (label: string, get: (x: RetainedResult) => number, fmt: (v: number) => string) => [
@@ -470,14 +492,19 @@ export function renderReport(run: BenchRun): string {
   )
   out.push('')
   out.push(
-    `Setup and start-up: writing ${fmtNumber(s.retainedKeys)} keys through kv/set took ${fmtMs(s.populateMs)} (${fmtNumber((s.retainedKeys * 1000) / s.populateMs)} sets/s, 32 in flight, sync writes), ` +
-      `the mirror settled ${fmtMs(s.mirrorSettleMs)} after the last set. \`startApp\` with an empty data dir: ${fmtMs(run.restart.emptyStartMs)}; ` +
-      `restart with ${fmtNumber(s.retainedKeys)} keys (the mirror republishes every key): ${fmtMs(run.restart.restartMs)} (${fmtRatio(run.restart.restartMs / run.restart.emptyStartMs)}; one sample).`,
+    `Setup and start-up: writing ${fmtNumber(s.retainedKeys)} keys through kv/set took ${fmtMs(s.populateMs)} ` +
+      `(${fmtNumber((s.retainedKeys * 1000) / s.populateMs)} sets/s, 32 in flight, sync writes), ` +
+      `the mirror settled ${fmtMs(s.mirrorSettleMs)} after the last set. \`startApp\` with an empty data dir: ` +
+      `${fmtMs(run.restart.emptyStartMs)}; ` +
+      `restart with ${fmtNumber(s.retainedKeys)} keys (the mirror republishes every key): ` +
+      `${fmtMs(run.restart.restartMs)} (${fmtRatio(run.restart.restartMs / run.restart.emptyStartMs)}; one sample).`,
   )
   out.push('')
   out.push(
-    `Bar used for the verdict: one key's value within ${RETAINED_KEY_MS} ms of SUBSCRIBE, and a reconnect storm of 1,000 subscribers costing ≤ ${STORM_1000_CPU_S} s of broker CPU. ` +
-      `Measured: ${fmtMs(retainedKeyMs)} and ≈ ${storm1000CpuS.toFixed(1)} s → ${retainedOk ? 'acceptable' : '**not acceptable**'}.`,
+    `Bar used for the verdict: one key's value within ${RETAINED_KEY_MS} ms of SUBSCRIBE, and a reconnect storm ` +
+      `of 1,000 subscribers costing ≤ ${STORM_1000_CPU_S} s of broker CPU. ` +
+      `Measured: ${fmtMs(retainedKeyMs)} and ≈ ${storm1000CpuS.toFixed(1)} s → ` +
+      `${retainedOk ? 'acceptable' : '**not acceptable**'}.`,
   )
   out.push('')
   return out.join('\n')

@@ -226,9 +226,11 @@ async function main(): Promise<void> {
       const total = BENCH.retainedNamespaces * BENCH.retainedKeysPerNamespace
       const keyTopics = Array.from({ length: retainedOpts.stormSubscribers }, (_, i) => {
         const k = (i * 7919) % total
-        return `sense/state/kv/${retainedNs(Math.floor(k / BENCH.retainedKeysPerNamespace))}/${retainedKey(k % BENCH.retainedKeysPerNamespace)}`
+        const per = BENCH.retainedKeysPerNamespace
+        return `sense/state/kv/${retainedNs(Math.floor(k / per))}/${retainedKey(k % per)}`
       })
-      const lastKeyTopic = `sense/state/kv/${retainedNs(BENCH.retainedNamespaces - 1)}/${retainedKey(BENCH.retainedKeysPerNamespace - 1)}`
+      const lastNs = retainedNs(BENCH.retainedNamespaces - 1)
+      const lastKeyTopic = `sense/state/kv/${lastNs}/${retainedKey(BENCH.retainedKeysPerNamespace - 1)}`
       const benchKeyTopic = `sense/state/kv/${BENCH.namespace}/${BENCH.key}`
       const retainedTargets: Record<'appEmpty' | 'app10k' | 'bare10k', RetainedTarget> = {
         appEmpty: {

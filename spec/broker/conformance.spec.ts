@@ -14,15 +14,18 @@ describe('MQTT 3.1.1 conformance of the embedded broker', () => {
     await sb.stop({ clean: true })
   })
 
-  it('[MQTT-3.1.3-6][MQTT-3.1.3-7] accepts a zero-length client id with CleanSession=1 and assigns a unique id', async () => {
-    const a = await mqtt.connectAsync(sb.mqttUrl, { clientId: '', clean: true, reconnectPeriod: 0 })
-    const b = await mqtt.connectAsync(sb.mqttUrl, { clientId: '', clean: true, reconnectPeriod: 0 })
-    expect(a.connected && b.connected).toBe(true)
-    // Both stay connected: the ids the broker assigned differ ([MQTT-3.1.4-2] would drop one otherwise).
-    await new Promise((r) => setTimeout(r, 200))
-    expect(a.connected && b.connected).toBe(true)
-    await Promise.all([a.endAsync(), b.endAsync()])
-  })
+  it(
+    '[MQTT-3.1.3-6][MQTT-3.1.3-7] accepts a zero-length client id with CleanSession=1 and assigns a unique ' + 'id',
+    async () => {
+      const a = await mqtt.connectAsync(sb.mqttUrl, { clientId: '', clean: true, reconnectPeriod: 0 })
+      const b = await mqtt.connectAsync(sb.mqttUrl, { clientId: '', clean: true, reconnectPeriod: 0 })
+      expect(a.connected && b.connected).toBe(true)
+      // Both stay connected: the ids the broker assigned differ ([MQTT-3.1.4-2] would drop one otherwise).
+      await new Promise((r) => setTimeout(r, 200))
+      expect(a.connected && b.connected).toBe(true)
+      await Promise.all([a.endAsync(), b.endAsync()])
+    },
+  )
 
   const port = () => Number(new URL(sb.mqttUrl).port)
 

@@ -52,38 +52,44 @@ const packet = fc.record({
 })
 
 describe('packet size guard', () => {
-  it('passes every byte of packets within the limit and trips on the first PUBLISH over it, however the stream is split', () => {
-    fc.assert(
-      fc.property(
-        fc.array(packet, { minLength: 1, maxLength: 8 }),
-        fc.array(fc.nat(), { maxLength: 12 }),
-        (packets, cuts) => {
-          const wire = Buffer.concat(packets.map(encode))
-          const { stream, destroyed } = fakeStream(split(wire, cuts))
-          const trips: Oversize[] = []
-          guardPacketSize(stream, LIMIT, (info) => trips.push(info))
-          const passed: Buffer[] = []
-          for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null)
-            passed.push(chunk)
+  it(
+    'passes every byte of packets within the limit and trips on the first PUBLISH over it, however the stream is ' +
+      'split',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.array(packet, { minLength: 1, maxLength: 8 }),
+          fc.array(fc.nat(), { maxLength: 12 }),
+          (packets, cuts) => {
+            const wire = Buffer.concat(packets.map(encode))
+            const { stream, destroyed } = fakeStream(split(wire, cuts))
+            const trips: Oversize[] = []
+            guardPacketSize(stream, LIMIT, (info) => trips.push(info))
+            const passed: Buffer[] = []
+            for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null)
+              passed.push(chunk)
 
-          // Non-PUBLISH packets get header room on top of the limit, so only PUBLISH payloads trip here.
-          const firstBad = packets.find((p) => p.kind === 'publish' && p.payloadBytes > LIMIT)
-          if (!firstBad) {
-            expect(trips).toEqual([])
-            expect(destroyed()).toBe(false)
-            expect(Buffer.concat(passed).equals(wire)).toBe(true)
-          } else {
-            expect(trips).toHaveLength(1)
-            expect(trips[0]?.topic).toBe(firstBad.topic)
-            expect(destroyed()).toBe(true)
-            // Nothing of the oversized packet's chunk reaches the parser.
-            expect(Buffer.concat(passed).length).toBeLessThan(wire.indexOf(encode(firstBad)) + encode(firstBad).length)
-          }
-        },
-      ),
-      { numRuns: 500 },
-    )
-  })
+            // Non-PUBLISH packets get header room on top of the limit, so only PUBLISH payloads trip here.
+            const firstBad = packets.find((p) => p.kind === 'publish' && p.payloadBytes > LIMIT)
+            if (!firstBad) {
+              expect(trips).toEqual([])
+              expect(destroyed()).toBe(false)
+              expect(Buffer.concat(passed).equals(wire)).toBe(true)
+            } else {
+              expect(trips).toHaveLength(1)
+              expect(trips[0]?.topic).toBe(firstBad.topic)
+              expect(destroyed()).toBe(true)
+              // Nothing of the oversized packet's chunk reaches the parser.
+              expect(Buffer.concat(passed).length).toBeLessThan(
+                wire.indexOf(encode(firstBad)) + encode(firstBad).length,
+              )
+            }
+          },
+        ),
+        { numRuns: 500 },
+      )
+    },
+  )
 
   it('trips on a declared length far beyond the limit before any of the body arrives', () => {
     const { stream, destroyed } = fakeStream([Buffer.from([0x30, ...varint(256 * 1024 * 1024 - 1)])])

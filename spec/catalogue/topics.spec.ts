@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { modules } from '../../src/capabilities/index.js'
 import { generateTopicFiles, topicEntries } from '../../src/catalogue/generate.js'
 import { VERSION } from '../../src/version.js'
+import { withCapabilityTable } from '../../src/catalogue/readme-table.js'
 
 const topicsDir = fileURLToPath(new URL('../../topics/', import.meta.url))
 
@@ -18,6 +19,11 @@ describe('topics/ catalogue', () => {
     const onDisk = await readdir(join(topicsDir, 'schemas'))
     const generated = [...files.keys()].filter((p) => p.startsWith('schemas/')).map((p) => p.slice('schemas/'.length))
     expect(onDisk.sort()).toEqual(generated.sort())
+  })
+
+  it("keeps the README's capability table current (run `npm run topics` if this fails)", async () => {
+    const readme = await readFile(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')
+    expect(readme).toBe(withCapabilityTable(readme, modules))
   })
 
   it('has a request and a response schema for every capability, and an AsyncAPI 3 document', async () => {

@@ -70,24 +70,28 @@ describe('sensebus demo (npm run demo)', () => {
     expect(res.status).toBe(200)
   })
 
-  it('writes a config with which a QRS client reaches the simulated site, and the site sends datagrams where the demo said', async () => {
-    const config = loadConfig(modules, { file: ready.config })
-    const qrs = createQrsClient(config.sense, { log: silentLogger() })
-    try {
-      const [task] = await qrs.findTasks({ id: FAILING_TASK })
-      expect(task?.name).toBe('Manually triggered reload of Test failing reloads 2')
-      await fetch(`${ready.simulator.control}/tasks/${FAILING_TASK}/behaviour`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ durationMs: 50 }),
-      })
-      await qrs.startTask(FAILING_TASK)
-      await expect
-        .poll(() => datagrams.find((d) => d.startsWith('/scheduler-task-failed/')), { timeout: 10_000 })
-        .toBeDefined()
-      expect(datagrams.find((d) => d.startsWith('/scheduler-task-failed/'))).toContain(`;${FAILING_TASK};`)
-    } finally {
-      qrs.close()
-    }
-  })
+  it(
+    'writes a config with which a QRS client reaches the simulated site, and the site sends datagrams where the ' +
+      'demo said',
+    async () => {
+      const config = loadConfig(modules, { file: ready.config })
+      const qrs = createQrsClient(config.sense, { log: silentLogger() })
+      try {
+        const [task] = await qrs.findTasks({ id: FAILING_TASK })
+        expect(task?.name).toBe('Manually triggered reload of Test failing reloads 2')
+        await fetch(`${ready.simulator.control}/tasks/${FAILING_TASK}/behaviour`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ durationMs: 50 }),
+        })
+        await qrs.startTask(FAILING_TASK)
+        await expect
+          .poll(() => datagrams.find((d) => d.startsWith('/scheduler-task-failed/')), { timeout: 10_000 })
+          .toBeDefined()
+        expect(datagrams.find((d) => d.startsWith('/scheduler-task-failed/'))).toContain(`;${FAILING_TASK};`)
+      } finally {
+        qrs.close()
+      }
+    },
+  )
 })

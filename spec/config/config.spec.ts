@@ -27,7 +27,8 @@ describe('loadConfig', () => {
 
   it('lists every problem as path: message, unknown keys included', async () => {
     const path = await file(
-      'http:\n  port: "eighty"\n  colour: blue\nbroker:\n  mqtt: { port: 70000 }\nnope: 1\ncapabilities:\n  kv: { maxKeysPerNamespace: 0 }\n',
+      'http:\n  port: "eighty"\n  colour: blue\nbroker:\n  mqtt: { port: 70000 }\nnope: 1\ncapabilities:\n  kv: { ' +
+        'maxKeysPerNamespace: 0 }\n',
     )
     let error: ConfigError | undefined
     try {

@@ -42,17 +42,20 @@ describe("Butler's /v4 key-value routes", () => {
   })
 
   describe('POST /v4/keyvalues/:namespace', () => {
-    it('→ 201 {namespace, key, value, ttl} with ttl 0 when none is given; the namespace is created on demand', async () => {
-      const n = ns('post')
-      const res = await post(n, { key: 'lastRun', value: '2026-11-28' })
-      expect(res.status).toBe(201)
-      expect(res.json).toEqual({ namespace: n, key: 'lastRun', value: '2026-11-28', ttl: 0 })
-      expect((await http('GET', `/v4/keyvalues/${p(n)}?key=lastRun`)).json).toEqual({
-        namespace: n,
-        key: 'lastRun',
-        value: '2026-11-28',
-      })
-    })
+    it(
+      '→ 201 {namespace, key, value, ttl} with ttl 0 when none is given; the namespace is created on ' + 'demand',
+      async () => {
+        const n = ns('post')
+        const res = await post(n, { key: 'lastRun', value: '2026-11-28' })
+        expect(res.status).toBe(201)
+        expect(res.json).toEqual({ namespace: n, key: 'lastRun', value: '2026-11-28', ttl: 0 })
+        expect((await http('GET', `/v4/keyvalues/${p(n)}?key=lastRun`)).json).toEqual({
+          namespace: n,
+          key: 'lastRun',
+          value: '2026-11-28',
+        })
+      },
+    )
 
     it('accepts "ttl":"60000" as a string (as butler_subs.qvs sends it) and answers ttl as a number', async () => {
       const n = ns('ttlstr')
@@ -265,15 +268,18 @@ describe("Butler's /v4 key-value routes", () => {
       expectButlerError(await http('GET', `/v4/keyvalues/${p(n)}?key=k`), 400)
     })
 
-    it('DeleteKeyValueNamespace: POST with X-HTTP-Method-Override: DELETE, no body but a JSON content type → 204', async () => {
-      const n = ns('qvs-delns')
-      await post(n, { key: 'k', value: 'v' })
-      const res = await http('POST', `/v4/keyvalues/${p(n)}`, {
-        headers: { 'x-http-method-override': 'delete', 'content-type': 'application/json', 'content-length': '0' },
-      })
-      expect(res.status).toBe(204)
-      expect((await http('GET', '/v4/keyvaluesnamespaces')).json).not.toContain(n)
-    })
+    it(
+      'DeleteKeyValueNamespace: POST with X-HTTP-Method-Override: DELETE, no body but a JSON content type → ' + '204',
+      async () => {
+        const n = ns('qvs-delns')
+        await post(n, { key: 'k', value: 'v' })
+        const res = await http('POST', `/v4/keyvalues/${p(n)}`, {
+          headers: { 'x-http-method-override': 'delete', 'content-type': 'application/json', 'content-length': '0' },
+        })
+        expect(res.status).toBe(204)
+        expect((await http('GET', '/v4/keyvaluesnamespaces')).json).not.toContain(n)
+      },
+    )
 
     it('the override applies to the Butler error statuses too: an unknown key → 400', async () => {
       const n = ns('qvs-del400')

@@ -116,21 +116,24 @@ describe('HTTP shim', () => {
       })
     })
 
-    it('GET /v4/base62tobase16 and /v4/base16tobase62 convert both ways, keeping every digit of a 128-bit id', async () => {
-      const to16 = await http('GET', '/v4/base62tobase16?base62=6DMW88LpSok9Z7P7hUK0wv7bF')
-      expect(to16.status).toBe(200)
-      expect(to16.json).toEqual({
-        base62: '6DMW88LpSok9Z7P7hUK0wv7bF',
-        base16: '3199af08bfeeaf5d420f27ed9c01e74370077',
-      })
-      const to62 = await http('GET', '/v4/base16tobase62?base16=e3b0c44298fc1c149afbf4c8996fb924')
-      expect(to62.json).toEqual({ base16: 'e3b0c44298fc1c149afbf4c8996fb924', base62: '6VE2wRoL3MNCIb6wil2FiA' })
-      expect((await http('GET', '/v4/base62tobase16?base62=6VE2wRoL3MNCIb6wil2FiA')).json).toMatchObject({
-        base16: 'e3b0c44298fc1c149afbf4c8996fb924',
-      })
-      expect((await http('GET', '/v4/base16tobase62?base16=ff')).json).toEqual({ base16: 'ff', base62: '47' })
-      expect((await http('GET', '/v4/base62tobase16?base62=0')).json).toEqual({ base62: '0', base16: '0' })
-    })
+    it(
+      'GET /v4/base62tobase16 and /v4/base16tobase62 convert both ways, keeping every digit of a 128-bit ' + 'id',
+      async () => {
+        const to16 = await http('GET', '/v4/base62tobase16?base62=6DMW88LpSok9Z7P7hUK0wv7bF')
+        expect(to16.status).toBe(200)
+        expect(to16.json).toEqual({
+          base62: '6DMW88LpSok9Z7P7hUK0wv7bF',
+          base16: '3199af08bfeeaf5d420f27ed9c01e74370077',
+        })
+        const to62 = await http('GET', '/v4/base16tobase62?base16=e3b0c44298fc1c149afbf4c8996fb924')
+        expect(to62.json).toEqual({ base16: 'e3b0c44298fc1c149afbf4c8996fb924', base62: '6VE2wRoL3MNCIb6wil2FiA' })
+        expect((await http('GET', '/v4/base62tobase16?base62=6VE2wRoL3MNCIb6wil2FiA')).json).toMatchObject({
+          base16: 'e3b0c44298fc1c149afbf4c8996fb924',
+        })
+        expect((await http('GET', '/v4/base16tobase62?base16=ff')).json).toEqual({ base16: 'ff', base62: '47' })
+        expect((await http('GET', '/v4/base62tobase16?base62=0')).json).toEqual({ base62: '0', base16: '0' })
+      },
+    )
 
     it.each([
       '/v4/base62tobase16',
@@ -284,7 +287,8 @@ describe('HTTP shim', () => {
 
     it('a client that hangs up halfway through its body does not take the server down', async () => {
       const head =
-        'POST /v4/keyvalues/halfway HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"key":"k",'
+        'POST /v4/keyvalues/halfway HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ' +
+        '500\r\n\r\n{"key":"k",'
       await rawHttp(sb.httpUrl, head, 200)
       expect((await http('GET', '/v4/butlerping')).status).toBe(200)
       expectButlerError(await http('GET', '/v4/keylist/halfway'), 400)
@@ -299,22 +303,25 @@ describe('HTTP shim', () => {
   })
 
   describe('CORS', () => {
-    it('answers a preflight from an allowed origin with 204 and the methods and headers Butler scripts use', async () => {
-      const res = await http('OPTIONS', '/v4/keyvalues/ns', {
-        headers: {
-          origin: ALLOWED,
-          'access-control-request-method': 'POST',
-          'access-control-request-headers': 'content-type, x-http-method-override',
-        },
-      })
-      expect(res.status).toBe(204)
-      expect(res.headers['access-control-allow-origin']).toBe(ALLOWED)
-      expect(res.headers.vary).toMatch(/origin/i)
-      const methods = String(res.headers['access-control-allow-methods']).split(/,\s*/)
-      expect(methods).toEqual(expect.arrayContaining(['GET', 'POST', 'DELETE']))
-      expect(String(res.headers['access-control-allow-headers']).toLowerCase()).toMatch(/content-type/)
-      expect(String(res.headers['access-control-allow-headers']).toLowerCase()).toMatch(/x-http-method-override/)
-    })
+    it(
+      'answers a preflight from an allowed origin with 204 and the methods and headers Butler scripts ' + 'use',
+      async () => {
+        const res = await http('OPTIONS', '/v4/keyvalues/ns', {
+          headers: {
+            origin: ALLOWED,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type, x-http-method-override',
+          },
+        })
+        expect(res.status).toBe(204)
+        expect(res.headers['access-control-allow-origin']).toBe(ALLOWED)
+        expect(res.headers.vary).toMatch(/origin/i)
+        const methods = String(res.headers['access-control-allow-methods']).split(/,\s*/)
+        expect(methods).toEqual(expect.arrayContaining(['GET', 'POST', 'DELETE']))
+        expect(String(res.headers['access-control-allow-headers']).toLowerCase()).toMatch(/content-type/)
+        expect(String(res.headers['access-control-allow-headers']).toLowerCase()).toMatch(/x-http-method-override/)
+      },
+    )
 
     it('grants nothing to another origin, preflight or not', async () => {
       const pre = await http('OPTIONS', '/v4/keyvalues/ns', {

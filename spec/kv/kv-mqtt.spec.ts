@@ -223,42 +223,47 @@ describe.each(BUS_MODES)('kv over MQTT (%s broker)', (mode) => {
   })
 
   describe('TTL', () => {
-    it('an expired key vanishes from get, exists and keys, and its retained mirror is cleared without any read', async () => {
-      const ns = uniqueNs('ttl')
-      const watcher = await connect(sb.mqttUrl)
-      try {
-        const seen = await watcher.collect(mirrorTopic(ns, 'short'))
-        const set = data(
-          await client.request<{ ttl: number; expiresAt: string }>('kv/set', {
-            namespace: ns,
-            key: 'short',
-            value: 'v',
-            ttl: 500,
-          }),
-        )
-        await client.request('kv/set', { namespace: ns, key: 'long', value: 'v' })
-        expect(set.ttl).toBe(500)
-        await expect.poll(() => seen.length).toBe(1)
-        expect(JSON.parse(seen[0]!.payload)).toMatchObject({ value: 'v', expiresAt: set.expiresAt })
-        // No read happens here: only the active expiry can clear the mirror.
-        await expect
-          .poll(() => seen.map((m) => m.payload), { timeout: 3000, interval: 50 })
-          .toEqual([seen[0]!.payload, ''])
-        expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(set.expiresAt))
-      } finally {
-        await watcher.end()
-      }
-      expect(errorCode(await client.request('kv/get', { namespace: ns, key: 'short' }))).toBe('NOT_FOUND')
-      expect(data(await client.request('kv/exists', { namespace: ns, key: 'short' }))).toMatchObject({ exists: false })
-      expect(
-        data(await client.request<{ keys: Array<{ key: string }> }>('kv/keys', { namespace: ns })).keys.map(
-          (k) => k.key,
-        ),
-      ).toEqual(['long'])
-      expect((await retainedUnder(sb.mqttUrl, `sense/state/kv/${enc(ns)}/#`)).map((m) => m.topic)).toEqual([
-        mirrorTopic(ns, 'long'),
-      ])
-    })
+    it(
+      'an expired key vanishes from get, exists and keys, and its retained mirror is cleared without any ' + 'read',
+      async () => {
+        const ns = uniqueNs('ttl')
+        const watcher = await connect(sb.mqttUrl)
+        try {
+          const seen = await watcher.collect(mirrorTopic(ns, 'short'))
+          const set = data(
+            await client.request<{ ttl: number; expiresAt: string }>('kv/set', {
+              namespace: ns,
+              key: 'short',
+              value: 'v',
+              ttl: 500,
+            }),
+          )
+          await client.request('kv/set', { namespace: ns, key: 'long', value: 'v' })
+          expect(set.ttl).toBe(500)
+          await expect.poll(() => seen.length).toBe(1)
+          expect(JSON.parse(seen[0]!.payload)).toMatchObject({ value: 'v', expiresAt: set.expiresAt })
+          // No read happens here: only the active expiry can clear the mirror.
+          await expect
+            .poll(() => seen.map((m) => m.payload), { timeout: 3000, interval: 50 })
+            .toEqual([seen[0]!.payload, ''])
+          expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(set.expiresAt))
+        } finally {
+          await watcher.end()
+        }
+        expect(errorCode(await client.request('kv/get', { namespace: ns, key: 'short' }))).toBe('NOT_FOUND')
+        expect(data(await client.request('kv/exists', { namespace: ns, key: 'short' }))).toMatchObject({
+          exists: false,
+        })
+        expect(
+          data(await client.request<{ keys: Array<{ key: string }> }>('kv/keys', { namespace: ns })).keys.map(
+            (k) => k.key,
+          ),
+        ).toEqual(['long'])
+        expect((await retainedUnder(sb.mqttUrl, `sense/state/kv/${enc(ns)}/#`)).map((m) => m.topic)).toEqual([
+          mirrorTopic(ns, 'long'),
+        ])
+      },
+    )
 
     it('a namespace whose keys all expired still exists (as in Butler), empty', async () => {
       const ns = uniqueNs('ttl-empty')
@@ -443,16 +448,19 @@ describe.each(BUS_MODES)('kv over MQTT (%s broker)', (mode) => {
       ])
     })
 
-    it('clears every retained message of a namespace on delete-namespace, and nothing of other namespaces', async () => {
-      const ns = uniqueNs('mirror-delns')
-      const other = uniqueNs('mirror-keep')
-      for (const key of ['a', 'b', 'c']) await client.request('kv/set', { namespace: ns, key, value: 'v' })
-      await client.request('kv/set', { namespace: other, key: 'a', value: 'v' })
-      expect(await retainedUnder(sb.mqttUrl, `sense/state/kv/${enc(ns)}/#`)).toHaveLength(3)
-      await client.request('kv/delete-namespace', { namespace: ns })
-      expect(await retainedUnder(sb.mqttUrl, `sense/state/kv/${enc(ns)}/#`)).toEqual([])
-      expect(await retainedUnder(sb.mqttUrl, `sense/state/kv/${enc(other)}/#`)).toHaveLength(1)
-    })
+    it(
+      'clears every retained message of a namespace on delete-namespace, and nothing of other ' + 'namespaces',
+      async () => {
+        const ns = uniqueNs('mirror-delns')
+        const other = uniqueNs('mirror-keep')
+        for (const key of ['a', 'b', 'c']) await client.request('kv/set', { namespace: ns, key, value: 'v' })
+        await client.request('kv/set', { namespace: other, key: 'a', value: 'v' })
+        expect(await retainedUnder(sb.mqttUrl, `sense/state/kv/${enc(ns)}/#`)).toHaveLength(3)
+        await client.request('kv/delete-namespace', { namespace: ns })
+        expect(await retainedUnder(sb.mqttUrl, `sense/state/kv/${enc(ns)}/#`)).toEqual([])
+        expect(await retainedUnder(sb.mqttUrl, `sense/state/kv/${enc(other)}/#`)).toHaveLength(1)
+      },
+    )
 
     it('encodes namespaces and keys with /, +, #, spaces and unicode into single topic levels', async () => {
       const nsA = `tricky/${uniqueNs('ns')} +#`
@@ -555,18 +563,23 @@ describe.each(BUS_MODES)('kv over MQTT (%s broker)', (mode) => {
       }
     })
 
-    it('kv/set: a ttl that is negative, fractional, empty or not a number → VALIDATION_FAILED, and nothing is stored', async () => {
-      const ns = uniqueNs('badttl')
-      for (const ttl of [-1, 1.5, '', ' 60', '60000ms', '-5', '1e3', null, true, {}]) {
-        const env = await client.request('kv/set', { namespace: ns, key: 'k', value: 'v', ttl })
-        expect(env, `ttl=${JSON.stringify(ttl)}`).toMatchObject({
-          status: 'error',
-          error: { code: 'VALIDATION_FAILED' },
-        })
-        if (env.status === 'error') expect(env.error.details).toContainEqual(expect.objectContaining({ path: '/ttl' }))
-      }
-      expect(errorCode(await client.request('kv/keys', { namespace: ns }))).toBe('NOT_FOUND')
-    })
+    it(
+      'kv/set: a ttl that is negative, fractional, empty or not a number → VALIDATION_FAILED, and nothing is ' +
+        'stored',
+      async () => {
+        const ns = uniqueNs('badttl')
+        for (const ttl of [-1, 1.5, '', ' 60', '60000ms', '-5', '1e3', null, true, {}]) {
+          const env = await client.request('kv/set', { namespace: ns, key: 'k', value: 'v', ttl })
+          expect(env, `ttl=${JSON.stringify(ttl)}`).toMatchObject({
+            status: 'error',
+            error: { code: 'VALIDATION_FAILED' },
+          })
+          if (env.status === 'error')
+            expect(env.error.details).toContainEqual(expect.objectContaining({ path: '/ttl' }))
+        }
+        expect(errorCode(await client.request('kv/keys', { namespace: ns }))).toBe('NOT_FOUND')
+      },
+    )
 
     it('kv/set: names beyond the length limits → VALIDATION_FAILED', async () => {
       expect(errorCode(await client.request('kv/set', { namespace: 'n'.repeat(257), key: 'k', value: 'v' }))).toBe(
@@ -580,29 +593,32 @@ describe.each(BUS_MODES)('kv over MQTT (%s broker)', (mode) => {
       ).toBe('ok')
     })
 
-    it('kv/set: lone UTF-16 surrogates in a name or value → VALIDATION_FAILED, and nothing is half-stored', async () => {
-      // Valid JSON ("\ud800" escapes) but not valid Unicode: no UTF-8 form for LevelDB, no topic for the mirror.
-      const ns = uniqueNs('surrogate')
-      const cases: Array<[string, Record<string, unknown>]> = [
-        ['/key', { namespace: ns, key: 'a\ud800', value: 'v' }],
-        ['/namespace', { namespace: `${ns}\udc00`, key: 'k', value: 'v' }],
-        ['/value', { namespace: ns, key: 'k', value: 'x\ud800y' }],
-      ]
-      for (const [path, body] of cases) {
-        const env = await client.request('kv/set', body)
-        expect(env, path).toMatchObject({ status: 'error', error: { code: 'VALIDATION_FAILED' } })
-        if (env.status === 'error') expect(env.error.details).toContainEqual(expect.objectContaining({ path }))
-      }
-      expect(errorCode(await client.request('kv/keys', { namespace: ns }))).toBe('NOT_FOUND')
-      // A proper surrogate pair (an emoji) is fine.
-      expect(data(await client.request('kv/set', { namespace: ns, key: '😀', value: '😀' }))).toMatchObject({
-        key: '😀',
-        value: '😀',
-      })
-      expect((await retainedUnder(sb.mqttUrl, mirrorTopic(ns, '😀'))).map((m) => JSON.parse(m.payload).value)).toEqual([
-        '😀',
-      ])
-    })
+    it(
+      'kv/set: lone UTF-16 surrogates in a name or value → VALIDATION_FAILED, and nothing is ' + 'half-stored',
+      async () => {
+        // Valid JSON ("\ud800" escapes) but not valid Unicode: no UTF-8 form for LevelDB, no topic for the mirror.
+        const ns = uniqueNs('surrogate')
+        const cases: Array<[string, Record<string, unknown>]> = [
+          ['/key', { namespace: ns, key: 'a\ud800', value: 'v' }],
+          ['/namespace', { namespace: `${ns}\udc00`, key: 'k', value: 'v' }],
+          ['/value', { namespace: ns, key: 'k', value: 'x\ud800y' }],
+        ]
+        for (const [path, body] of cases) {
+          const env = await client.request('kv/set', body)
+          expect(env, path).toMatchObject({ status: 'error', error: { code: 'VALIDATION_FAILED' } })
+          if (env.status === 'error') expect(env.error.details).toContainEqual(expect.objectContaining({ path }))
+        }
+        expect(errorCode(await client.request('kv/keys', { namespace: ns }))).toBe('NOT_FOUND')
+        // A proper surrogate pair (an emoji) is fine.
+        expect(data(await client.request('kv/set', { namespace: ns, key: '😀', value: '😀' }))).toMatchObject({
+          key: '😀',
+          value: '😀',
+        })
+        expect(
+          (await retainedUnder(sb.mqttUrl, mirrorTopic(ns, '😀'))).map((m) => JSON.parse(m.payload).value),
+        ).toEqual(['😀'])
+      },
+    )
 
     it('the transaction of a malformed request is still echoed', async () => {
       const env = await client.request('kv/get', { transaction: 'bad-1', namespace: 7 })

@@ -38,70 +38,74 @@ describe('kv survives an in-process restart on the same data dir', () => {
     return client
   }
 
-  it('keeps keys, values, TTL deadlines and namespaces (even empty ones); drops what expired while stopped and clears its mirror', async () => {
-    const ns = uniqueNs('restart')
-    const emptyNs = uniqueNs('restart-empty')
-    let c = await start()
-    await c.request('kv/set', { namespace: ns, key: 'permanent', value: 'p' })
-    await c.request('kv/set', { namespace: ns, key: 'sp ace/slash', value: 'odd' })
-    const long = data(
-      await c.request<{ expiresAt: string }>('kv/set', { namespace: ns, key: 'long', value: 'l', ttl: 600_000 }),
-    )
-    const short = data(
-      await c.request<{ expiresAt: string }>('kv/set', { namespace: ns, key: 'short', value: 's', ttl: 400 }),
-    )
-    await c.request('kv/set', { namespace: emptyNs, key: 'only', value: 'x' })
-    await c.request('kv/delete', { namespace: emptyNs, key: 'only' })
-    await c.request('kv/set', { namespace: ns, key: 'deleted', value: 'd' })
-    await c.request('kv/delete', { namespace: ns, key: 'deleted' })
-    const goneNs = uniqueNs('restart-gone')
-    await c.request('kv/set', { namespace: goneNs, key: 'k', value: 'v' })
-    await c.request('kv/delete-namespace', { namespace: goneNs })
-    expect((await retainedUnder(sb!.mqttUrl, mirrorTopic(ns, 'short'))).length).toBe(1)
-    await client!.end()
-    client = undefined
-    await sb!.stop()
-    sb = undefined
+  it(
+    'keeps keys, values, TTL deadlines and namespaces (even empty ones); drops what expired while stopped and ' +
+      'clears its mirror',
+    async () => {
+      const ns = uniqueNs('restart')
+      const emptyNs = uniqueNs('restart-empty')
+      let c = await start()
+      await c.request('kv/set', { namespace: ns, key: 'permanent', value: 'p' })
+      await c.request('kv/set', { namespace: ns, key: 'sp ace/slash', value: 'odd' })
+      const long = data(
+        await c.request<{ expiresAt: string }>('kv/set', { namespace: ns, key: 'long', value: 'l', ttl: 600_000 }),
+      )
+      const short = data(
+        await c.request<{ expiresAt: string }>('kv/set', { namespace: ns, key: 'short', value: 's', ttl: 400 }),
+      )
+      await c.request('kv/set', { namespace: emptyNs, key: 'only', value: 'x' })
+      await c.request('kv/delete', { namespace: emptyNs, key: 'only' })
+      await c.request('kv/set', { namespace: ns, key: 'deleted', value: 'd' })
+      await c.request('kv/delete', { namespace: ns, key: 'deleted' })
+      const goneNs = uniqueNs('restart-gone')
+      await c.request('kv/set', { namespace: goneNs, key: 'k', value: 'v' })
+      await c.request('kv/delete-namespace', { namespace: goneNs })
+      expect((await retainedUnder(sb!.mqttUrl, mirrorTopic(ns, 'short'))).length).toBe(1)
+      await client!.end()
+      client = undefined
+      await sb!.stop()
+      sb = undefined
 
-    // The short key's deadline passes while nothing runs.
-    await sleepUntil(Date.parse(short.expiresAt) + 100)
-    c = await start()
+      // The short key's deadline passes while nothing runs.
+      await sleepUntil(Date.parse(short.expiresAt) + 100)
+      c = await start()
 
-    const namespaces = data(await c.request<{ namespaces: string[] }>('kv/namespaces')).namespaces
-    expect(namespaces).toEqual(expect.arrayContaining([ns, emptyNs]))
-    expect(namespaces).not.toContain(goneNs)
-    expect(errorCode(await c.request('kv/get', { namespace: ns, key: 'deleted' }))).toBe('NOT_FOUND')
-    expect(data(await c.request('kv/keys', { namespace: emptyNs }))).toEqual({ namespace: emptyNs, keys: [] })
-    expect(data(await c.request('kv/get', { namespace: ns, key: 'permanent' }))).toEqual({
-      namespace: ns,
-      key: 'permanent',
-      value: 'p',
-      expiresAt: null,
-    })
-    expect(data(await c.request('kv/get', { namespace: ns, key: 'sp ace/slash' }))).toMatchObject({ value: 'odd' })
-    // The deadline is absolute: a restart neither resets nor drops it.
-    expect(data(await c.request('kv/get', { namespace: ns, key: 'long' }))).toEqual({
-      namespace: ns,
-      key: 'long',
-      value: 'l',
-      expiresAt: long.expiresAt,
-    })
-    expect(errorCode(await c.request('kv/get', { namespace: ns, key: 'short' }))).toBe('NOT_FOUND')
-    expect(
-      data(await c.request<{ keys: Array<{ key: string }> }>('kv/keys', { namespace: ns })).keys.map((k) => k.key),
-    ).toEqual(['long', 'permanent', 'sp ace/slash'])
+      const namespaces = data(await c.request<{ namespaces: string[] }>('kv/namespaces')).namespaces
+      expect(namespaces).toEqual(expect.arrayContaining([ns, emptyNs]))
+      expect(namespaces).not.toContain(goneNs)
+      expect(errorCode(await c.request('kv/get', { namespace: ns, key: 'deleted' }))).toBe('NOT_FOUND')
+      expect(data(await c.request('kv/keys', { namespace: emptyNs }))).toEqual({ namespace: emptyNs, keys: [] })
+      expect(data(await c.request('kv/get', { namespace: ns, key: 'permanent' }))).toEqual({
+        namespace: ns,
+        key: 'permanent',
+        value: 'p',
+        expiresAt: null,
+      })
+      expect(data(await c.request('kv/get', { namespace: ns, key: 'sp ace/slash' }))).toMatchObject({ value: 'odd' })
+      // The deadline is absolute: a restart neither resets nor drops it.
+      expect(data(await c.request('kv/get', { namespace: ns, key: 'long' }))).toEqual({
+        namespace: ns,
+        key: 'long',
+        value: 'l',
+        expiresAt: long.expiresAt,
+      })
+      expect(errorCode(await c.request('kv/get', { namespace: ns, key: 'short' }))).toBe('NOT_FOUND')
+      expect(
+        data(await c.request<{ keys: Array<{ key: string }> }>('kv/keys', { namespace: ns })).keys.map((k) => k.key),
+      ).toEqual(['long', 'permanent', 'sp ace/slash'])
 
-    // The retained mirror matches the store: live keys are there, the expired one is not.
-    const retained = await retainedUnder(sb!.mqttUrl, `sense/state/kv/${enc(ns)}/#`)
-    expect(retained.map((m) => m.topic).sort()).toEqual(
-      [mirrorTopic(ns, 'long'), mirrorTopic(ns, 'permanent'), mirrorTopic(ns, 'sp ace/slash')].sort(),
-    )
-    expect(JSON.parse(retained.find((m) => m.topic === mirrorTopic(ns, 'permanent'))!.payload)).toMatchObject({
-      namespace: ns,
-      key: 'permanent',
-      value: 'p',
-    })
-  })
+      // The retained mirror matches the store: live keys are there, the expired one is not.
+      const retained = await retainedUnder(sb!.mqttUrl, `sense/state/kv/${enc(ns)}/#`)
+      expect(retained.map((m) => m.topic).sort()).toEqual(
+        [mirrorTopic(ns, 'long'), mirrorTopic(ns, 'permanent'), mirrorTopic(ns, 'sp ace/slash')].sort(),
+      )
+      expect(JSON.parse(retained.find((m) => m.topic === mirrorTopic(ns, 'permanent'))!.payload)).toMatchObject({
+        namespace: ns,
+        key: 'permanent',
+        value: 'p',
+      })
+    },
+  )
 
   it('a TTL that runs out after the restart still expires actively, mirror included', async () => {
     const ns = uniqueNs('restart-ttl')

@@ -61,7 +61,8 @@ describe('MQTT limits', () => {
   })
 
   it.each(['mqtt', 'ws'] as const)(
-    'closes a %s connection that publishes more than maxPayloadBytes, answers PAYLOAD_TOO_LARGE, and keeps serving others',
+    'closes a %s connection that publishes more than maxPayloadBytes, answers PAYLOAD_TOO_LARGE, and keeps ' +
+      'serving others',
     async (kind) => {
       const answers = await admin.collect('sense/response/kv/set')
       const big = await mqtt.connectAsync(sb.url(kind), { reconnectPeriod: 0 })

@@ -56,23 +56,26 @@ describe('MQTT identity and access', () => {
     expect(await refusal(sb.mqttUrl, { username: 'cert-user', password: 'x' })).toBe(4)
   })
 
-  it('lets loadscript use KV and answers a capability outside its role with FORBIDDEN, keeping the connection', async () => {
-    const etl = await open('etl')
-    expect(await etl.request('kv/set', { namespace: 'acl', key: 'k', value: 'v' })).toMatchObject({ status: 'ok' })
-    const reader = await open('reader')
-    const denied = await reader.request('kv/set', {
-      namespace: 'acl',
-      key: 'k',
-      value: 'w',
-      replyTo: 'sense/reply/reader-1/kv/set',
-    })
-    expect(denied).toMatchObject({ status: 'error', error: { code: 'FORBIDDEN' } })
-    expect(reader.mqtt.connected).toBe(true)
-    expect(await reader.request('kv/get', { namespace: 'acl', key: 'k' })).toMatchObject({
-      status: 'ok',
-      data: { value: 'v' },
-    })
-  })
+  it(
+    'lets loadscript use KV and answers a capability outside its role with FORBIDDEN, keeping the ' + 'connection',
+    async () => {
+      const etl = await open('etl')
+      expect(await etl.request('kv/set', { namespace: 'acl', key: 'k', value: 'v' })).toMatchObject({ status: 'ok' })
+      const reader = await open('reader')
+      const denied = await reader.request('kv/set', {
+        namespace: 'acl',
+        key: 'k',
+        value: 'w',
+        replyTo: 'sense/reply/reader-1/kv/set',
+      })
+      expect(denied).toMatchObject({ status: 'error', error: { code: 'FORBIDDEN' } })
+      expect(reader.mqtt.connected).toBe(true)
+      expect(await reader.request('kv/get', { namespace: 'acl', key: 'k' })).toMatchObject({
+        status: 'ok',
+        data: { value: 'v' },
+      })
+    },
+  )
 
   it('keeps observer read-only: events and state yes, responses and requests no', async () => {
     const watcher = await open('watcher')
@@ -133,20 +136,23 @@ describe('MQTT identity and access', () => {
     await gone
   })
 
-  it('keeps private reply topics private: first subscriber owns an id, no wildcards, sensebus ids reserved', async () => {
-    const a = await open('etl')
-    const b = await open('reader')
-    expect((await suback(a.mqtt, 'sense/reply/req-a/#'))[0]).toBe(0)
-    expect((await suback(b.mqtt, 'sense/reply/req-a/#'))[0]).toBe(128)
-    expect((await suback(b.mqtt, 'sense/reply/+/kv/get'))[0]).toBe(128)
-    expect((await suback(b.mqtt, 'sense/reply/#'))[0]).toBe(128)
-    const info = await (await open('admin')).collect('sense/bridge/info')
-    await expect.poll(() => info.length).toBe(1)
-    const instance = (JSON.parse(info[0]!.payload) as { instance: string }).instance
-    expect((await suback(b.mqtt, `sense/reply/${instance}/#`))[0]).toBe(128)
-    await a.end()
-    await expect.poll(async () => (await suback(b.mqtt, 'sense/reply/req-a/#'))[0]).toBe(0)
-  })
+  it(
+    'keeps private reply topics private: first subscriber owns an id, no wildcards, sensebus ids ' + 'reserved',
+    async () => {
+      const a = await open('etl')
+      const b = await open('reader')
+      expect((await suback(a.mqtt, 'sense/reply/req-a/#'))[0]).toBe(0)
+      expect((await suback(b.mqtt, 'sense/reply/req-a/#'))[0]).toBe(128)
+      expect((await suback(b.mqtt, 'sense/reply/+/kv/get'))[0]).toBe(128)
+      expect((await suback(b.mqtt, 'sense/reply/#'))[0]).toBe(128)
+      const info = await (await open('admin')).collect('sense/bridge/info')
+      await expect.poll(() => info.length).toBe(1)
+      const instance = (JSON.parse(info[0]!.payload) as { instance: string }).instance
+      expect((await suback(b.mqtt, `sense/reply/${instance}/#`))[0]).toBe(128)
+      await a.end()
+      await expect.poll(async () => (await suback(b.mqtt, 'sense/reply/req-a/#'))[0]).toBe(0)
+    },
+  )
 
   it('writes an audit line per request with who, what, outcome and duration', async () => {
     const lines = sb.logs.filter((l) => l.area === 'audit' && l.msg === 'request')

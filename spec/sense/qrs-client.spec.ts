@@ -52,7 +52,7 @@ beforeEach(() => {
 })
 
 describe('every request', () => {
-  it('carries a client certificate, X-Qlik-User, JSON content type and a matching xrfkey (QLIK-PROTOCOLS §1.2-1.3)', async () => {
+  it('carries a client certificate, X-Qlik-User, JSON content type and a matching xrfkey (§1.2-1.3)', async () => {
     route = () => ({ status: 200, body: { buildVersion: '30.1.2.0', schemaPath: 'About' } })
     expect(await qrs.about()).toMatchObject({ buildVersion: '30.1.2.0' })
     const req = last()

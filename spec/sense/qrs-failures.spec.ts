@@ -108,17 +108,20 @@ describe('TLS and certificates (QLIK-PROTOCOLS §1.2)', () => {
     }
   })
 
-  it('a client certificate from another CA: the server hangs up → SENSE_UNREACHABLE with a certificate hint', async () => {
-    // Node's TLS server (and so the simulator) verifies the client certificate after the handshake and
-    // destroys the socket without an alert. On the client that is a plain "socket hang up" (ECONNRESET),
-    // which cannot be told apart from a dropped connection, so the code stays SENSE_UNREACHABLE and the
-    // message points at the certificate.
-    const qrs = createQrsClient(testSenseConfig(strangerPki, server.port, { rejectUnauthorized: false }), { log })
-    const err = await failure(qrs.about())
-    qrs.close()
-    expect(err).toMatchObject({ code: 'SENSE_UNREACHABLE', details: { errno: 'ECONNRESET' } })
-    expect(err.message).toMatch(/client certificate/)
-  })
+  it(
+    'a client certificate from another CA: the server hangs up → SENSE_UNREACHABLE with a certificate ' + 'hint',
+    async () => {
+      // Node's TLS server (and so the simulator) verifies the client certificate after the handshake and
+      // destroys the socket without an alert. On the client that is a plain "socket hang up" (ECONNRESET),
+      // which cannot be told apart from a dropped connection, so the code stays SENSE_UNREACHABLE and the
+      // message points at the certificate.
+      const qrs = createQrsClient(testSenseConfig(strangerPki, server.port, { rejectUnauthorized: false }), { log })
+      const err = await failure(qrs.about())
+      qrs.close()
+      expect(err).toMatchObject({ code: 'SENSE_UNREACHABLE', details: { errno: 'ECONNRESET' } })
+      expect(err.message).toMatch(/client certificate/)
+    },
+  )
 
   it('a server certificate we do not trust → SENSE_AUTH, unless rejectUnauthorized is false', async () => {
     // Our own client certificate and key, but the stranger's root.pem: the server's chain does not verify.
@@ -156,21 +159,24 @@ describe('TLS and certificates (QLIK-PROTOCOLS §1.2)', () => {
 })
 
 describe('virtual proxy variant (QLIK-PROTOCOLS §1.4)', () => {
-  it('calls /<prefix>/qrs/ on the proxy port with the configured header, no client certificate and no X-Qlik-User', async () => {
-    const proxy = await startFakeQrs(pki, () => ({ status: 204 }), { requestCert: false })
-    const config = testSenseConfig(pki, 1, {
-      virtualProxy: { prefix: 'hdr', port: proxy.port, headerName: 'X-Sense-User', userHeaderValue: 'LAB\\svc_bus' },
-    })
-    const qrs = createQrsClient(config, { log })
-    await qrs.startTask(TASK_ID)
-    qrs.close()
-    await proxy.close()
-    const req = proxy.requests[0]
-    expect(req).toMatchObject({ method: 'POST', pathname: `/hdr/qrs/task/${TASK_ID}/start`, clientCertSubject: null })
-    expect(req?.headers['x-sense-user']).toBe('LAB\\svc_bus')
-    expect(req?.headers['x-qlik-user']).toBeUndefined()
-    expect(req?.headers['x-qlik-xrfkey']).toBe(req?.query.xrfkey)
-  })
+  it(
+    'calls /<prefix>/qrs/ on the proxy port with the configured header, no client certificate and no ' + 'X-Qlik-User',
+    async () => {
+      const proxy = await startFakeQrs(pki, () => ({ status: 204 }), { requestCert: false })
+      const config = testSenseConfig(pki, 1, {
+        virtualProxy: { prefix: 'hdr', port: proxy.port, headerName: 'X-Sense-User', userHeaderValue: 'LAB\\svc_bus' },
+      })
+      const qrs = createQrsClient(config, { log })
+      await qrs.startTask(TASK_ID)
+      qrs.close()
+      await proxy.close()
+      const req = proxy.requests[0]
+      expect(req).toMatchObject({ method: 'POST', pathname: `/hdr/qrs/task/${TASK_ID}/start`, clientCertSubject: null })
+      expect(req?.headers['x-sense-user']).toBe('LAB\\svc_bus')
+      expect(req?.headers['x-qlik-user']).toBeUndefined()
+      expect(req?.headers['x-qlik-xrfkey']).toBe(req?.query.xrfkey)
+    },
+  )
 
   it('defaults the header value to <directory>\\<id>', async () => {
     const proxy = await startFakeQrs(pki, () => ({ status: 200, body: {} }), { requestCert: false })

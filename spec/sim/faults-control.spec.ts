@@ -116,7 +116,8 @@ describe('control API (§4.7)', () => {
   })
 
   it('sends a raw datagram byte for byte', async () => {
-    const raw = '/engine-reload-failed/;pro2-win1;e7af59a0-c243-480d-9571-08727551a66f;Åäö;LAB;goran;2024-01-01;x;boom'
+    const raw =
+      '/engine-reload-failed/;pro2-win1;e7af59a0-c243-480d-9571-08727551a66f;' + 'Åäö;LAB;goran;2024-01-01;x;boom'
     expect((await control(sim, 'POST', 'udp/send', { raw })).status).toBe(200)
     expect((await udp.next()).equals(Buffer.from(raw, 'utf8'))).toBe(true)
   })

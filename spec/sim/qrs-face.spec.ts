@@ -155,12 +155,15 @@ describe('QRS filters (§1.5.1)', () => {
 
   it('Q4: custom properties in parentheses joined by and', async () => {
     const path =
-      "/qrs/task/full?filter=(customProperties.definition.name eq 'Butler_FailedTaskAlert') and (customProperties.value eq 'All reloads')"
+      "/qrs/task/full?filter=(customProperties.definition.name eq 'Butler_FailedTaskAlert') and " +
+      "(customProperties.value eq 'All reloads')"
     expect(await names(path)).toEqual(['Reload Finance budget 2024'])
   })
 
   it('Q5: id, definition name and value in one and-chain', async () => {
-    const base = `/qrs/task/full?filter=id eq ${IDS.failingTask} and customProperties.definition.name eq 'Butler_FailedTaskAlert'`
+    const base =
+      `/qrs/task/full?filter=id eq ${IDS.failingTask} and customProperties.definition.name eq ` +
+      `'Butler_FailedTaskAlert'`
     expect(await names(`${base} and customProperties.value eq 'Failed reloads'`)).toHaveLength(1)
     expect(await names(`${base} and customProperties.value eq 'All reloads'`)).toHaveLength(0)
   })

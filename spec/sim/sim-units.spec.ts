@@ -61,7 +61,8 @@ describe('filter parser and evaluator (QLIK-PROTOCOLS §1.5.1)', () => {
 
 describe('script runner (§4.6)', () => {
   const script =
-    "SET ThousandSep=',';\nSales:\nLOAD *\nFROM [lib://DataFiles/sales_2021.qvd] (qvd);\nFAIL_SIM;\nT2:\nLOAD 1 AS x AUTOGENERATE 1;\n"
+    "SET ThousandSep=',';\nSales:\nLOAD *\nFROM [lib://DataFiles/sales_2021.qvd] (qvd);\nFAIL_SIM;\nT2:\nLOAD 1 " +
+    'AS x AUTOGENERATE 1;\n'
   const startedAt = new Date(2021, 1, 16, 9, 24, 55, 512)
 
   it('fails at a missing file in mode 0 and stops there', () => {

@@ -140,7 +140,7 @@ describe('success, retries and the chain (§4.5)', () => {
     )
   })
 
-  it('the chain ETL → dashboard → distribute, each started by sa_scheduler after the previous success', async () => {
+  it('runs the chain ETL → dashboard → distribute, each started by sa_scheduler after a success', async () => {
     await control(sim, 'POST', `tasks/${IDS.etlTask}/trigger`, {})
     const [etl, dashboard, distribute] = [await udp.next(), await udp.next(), await udp.next()].map((b) =>
       b.toString('utf8').split(';'),

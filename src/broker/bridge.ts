@@ -30,8 +30,8 @@ export function bridgeInfo(
     topics: {
       request: topics.request('<capability>'),
       response: topics.response('<capability>'),
-      events: `${topics.base}/event/#`,
-      state: `${topics.base}/state/#`,
+      events: topics.area('event', '#'),
+      state: topics.area('state', '#'),
     },
     startedAt: startedAt.toISOString(),
   }

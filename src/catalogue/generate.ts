@@ -1,5 +1,6 @@
 import type { CapabilityModule, PublishedTopic } from '../core/capability.js'
 import { event } from '../core/envelope.js'
+import { createTopics, type Topics } from '../core/topics.js'
 import type { JsonSchema } from '../core/validate.js'
 import {
   bridgeInfoSchema,
@@ -9,6 +10,8 @@ import {
   responseEnvelopeSchema,
 } from './envelope-schemas.js'
 import { renderCatalogue } from './markdown.js'
+
+const DRAFT_07 = 'http://json-schema.org/draft-07/schema#'
 
 export interface TopicEntry {
   topic: string
@@ -65,12 +68,13 @@ const SYSTEM_TOPICS: PublishedTopic[] = [
 
 /** Every topic sensebus reads or writes, from the registry. */
 export function topicEntries(modules: CapabilityModule[], base = 'sense'): TopicEntry[] {
+  const topics = createTopics(base)
   const entries: TopicEntry[] = []
   for (const mod of modules) {
     for (const cap of mod.capabilities) {
       const file = cap.name.replace('/', '.')
       entries.push({
-        topic: `${base}/request/${cap.name}`,
+        topic: topics.request(cap.name),
         kind: 'request',
         summary: cap.summary,
         schemaFile: `schemas/${file}.request.json`,
@@ -79,7 +83,7 @@ export function topicEntries(modules: CapabilityModule[], base = 'sense'): Topic
         retained: false,
       })
       entries.push({
-        topic: `${base}/response/${cap.name}`,
+        topic: topics.response(cap.name),
         kind: 'response',
         summary: `Answer to ${cap.name} (or on the request's replyTo)`,
         schemaFile: `schemas/${file}.response.json`,
@@ -88,11 +92,11 @@ export function topicEntries(modules: CapabilityModule[], base = 'sense'): Topic
         retained: false,
       })
     }
-    for (const t of [...(mod.publishes ?? [])]) entries.push(published(t, base))
+    for (const t of [...(mod.publishes ?? [])]) entries.push(published(t, topics))
   }
-  for (const t of SYSTEM_TOPICS) entries.push(published(t, base))
+  for (const t of SYSTEM_TOPICS) entries.push(published(t, topics))
   entries.push({
-    topic: `${base}/bridge/state`,
+    topic: topics.bridgeState,
     kind: 'bridge',
     summary: 'Retained availability: online, offline (last will and clean shutdown), degraded',
     schemaFile: 'schemas/bridge.state.json',
@@ -101,7 +105,7 @@ export function topicEntries(modules: CapabilityModule[], base = 'sense'): Topic
     retained: true,
   })
   entries.push({
-    topic: `${base}/bridge/info`,
+    topic: topics.bridgeInfo,
     kind: 'bridge',
     summary: 'Retained description: version, capabilities, topics',
     schemaFile: 'schemas/bridge.info.json',
@@ -111,7 +115,7 @@ export function topicEntries(modules: CapabilityModule[], base = 'sense'): Topic
   return entries
 }
 
-function published(t: PublishedTopic, base: string): TopicEntry {
+function published(t: PublishedTopic, topics: Topics): TopicEntry {
   const name = t.topic
     .replace(/\{[^}]+\}/g, 'x')
     .replace(/\//g, '.')
@@ -126,7 +130,7 @@ function published(t: PublishedTopic, base: string): TopicEntry {
         }
       : t.example
   return {
-    topic: `${base}/${t.topic}`,
+    topic: `${topics.base}/${t.topic}`,
     kind: t.kind,
     summary: t.summary,
     schemaFile: `schemas/${name}.json`,
@@ -176,10 +180,7 @@ export function generateTopicFiles(modules: CapabilityModule[], version: string)
   const entries = topicEntries(modules)
   const files = new Map<string, string>()
   for (const e of entries)
-    files.set(
-      e.schemaFile,
-      `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', title: e.topic, ...e.schema }, null, 2)}\n`,
-    )
+    files.set(e.schemaFile, `${JSON.stringify({ $schema: DRAFT_07, title: e.topic, ...e.schema }, null, 2)}\n`)
   files.set('asyncapi.json', `${JSON.stringify(asyncApi(entries, version), null, 2)}\n`)
   files.set('README.md', renderCatalogue(entries))
   return files

@@ -9,14 +9,17 @@ export function renderCatalogue(entries: TopicEntry[]): string {
     '',
     'Requests are JSON objects published to `sense/request/<capability>`; `transaction` (echoed back) and `replyTo`',
     '(answer there instead of `sense/response/<capability>`) are reserved keys. Every request gets exactly one',
-    'response: `{"transaction","status":"ok","data"}` or `{"transaction","status":"error","error":{"code","message","details"}}`.',
-    'Events are CloudEvents (`{"id","time","type","source","data"}`); `sense/state/...` and `sense/bridge/...` are retained.',
+    'response: `{"transaction","status":"ok","data"}` or ' +
+      '`{"transaction","status":"error","error":{"code","message","details"}}`.',
+    'Events are CloudEvents (`{"id","time","type","source","data"}`); `sense/state/...` and `sense/bridge/...` ' +
+      'are retained.',
     '',
     '| topic | kind | retained | summary | schema |',
     '|---|---|---|---|---|',
     ...entries.map(
       (e) =>
-        `| \`${e.topic}\` | ${e.kind} | ${e.retained ? 'yes' : 'no'} | ${e.summary} | [${e.schemaFile}](${e.schemaFile}) |`,
+        `| \`${e.topic}\` | ${e.kind} | ${e.retained ? 'yes' : 'no'} | ${e.summary} | ` +
+        `[${e.schemaFile}](${e.schemaFile}) |`,
     ),
     '',
   ]

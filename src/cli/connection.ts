@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { MqttBus, disableNagle } from '../broker/mqtt-bus.js'
+import { CLI_CLIENT_PREFIX } from '../core/identity.js'
 import { createTopics } from '../core/topics.js'
 import { silentLogger } from '../log.js'
 
@@ -64,6 +66,7 @@ export function connectBus(flags: ConnectionFlags, timeoutMs: number): Promise<M
   return MqttBus.connect(
     {
       url: flags.url,
+      clientId: `${CLI_CLIENT_PREFIX}${randomUUID().slice(0, 12)}`,
       defaultTimeoutMs: timeoutMs,
       log: silentLogger(),
       connectOptions: { ...auth(flags), reconnectPeriod: 0 },

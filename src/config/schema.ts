@@ -51,7 +51,8 @@ const rootSchema = section({
     trustedRoles: Type.Array(Type.String(), {
       default: ['admin'],
       description:
-        "External-broker mode: roles of requests from the broker's clients, whom sensebus cannot identify (the broker's ACLs decide who may publish them)",
+        "External-broker mode: roles of requests from the broker's clients, whom sensebus cannot identify " +
+        "(the broker's ACLs decide who may publish them)",
     }),
     mqtt: listener(1883),
     ws: listener(9001),

@@ -38,7 +38,8 @@ export class Admission {
         this.total--
         throw new CapabilityError(
           'BUSY',
-          `Too many requests from this client (${this.maxPerCaller} in flight, ${caller.waiting.length} waiting); retry later`,
+          `Too many requests from this client (${this.maxPerCaller} in flight, ${caller.waiting.length} waiting); ` +
+            `retry later`,
         )
       }
       const me = caller

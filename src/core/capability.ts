@@ -3,6 +3,7 @@ import type { Logger } from '../log.js'
 import type { Bus } from './bus.js'
 import type { ErrorCode } from './errors.js'
 import type { Identity } from './identity.js'
+import type { Jobs } from './jobs.js'
 import type { ServiceName, Services } from './services.js'
 import type { Topics } from './topics.js'
 import type { JsonSchema } from './validate.js'
@@ -58,6 +59,8 @@ export interface HandlerContext<S = unknown, C = unknown> {
   app: AppInfo
   /** The services the capability's module declared. */
   services: Services
+  /** Every long-running request of this instance (job/status, job/cancel). */
+  jobs: Jobs
   transaction: string | undefined
   /** Who asked: follow-up requests a handler makes go out under this identity (or one derived from it). */
   identity: Identity

@@ -86,7 +86,7 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
   const admission = new Admission(opts.maxInFlight, opts.maxInFlightPerClient)
   const limits = opts.limits ?? DEFAULT_REQUEST_LIMITS
   const shutdown = new AbortController()
-  const deps: RunDeps = { bus, topics, app: opts.app, log }
+  const deps: RunDeps = { bus, jobs, topics, app: opts.app, log }
   let stopping = false
 
   const respond = async (topic: string, env: Envelope): Promise<void> => {

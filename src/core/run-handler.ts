@@ -4,6 +4,7 @@ import type { AppInfo, Capability, HandlerContext } from './capability.js'
 import { event, type Transaction } from './envelope.js'
 import { CapabilityError } from './errors.js'
 import type { Identity } from './identity.js'
+import type { Jobs } from './jobs.js'
 import type { Services } from './services.js'
 import type { Topics } from './topics.js'
 
@@ -17,6 +18,7 @@ export interface MountedCapability {
 
 export interface RunDeps {
   bus: Bus
+  jobs: Jobs
   topics: Topics
   app: AppInfo
   log: Logger
@@ -49,6 +51,7 @@ export function handlerContext(deps: RunDeps, input: RunInput): HandlerContext {
     topics: deps.topics,
     app: deps.app,
     services: mounted.services,
+    jobs: deps.jobs,
     transaction: transaction === undefined ? undefined : String(transaction),
     identity: input.identity,
     signal: input.signal,

@@ -99,7 +99,8 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
   server.on('clientError', (_err, socket) => {
     if (socket.writable)
       socket.end(
-        'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"code":"BAD_REQUEST","message":"Malformed HTTP request","details":null}',
+        'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: ' +
+          'close\r\n\r\n{"code":"BAD_REQUEST","message":"Malformed HTTP request","details":null}',
       )
     else socket.destroy()
   })

@@ -16,7 +16,8 @@ function readPem(path: string, what: string, setting: string): string {
     return readFileSync(path, 'utf8')
   } catch (err) {
     throw new Error(
-      `Cannot read the ${what} for ${setting} (${path}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      `Cannot read the ${what} for ${setting} (${path}): ` +
+        `${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
       { cause: err },
     )
   }
@@ -34,7 +35,8 @@ export function serverTlsOptions(
 ): ServerTlsOptions {
   if (clientCertificates !== 'none' && !files.caFile) {
     throw new Error(
-      `${setting}.caFile is required when clientCertificates is '${clientCertificates}': it is the CA that signs client certificates`,
+      `${setting}.caFile is required when clientCertificates is '${clientCertificates}': it is the CA that signs ` +
+        `client certificates`,
     )
   }
   return {

@@ -43,7 +43,8 @@ export const securityConfigSchema = section({
   allowAnonymous: Type.Optional(
     Type.Boolean({
       description:
-        'Unset: anonymous clients are admitted only while every listener is on loopback. true: always (warned); false: never',
+        'Unset: anonymous clients are admitted only while every listener is on loopback. true: always (warned); ' +
+        'false: never',
     }),
   ),
   anonymousRoles: roleList({ default: ['admin'], description: 'Roles of anonymous clients, where they are admitted' }),

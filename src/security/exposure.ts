@@ -55,7 +55,8 @@ export function decideAnonymous(config: ExposureView, log: Logger): boolean {
   if (security.allowAnonymous === false) {
     if (!hasCredentials)
       throw new Error(
-        'security.allowAnonymous is false but no security.users or security.tokens are configured: nobody could connect',
+        'security.allowAnonymous is false but no security.users or security.tokens are configured: nobody could ' +
+          'connect',
       )
     return false
   }
@@ -64,7 +65,8 @@ export function decideAnonymous(config: ExposureView, log: Logger): boolean {
     const where = exposed.map((l) => `${l.setting}: ${l.host}`).join(', ')
     throw new Error(
       `Refusing to start: sensebus would listen beyond this machine (${where}) with no users or tokens configured. ` +
-        'Add security.users / security.tokens, bind to 127.0.0.1, or set security.allowAnonymous: true to accept anonymous access.',
+        'Add security.users / security.tokens, bind to 127.0.0.1, or set security.allowAnonymous: true to accept ' +
+        'anonymous access.',
     )
   }
   return false

@@ -76,4 +76,7 @@ export async function verifySecret(secret: string, encoded: string): Promise<boo
 }
 
 /** A hash of an unguessable value: checked against an unknown user name so a miss takes as long as a hit. */
-export const DUMMY_PASSWORD_HASH = `scrypt$${DEFAULT_SCRYPT.N}$${DEFAULT_SCRYPT.r}$${DEFAULT_SCRYPT.p}$${Buffer.alloc(16, 7).toString('base64')}$${Buffer.alloc(32, 9).toString('base64')}`
+const dummySalt = Buffer.alloc(16, 7).toString('base64')
+const dummyKey = Buffer.alloc(32, 9).toString('base64')
+const { N, r, p } = DEFAULT_SCRYPT
+export const DUMMY_PASSWORD_HASH = `scrypt$${N}$${r}$${p}$${dummySalt}$${dummyKey}`

@@ -54,7 +54,8 @@ export const senseConfigSchema = obj({
     },
     {
       description:
-        'QMC certificate export: a directory with client.pem, client_key.pem and root.pem, or explicit files (these win over dir)',
+        'QMC certificate export: a directory with client.pem, client_key.pem and root.pem, or explicit files ' +
+        '(these win over dir)',
     },
   ),
   user: obj(

@@ -57,7 +57,8 @@ export function simCommand(): Command {
     .option('--vp-directory <dir>', 'static user directory for the virtual proxy (default: dynamic DIR\\user)')
     .addHelpText(
       'after',
-      `\nExample:\n  $ sensebus sim --json\n  $ sensebus sim --qrs-port 0 --engine-port 0 --control-port 0 --udp-target 127.0.0.1:9998 --cert-dir /tmp/sim\n  $ sensebus start --config .sim/certs/sensebus.sim.yaml`,
+      `\nExample:\n  $ sensebus sim --json\n  $ sensebus sim --qrs-port 0 --engine-port 0 --control-port 0 ` +
+        `--udp-target 127.0.0.1:9998 --cert-dir /tmp/sim\n  $ sensebus start --config .sim/certs/sensebus.sim.yaml`,
     )
     .action(async (o: SimCliOptions) => {
       // stdout carries only the --json line; every log line goes to stderr.

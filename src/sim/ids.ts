@@ -23,7 +23,8 @@ export function newGuid(): string {
 export function stableGuid(seed: string): string {
   const hex = createHash('sha1').update(seed).digest('hex')
   const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`
+  const v5 = `5${hex.slice(13, 16)}`
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${v5}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`
 }
 
 /** Map keys: QRS compares GUIDs case-insensitively (§1.5.1). */

@@ -19,7 +19,8 @@ export function serviceOrder(
     const def = byName.get(name)
     if (!def)
       throw new Error(
-        `${path.join(' → ')} needs the service '${name}', which does not exist (known: ${[...byName.keys()].join(', ')})`,
+        `${path.join(' → ')} needs the service '${name}', which does not exist (known: ` +
+          `${[...byName.keys()].join(', ')})`,
       )
     if (state.get(name) === 'done') return
     if (state.get(name) === 'visiting')

@@ -9,7 +9,10 @@ export function passwdCommand(): Command {
     .option('--cost <N>', 'scrypt cost N, a power of two', String(DEFAULT_SCRYPT.N))
     .addHelpText(
       'after',
-      `\nThe password is never taken as an argument: it would show in 'ps' and shell history.\n\nExample:\n  $ sensebus passwd\n  $ printf '%s' "$ETL_PASSWORD" | sensebus passwd --stdin\n\nThen in the config file:\n  security:\n    users:\n      - username: etl\n        passwordHash: scrypt$16384$8$1$...\n        roles: [loadscript]`,
+      `\nThe password is never taken as an argument: it would show in 'ps' and shell history.\n\nExample:\n  $ ` +
+        `sensebus passwd\n  $ printf '%s' "$ETL_PASSWORD" | sensebus passwd --stdin\n\nThen in the config file:\n ` +
+        ` security:\n    users:\n      - username: etl\n        passwordHash: scrypt$16384$8$1$...\n        ` +
+        `roles: [loadscript]`,
     )
     .action(async (flags: { stdin: boolean; cost: string }) => {
       const N = Number(flags.cost)

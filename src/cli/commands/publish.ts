@@ -10,7 +10,8 @@ export function publishCommand(): Command {
     .option('--retain', 'set the retain flag', false)
     .addHelpText(
       'after',
-      `\nExample:\n  $ sensebus publish sense/request/util/ping '{"transaction":"t1"}'\n  $ sensebus publish my/status online --retain`,
+      `\nExample:\n  $ sensebus publish sense/request/util/ping '{"transaction":"t1"}'\n  $ sensebus publish ` +
+        `my/status online --retain`,
     )
     .action(async (topic: string, payload: string, flags: ConnectionFlags & { qos: string; retain: boolean }) => {
       const qos = Number(flags.qos)

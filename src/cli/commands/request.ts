@@ -9,7 +9,9 @@ export function requestCommand(): Command {
     .option('--timeout <ms>', 'how long to wait for the response', '10000')
     .addHelpText(
       'after',
-      `\nExample:\n  $ sensebus request kv/set '{"namespace":"etl","key":"lastRun","value":"ok","ttl":60000}'\n  $ sensebus request kv/get '{"namespace":"etl","key":"lastRun"}' --url mqtt://127.0.0.1:1883\n\nExits 0 on status "ok", 1 on an error envelope, 2 when the broker cannot be reached.`,
+      `\nExample:\n  $ sensebus request kv/set '{"namespace":"etl","key":"lastRun","value":"ok","ttl":60000}'\n  ` +
+        `$ sensebus request kv/get '{"namespace":"etl","key":"lastRun"}' --url mqtt://127.0.0.1:1883\n\nExits 0 ` +
+        `on status "ok", 1 on an error envelope, 2 when the broker cannot be reached.`,
     )
     .action(async (capability: string, json: string, flags: ConnectionFlags & { timeout: string }) => {
       let body: unknown

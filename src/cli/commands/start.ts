@@ -22,7 +22,8 @@ export function startCommand(): Command {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace')
     .addHelpText(
       'after',
-      `\nExample:\n  $ sensebus start\n  $ sensebus start --config sensebus.yaml --http-port 8080\n\nEnvironment: SENSEBUS_<SECTION>__<KEY> overrides a setting, e.g. SENSEBUS_HTTP__PORT=8081.`,
+      `\nExample:\n  $ sensebus start\n  $ sensebus start --config sensebus.yaml --http-port 8080\n\nEnvironment: ` +
+        `SENSEBUS_<SECTION>__<KEY> overrides a setting, e.g. SENSEBUS_HTTP__PORT=8081.`,
     )
     .action(
       async (flags: {

@@ -10,7 +10,8 @@ export function tokenCommand(): Command {
     .option('--json', 'print {name, token, hash, roles} as JSON', false)
     .addHelpText(
       'after',
-      `\nOnly the hash is stored in the config; the token itself is shown here once.\nCallers send it as: Authorization: Bearer <token>\n\nExample:\n  $ sensebus token --name etl-scripts --role loadscript`,
+      `\nOnly the hash is stored in the config; the token itself is shown here once.\nCallers send it as: ` +
+        `Authorization: Bearer <token>\n\nExample:\n  $ sensebus token --name etl-scripts --role loadscript`,
     )
     .action((flags: { name: string; role: string[]; json: boolean }) => {
       const { token, hash } = generateToken()
@@ -20,7 +21,8 @@ export function tokenCommand(): Command {
       }
       const snippet = stringify({ security: { tokens: [{ name: flags.name, hash, roles: flags.role }] } })
       process.stdout.write(
-        `Token (give it to the caller; it is not stored and cannot be shown again):\n  ${token}\n\nAdd to the config file:\n${snippet.replace(/^/gm, '  ')}`,
+        `Token (give it to the caller; it is not stored and cannot be shown again):\n  ${token}\n\nAdd to the ` +
+          `config file:\n${snippet.replace(/^/gm, '  ')}`,
       )
     })
 }

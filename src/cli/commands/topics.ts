@@ -1,8 +1,9 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Command } from 'commander'
 import { modules } from '../../capabilities/index.js'
 import { generateTopicFiles } from '../../catalogue/generate.js'
+import { withCapabilityTable } from '../../catalogue/readme-table.js'
 import { VERSION } from '../../version.js'
 
 /** Writes topics/ exactly (stale schema files removed), so `git diff` tells whether it is current. */
@@ -16,12 +17,19 @@ export async function writeTopics(dir: string): Promise<number> {
   return (await readdir(join(dir, 'schemas'))).length
 }
 
+/** Rewrites the capability table in a README (the project's own, next to topics/). */
+export async function writeReadmeTable(readme: string): Promise<void> {
+  await writeFile(readme, withCapabilityTable(await readFile(readme, 'utf8'), modules))
+}
+
 export function topicsCommand(): Command {
   return new Command('topics')
     .description('Print the topic catalogue, or write topics/ (schemas, AsyncAPI 3 document, README)')
     .option('--write <dir>', 'write the catalogue files into this directory')
+    .option('--readme <file>', "also rewrite this README's capability table")
     .addHelpText('after', `\nExample:\n  $ sensebus topics | less\n  $ sensebus topics --write topics`)
-    .action(async (flags: { write?: string }) => {
+    .action(async (flags: { write?: string; readme?: string }) => {
+      if (flags.readme) await writeReadmeTable(resolve(flags.readme))
       if (flags.write) {
         const count = await writeTopics(resolve(flags.write))
         process.stdout.write(`wrote ${count} schemas, asyncapi.json and README.md to ${flags.write}\n`)

@@ -248,7 +248,7 @@ export class LevelStore implements Store {
       this.sweeping = this.sweep()
         .catch((err: unknown) => this.opts.log.error({ err }, 'expiry sweep failed'))
         .then(() => this.armNext())
-        .catch(() => undefined)
+        .catch((err: unknown) => this.opts.log.error({ err }, 'could not re-arm the expiry timer'))
     }, delay)
     this.timer.unref()
   }
