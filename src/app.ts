@@ -103,6 +103,7 @@ export async function startApp({ config, log, modules, policy, baseDir = process
       ...(config.broker.sharedGroup ? { sharedGroup: config.broker.sharedGroup } : {}),
       authorize: security.mayCall,
       mayReplyTo: security.policy.mayReplyTo,
+      accessOf: security.accessOf,
       ...(config.broker.url
         ? { unknownSender: { via: 'mqtt', transport: 'mqtt', roles: config.broker.trustedRoles } }
         : {}),

@@ -47,6 +47,12 @@ export interface AppInfo {
   butlerFlags: () => string[]
 }
 
+/** A caller's topic rights, as the broker's ACLs would apply them to its own publishes and subscriptions. */
+export interface TopicAccess {
+  canPublish(topic: string): boolean
+  canSubscribe(filter: string): boolean
+}
+
 /** Built-in roles a capability can grant itself to; `admin` has every capability anyway. */
 export type GrantableRole = 'loadscript' | 'observer'
 
@@ -64,6 +70,8 @@ export interface HandlerContext<S = unknown, C = unknown> {
   transaction: string | undefined
   /** Who asked: follow-up requests a handler makes go out under this identity (or one derived from it). */
   identity: Identity
+  /** What the caller's roles allow on topics, for capabilities that act on topics (mqtt/publish). */
+  access: TopicAccess
   /** Aborted on timeout, on `job/cancel` and when sensebus shuts down. */
   signal: AbortSignal
   /** Progress of long-running work: published as an event (the job's, for jobs), never as a response. */

@@ -2,7 +2,7 @@ import type { ValidateFunction } from 'ajv'
 import type { Logger } from '../log.js'
 import { Admission } from './admission.js'
 import type { Bus, BusMessage } from './bus.js'
-import type { AppInfo } from './capability.js'
+import type { AppInfo, TopicAccess } from './capability.js'
 import { type Envelope, fail, ok, type Transaction } from './envelope.js'
 import { type ErrorCode, toCapabilityError } from './errors.js'
 import { callerKey, type Identity } from './identity.js'
@@ -36,6 +36,8 @@ export interface DispatcherOptions {
   /** May this caller use this capability? The one place grants are decided, for every door. */
   authorize(identity: Identity, capability: string): boolean
   mayReplyTo: ReplyToCheck
+  /** A caller's topic rights, handed to capabilities that act on topics. */
+  accessOf(identity: Identity): TopicAccess
   /** Who sent a message the bus cannot attribute (an external broker's clients); undefined: refuse it. */
   unknownSender?: Identity
   /** One structured record per answered request. */
@@ -86,7 +88,7 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
   const admission = new Admission(opts.maxInFlight, opts.maxInFlightPerClient)
   const limits = opts.limits ?? DEFAULT_REQUEST_LIMITS
   const shutdown = new AbortController()
-  const deps: RunDeps = { bus, jobs, topics, app: opts.app, log }
+  const deps: RunDeps = { bus, jobs, topics, app: opts.app, log, accessOf: opts.accessOf }
   let stopping = false
 
   const respond = async (topic: string, env: Envelope): Promise<void> => {

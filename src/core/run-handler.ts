@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js'
 import type { Bus } from './bus.js'
-import type { AppInfo, Capability, HandlerContext } from './capability.js'
+import type { AppInfo, Capability, HandlerContext, TopicAccess } from './capability.js'
 import { event, type Transaction } from './envelope.js'
 import { CapabilityError } from './errors.js'
 import type { Identity } from './identity.js'
@@ -17,6 +17,8 @@ export interface MountedCapability {
 }
 
 export interface RunDeps {
+  /** The caller's topic rights (from its roles). */
+  accessOf(identity: Identity): TopicAccess
   bus: Bus
   jobs: Jobs
   topics: Topics
@@ -54,6 +56,7 @@ export function handlerContext(deps: RunDeps, input: RunInput): HandlerContext {
     jobs: deps.jobs,
     transaction: transaction === undefined ? undefined : String(transaction),
     identity: input.identity,
+    access: deps.accessOf(input.identity),
     signal: input.signal,
     progress:
       input.job?.progress ??

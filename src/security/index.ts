@@ -24,6 +24,8 @@ export interface Security {
   anonymous: boolean
   /** The dispatcher's check, for every door. */
   mayCall(identity: Identity, capability: string): boolean
+  /** Topic rights of a caller as the broker applies them (sensebus' own trees are never publishable). */
+  accessOf(identity: Identity): { canPublish(topic: string): boolean; canSubscribe(filter: string): boolean }
   http: HttpGuard
   auditor: Auditor
   tls: { mqtts?: ServerTlsOptions; wss?: ServerTlsOptions; http?: ServerTlsOptions }
@@ -125,6 +127,10 @@ export function createSecurity(opts: SecurityOptions): Security {
     policy,
     anonymous,
     mayCall: (identity, capability) => grantsOf(identity.roles).canCall(capability),
+    accessOf: (identity) => ({
+      canPublish: (topic) => policy.canPublish(identity, topic) && topics.areaOf(topic) !== 'request',
+      canSubscribe: (filter) => grantsOf(identity.roles).canSubscribe(filter),
+    }),
     http,
     auditor,
     tls,
