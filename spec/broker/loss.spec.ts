@@ -44,7 +44,9 @@ describe('no message loss on sensebus topics with a clean:false subscriber prese
     })
     await durable.subscribeAsync('sense/event/#', { qos: 1 })
     const seen = new Set<string>()
-    const off = await sb.app.bus.subscribe('sense/event/test/#', (m) => seen.add(m.payload.toString()))
+    const off = await sb.app.bus.subscribe('sense/event/test/#', (m) => {
+      seen.add(m.payload.toString())
+    })
     const publishers = await Promise.all(
       Array.from({ length: 4 }, () => mqtt.connectAsync(sb.mqttUrl, { reconnectPeriod: 0 })),
     )

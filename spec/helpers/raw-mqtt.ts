@@ -80,3 +80,15 @@ export function rawConnect(port: number): Promise<RawConnection> {
       })
   })
 }
+
+/** A QoS 0 PUBLISH (no packet id), for floods written straight to the socket. */
+export function publishPacket(
+  topic: string,
+  payload: string | Buffer,
+  opts: { qos?: 0 | 1; id?: number } = {},
+): Buffer {
+  const qos = opts.qos ?? 0
+  const id = Buffer.alloc(qos > 0 ? 2 : 0)
+  if (qos > 0) id.writeUInt16BE(opts.id ?? 1)
+  return packet(0x30 | (qos << 1), Buffer.concat([str(topic), id, Buffer.from(payload)]))
+}

@@ -39,7 +39,15 @@ export class AedesBus implements Bus {
         if (!topicMatches(sub.filter, packet.topic)) continue
         const identity = sender ?? this.identities.get(packet.payload)
         const msg: BusMessage = identity ? { ...packet, identity } : { ...packet }
-        setImmediate(sub.handler, msg)
+        // Counted from now, while it waits its turn, until its handler says it is done with it.
+        const settle = sender?.clientId === undefined ? undefined : broker.flow.take(sender.clientId)
+        setImmediate(() => {
+          const result = sub.handler(msg)
+          if (!settle) return
+          if (result && typeof (result as Promise<unknown>).then === 'function') {
+            ;(result as Promise<unknown>).then(settle, settle)
+          } else settle()
+        })
       }
     })
     this.requester = new Requester(

@@ -8,12 +8,20 @@ import type { Identity } from '../core/identity.js'
 import type { Logger } from '../log.js'
 import type { ServerTlsOptions } from '../net/tls.js'
 import { withFastPaths } from './fast-persistence.js'
+import { FlowControl } from './flow-control.js'
 import { brokerHooks, type PublishedHook, type StreamInfo } from './hooks.js'
 import { type Listener, type ListenerKind, startTcpListener, startTlsListener, startWsListener } from './listeners.js'
 import { guardPacketSize, type Oversize } from './packet-size-guard.js'
+import { capReads } from './read-cap.js'
 import type { BrokerPolicy } from './policy.js'
 
 export type { PublishedHook } from './hooks.js'
+
+/** Unfinished messages one client may have before it is held back, and when it is let go again. */
+const FLOW_HIGH_WATER = 64
+const FLOW_LOW_WATER = 16
+/** Bytes Aedes takes from one connection per batch (a few hundred small packets). */
+const READ_CAP_BYTES = 8 * 1024
 
 type TlsListen = { host: string; port: number; tls: ServerTlsOptions }
 
@@ -24,12 +32,15 @@ export interface BrokerLimits {
   maxConnections: number
   /** How long a new connection may take to send CONNECT. */
   connectTimeoutMs: number
+  /** Unsent bytes a client may have waiting before QoS 0 messages to it are dropped and its own publishes wait. */
+  maxClientBufferBytes: number
 }
 
 export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxPayloadBytes: 1_048_576,
   maxConnections: 1000,
   connectTimeoutMs: 10_000,
+  maxClientBufferBytes: 8 * 1024 * 1024,
 }
 
 export interface EmbeddedBrokerOptions {
@@ -48,6 +59,8 @@ export interface EmbeddedBrokerOptions {
 export interface EmbeddedBroker {
   aedes: Aedes
   listeners: Listener[]
+  /** Counts each client's unfinished messages and holds a client back that has too many. */
+  flow: FlowControl
   /** Called for every routed message, with the identity of the client that sent it. */
   onPublished(hook: PublishedHook): () => void
   /** The retained messages the broker holds under a filter. */
@@ -92,14 +105,20 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const identities = new WeakMap<Client, Identity>()
   const streams = new WeakMap<Duplex, StreamInfo>()
   const hooks = new Set<PublishedHook>()
+  const flow = new FlowControl(FLOW_HIGH_WATER, FLOW_LOW_WATER)
   let openConnections = 0
 
   const persistence = withFastPaths(levelPersistence(db))
   const aedes = new Aedes({
     persistence,
+    // No limit on deliveries under way in Aedes' emitter: a limited one queues every message behind a
+    // flood (one FIFO for all clients, drained with Array#shift), and a queue of messages nobody
+    // subscribes to unwinds recursively until the stack overflows (mqemitter's released → _do). Floods
+    // are held back per client instead (flow-control.ts), and slow readers lose QoS 0 (maxClientBufferBytes).
+    concurrency: 0,
     drainTimeout: 30_000,
     connectTimeout: limits.connectTimeoutMs,
-    ...brokerHooks({ policy, log, streams, identities, hooks, maxConnections: limits.maxConnections }),
+    ...brokerHooks({ policy, log, streams, identities, hooks, flow, limits }),
   })
   await aedes.listen()
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'))
@@ -115,6 +134,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     stream.once('close', () => openConnections--)
     const overLimit = openConnections > limits.maxConnections
     streams.set(stream, { transport, overLimit, ...(certSubject !== undefined ? { certSubject } : {}) })
+    capReads(stream, READ_CAP_BYTES)
     guardPacketSize(stream, limits.maxPayloadBytes, (info) => {
       const client = (stream as Duplex & { client?: Client }).client
       const sender = client ? identities.get(client) : undefined
@@ -153,6 +173,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   return {
     aedes,
     listeners,
+    flow,
     async retained(filter) {
       const out: Array<{ topic: string; payload: Buffer }> = []
       for await (const packet of persistence.createRetainedStreamCombi([filter]) as AsyncIterable<{

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream'
 import type { AedesOptions, Client } from 'aedes'
 import { CLI_CLIENT_PREFIX, type Identity } from '../core/identity.js'
 import type { Logger } from '../log.js'
+import type { FlowControl } from './flow-control.js'
 import type { BrokerPolicy } from './policy.js'
 
 export type PublishedHook = (
@@ -15,6 +16,24 @@ export interface StreamInfo {
   certSubject?: string
   /** Over `broker.maxConnections`: the CONNECT gets return code 3. */
   overLimit: boolean
+}
+
+/** Bytes written to a client's connection that it has not taken yet. */
+function unsent(client: Client): number {
+  return (client.conn as unknown as { writableLength?: number }).writableLength ?? 0
+}
+
+function drained(client: Client): Promise<void> {
+  const conn = client.conn as unknown as Duplex
+  return new Promise((resolve) => {
+    const done = () => {
+      conn.off('drain', done)
+      conn.off('close', done)
+      resolve()
+    }
+    conn.once('drain', done)
+    conn.once('close', done)
+  })
 }
 
 function errorWithCode(message: string, returnCode: number): Error {
@@ -31,8 +50,12 @@ export function brokerHooks(opts: {
   streams: WeakMap<Duplex, StreamInfo>
   identities: WeakMap<Client, Identity>
   hooks: Set<PublishedHook>
-  maxConnections: number
-}): Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'published'> {
+  flow: FlowControl
+  limits: { maxConnections: number; maxClientBufferBytes: number }
+}): Pick<
+  AedesOptions,
+  'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward' | 'published'
+> {
   const { policy, log, identities } = opts
   const zeroLengthId = new WeakSet<Client>()
   return {
@@ -46,7 +69,7 @@ export function brokerHooks(opts: {
       const stream = opts.streams.get(client.conn as unknown as Duplex)
       const transport = stream?.transport ?? 'mqtt'
       if (stream?.overLimit) {
-        log.warn({ clientId: client.id, limit: opts.maxConnections }, 'connection refused: too many connections')
+        log.warn({ clientId: client.id, limit: opts.limits.maxConnections }, 'connection refused: too many connections')
         return cb(errorWithCode('server unavailable: too many connections', 3) as never, false)
       }
       policy
@@ -76,6 +99,12 @@ export function brokerHooks(opts: {
       }
       cb(null)
     },
+    authorizeForward(client, packet) {
+      // A client that does not read its socket loses QoS 0 messages rather than growing our memory
+      // ([MQTT-4.3.1]: at most once); QoS 1 and 2 wait, and Aedes drops a client that never drains.
+      if (packet.qos === 0 && unsent(client) > opts.limits.maxClientBufferBytes) return null
+      return packet
+    },
     authorizeSubscribe(client, sub, cb) {
       const identity = identities.get(client)
       // Aedes has already closed the connection on a malformed filter ([MQTT-4.8.0-1]) by now.
@@ -86,17 +115,27 @@ export function brokerHooks(opts: {
       cb(null, sub)
     },
     published(packet, client, cb) {
-      // Acknowledge first: this runs inside the publish pipeline and must never wait on a handler.
-      cb()
-      if (opts.hooks.size === 0 || packet.topic.startsWith('$SYS/')) return
-      const msg = {
-        topic: packet.topic,
-        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-        qos: packet.qos,
-        retain: packet.retain,
-      }
       const sender = client ? identities.get(client) : undefined
-      for (const hook of opts.hooks) hook(msg, sender)
+      try {
+        if (opts.hooks.size > 0 && !packet.topic.startsWith('$SYS/')) {
+          const msg = {
+            topic: packet.topic,
+            payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+            qos: packet.qos,
+            retain: packet.retain,
+          }
+          for (const hook of opts.hooks) hook(msg, sender)
+        }
+      } finally {
+        // Acknowledge at once (this runs inside the publish pipeline and must not wait on a handler),
+        // unless the sender has too much unfinished already: then Aedes reads nothing more from it until
+        // that is done (flow control; see flow-control.ts).
+        const held =
+          (sender?.clientId === undefined ? undefined : opts.flow.admit(sender.clientId)) ??
+          (client && unsent(client) > opts.limits.maxClientBufferBytes ? drained(client) : undefined)
+        if (held) void held.then(() => cb())
+        else cb()
+      }
     },
   }
 }

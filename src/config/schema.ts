@@ -61,6 +61,10 @@ const rootSchema = section({
     maxPayloadBytes: limit(1_048_576, 'Largest MQTT payload; a bigger PUBLISH closes the connection'),
     maxConnections: limit(1000, 'Open MQTT connections over all listeners; more get CONNACK 3'),
     connectTimeoutMs: limit(10_000, 'Time a new connection has to send CONNECT', 100),
+    maxClientBufferBytes: limit(
+      8 * 1024 * 1024,
+      'Bytes waiting to be sent to one client; beyond, QoS 0 messages to it are dropped and its own publishes wait',
+    ),
   }),
   http: section({
     enabled: Type.Boolean({ default: true }),

@@ -28,7 +28,12 @@ export interface RequestOptions {
   identity?: Identity
 }
 
-export type MessageHandler = (msg: BusMessage) => void
+/**
+ * A handler may return a promise that settles once the message no longer counts against its sender
+ * (the dispatcher: once the request is admitted or answered). A client whose unsettled messages pile
+ * up is not read until they drain, so a flood slows the flooder and nobody else.
+ */
+export type MessageHandler = (msg: BusMessage) => void | Promise<unknown>
 
 /**
  * The one messaging surface every part of sensebus uses. Two adapters: the embedded Aedes broker and

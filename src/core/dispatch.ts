@@ -99,7 +99,11 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
     }
   }
 
-  const onRequest = async (msg: BusMessage): Promise<void> => {
+  /**
+   * `settled` is called once the request no longer weighs on its sender's share: answered, or
+   * started as a job (a job may run for an hour; its caller must not be held back meanwhile).
+   */
+  const onRequest = async (msg: BusMessage, settled: () => void): Promise<void> => {
     const started = performance.now()
     const identity = msg.identity ?? opts.unknownSender
     let capability = topics.capabilityOf(msg.topic) ?? ''
@@ -138,6 +142,7 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
       if (mounted.capability.job) {
         const started = startJob(mounted, req, request, identity)
         jobId = started.jobId
+        settled()
         env = await started.answer
       } else {
         const timeoutMs = mounted.capability.timeoutMs ?? opts.defaultTimeoutMs
@@ -203,7 +208,12 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
 
   const filter = opts.sharedGroup ? `$share/${opts.sharedGroup}/${topics.requestFilter}` : topics.requestFilter
   const unsubscribe = await bus.subscribe(filter, (msg) => {
-    onRequest(msg).catch((err) => log.error({ err }, 'dispatcher failure'))
+    let settled: () => void = () => undefined
+    const whenSettled = new Promise<void>((resolve) => (settled = resolve))
+    onRequest(msg, settled)
+      .catch((err) => log.error({ err }, 'dispatcher failure'))
+      .finally(settled)
+    return whenSettled
   })
 
   return {

@@ -20,7 +20,10 @@ export interface AuditEntry {
 }
 
 export interface AuditorOptions {
-  log: Logger
+  /** Where audit lines go; undefined when `security.audit.log` is off. */
+  log: Logger | undefined
+  /** Failures to publish are logged here. */
+  errors: Logger
   /** Publishes the entry as an event (`<base>/event/audit`), when enabled in config. */
   publish?: (entry: AuditEntry) => Promise<void>
 }
@@ -42,8 +45,8 @@ function shorten(t: string | number | undefined): string | number | undefined {
 export function createAuditor(opts: AuditorOptions): Auditor {
   const write = (entry: AuditEntry) => {
     const logged = { ...entry, transaction: shorten(entry.transaction) }
-    opts.log.info(logged, 'request')
-    opts.publish?.(logged).catch((err: unknown) => opts.log.debug({ err }, 'could not publish an audit event'))
+    opts.log?.info(logged, 'request')
+    opts.publish?.(logged).catch((err: unknown) => opts.errors.debug({ err }, 'could not publish an audit event'))
   }
   return {
     dispatched(record) {

@@ -52,6 +52,7 @@ export const securityConfigSchema = section({
   tokens: Type.Array(tokenSchema, { default: [] }),
   roles: Type.Record(Type.String(), roleSpecSchema, { default: {}, propertyNames: roleName }),
   audit: section({
+    log: Type.Boolean({ default: true, description: 'Write one log line per request (area: audit)' }),
     publish: Type.Boolean({ default: false, description: 'Also publish each audit record on <base>/event/audit' }),
   }),
 })

@@ -108,8 +108,10 @@ export function createSecurity(opts: SecurityOptions): Security {
   const grantsOf = grantsFactory(roles, topics)
   const tls = loadTls(config)
 
+  const auditLog = opts.log.child({ area: 'audit' })
   const auditor = createAuditor({
-    log: opts.log.child({ area: 'audit' }),
+    log: config.security.audit.log ? auditLog : undefined,
+    errors: auditLog,
     ...(config.security.audit.publish ? { publish: opts.publishAudit } : {}),
   })
   const http = createHttpGuard({

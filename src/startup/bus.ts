@@ -65,6 +65,7 @@ export async function openBus(opts: {
       maxPayloadBytes: config.broker.maxPayloadBytes,
       maxConnections: config.broker.maxConnections,
       connectTimeoutMs: config.broker.connectTimeoutMs,
+      maxClientBufferBytes: config.broker.maxClientBufferBytes,
     },
     policy: opts.policy ?? security.policy,
     log: log.child({ area: 'broker' }),
