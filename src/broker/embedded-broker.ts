@@ -14,6 +14,7 @@ import { type Listener, type ListenerKind, startTcpListener, startTlsListener, s
 import { guardPacketSize, type Oversize } from './packet-size-guard.js'
 import { capReads } from './read-cap.js'
 import type { BrokerPolicy } from './policy.js'
+import { SessionOwners } from './session-owners.js'
 
 export type { PublishedHook } from './hooks.js'
 
@@ -47,10 +48,14 @@ export interface EmbeddedBrokerOptions {
   dataDir: string
   mqtt: { host: string; port: number } | null
   ws: { host: string; port: number } | null
+  /** Web origins allowed to connect over ws and wss (see listeners.ts). */
+  wsOrigins?: readonly string[]
   mqtts?: TlsListen | null
   wss?: TlsListen | null
   limits?: BrokerLimits
   policy: BrokerPolicy
+  /** Admin may connect with another user's client id; otherwise such a CONNECT gets return code 2. */
+  adminTakesOverClientIds?: boolean
   log: Logger
   /** A client sent a packet over the size limit (its connection is already closing). */
   onOversize?: (info: Oversize & { sender: Identity | undefined }) => void
@@ -107,6 +112,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const hooks = new Set<PublishedHook>()
   const flow = new FlowControl(FLOW_HIGH_WATER, FLOW_LOW_WATER)
   let openConnections = 0
+  const owners = await SessionOwners.open(db)
 
   const persistence = withFastPaths(levelPersistence(db))
   const aedes = new Aedes({
@@ -118,12 +124,23 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     concurrency: 0,
     drainTimeout: 30_000,
     connectTimeout: limits.connectTimeoutMs,
-    ...brokerHooks({ policy, log, streams, identities, hooks, flow, limits }),
+    ...brokerHooks({
+      policy,
+      log,
+      streams,
+      identities,
+      hooks,
+      flow,
+      owners,
+      adminTakesOverClientIds: opts.adminTakesOverClientIds ?? false,
+      limits,
+    }),
   })
   await aedes.listen()
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'))
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'))
   aedes.on('clientDisconnect', (client) => {
+    owners.release(client)
     const identity = identities.get(client)
     if (identity) policy.disconnected?.(identity)
   })
@@ -156,11 +173,18 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const listeners: Listener[] = []
   try {
     if (opts.mqtt) listeners.push(await startTcpListener(opts.mqtt.host, opts.mqtt.port, handle))
-    if (opts.ws) listeners.push(await startWsListener(opts.ws.host, opts.ws.port, handle, { maxPayload: maxWsMessage }))
+    const origins = opts.wsOrigins ?? []
+    if (opts.ws) {
+      listeners.push(await startWsListener(opts.ws.host, opts.ws.port, handle, { maxPayload: maxWsMessage, origins }))
+    }
     if (opts.mqtts) listeners.push(await startTlsListener(opts.mqtts.host, opts.mqtts.port, opts.mqtts.tls, handle))
     if (opts.wss) {
       listeners.push(
-        await startWsListener(opts.wss.host, opts.wss.port, handle, { tls: opts.wss.tls, maxPayload: maxWsMessage }),
+        await startWsListener(opts.wss.host, opts.wss.port, handle, {
+          tls: opts.wss.tls,
+          maxPayload: maxWsMessage,
+          origins,
+        }),
       )
     }
   } catch (err) {

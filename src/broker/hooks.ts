@@ -4,6 +4,7 @@ import { CLI_CLIENT_PREFIX, type Identity } from '../core/identity.js'
 import type { Logger } from '../log.js'
 import type { FlowControl } from './flow-control.js'
 import type { BrokerPolicy } from './policy.js'
+import type { SessionOwners } from './session-owners.js'
 
 export type PublishedHook = (
   packet: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean },
@@ -51,6 +52,9 @@ export function brokerHooks(opts: {
   identities: WeakMap<Client, Identity>
   hooks: Set<PublishedHook>
   flow: FlowControl
+  owners: SessionOwners
+  /** Admin may connect with another user's client id (and take its session over). */
+  adminTakesOverClientIds: boolean
   limits: { maxConnections: number; maxClientBufferBytes: number }
 }): Pick<
   AedesOptions,
@@ -58,6 +62,10 @@ export function brokerHooks(opts: {
 > {
   const { policy, log, identities } = opts
   const zeroLengthId = new WeakSet<Client>()
+  const readable = (client: Client, topic: string) => {
+    const identity = identities.get(client)
+    return identity === undefined || (policy.canRead ?? policy.canSubscribe)(identity, topic)
+  }
   return {
     preConnect(client, packet, cb) {
       if (packet.clientId === '') zeroLengthId.add(client)
@@ -80,7 +88,19 @@ export function brokerHooks(opts: {
           transport,
           certSubject: stream?.certSubject,
         })
-        .then(({ user, roles }) => {
+        .then(async ({ user, roles }) => {
+          const claim = {
+            client,
+            clientId: client.id,
+            user,
+            mayTakeOver: opts.adminTakesOverClientIds && roles.includes('admin'),
+          }
+          const holder = opts.owners.conflict(claim)
+          if (holder !== undefined) {
+            log.warn({ clientId: client.id, username: user }, "connection refused: the client id is another user's")
+            return cb(errorWithCode('identifier rejected: the client id belongs to another user', 2) as never, false)
+          }
+          await opts.owners.claim(claim)
           const via = client.id.startsWith(CLI_CLIENT_PREFIX) ? 'cli' : 'mqtt'
           identities.set(client, { via, transport, user, roles, clientId: client.id })
           cb(null, true)
@@ -100,6 +120,9 @@ export function brokerHooks(opts: {
       cb(null)
     },
     authorizeForward(client, packet) {
+      // A resumed session's queue was filled under the subscriptions of an earlier connection; the
+      // roles may have changed since (a config edit, a restart), so it delivers only what they allow now.
+      if (!client.clean && !readable(client, packet.topic)) return null
       // A client that does not read its socket loses QoS 0 messages rather than growing our memory
       // ([MQTT-4.3.1]: at most once); QoS 1 and 2 wait, and Aedes drops a client that never drains.
       if (packet.qos === 0 && unsent(client) > opts.limits.maxClientBufferBytes) return null

@@ -76,6 +76,16 @@ export interface WsListenerOptions {
   tls?: ServerTlsOptions
   /** Largest WebSocket message accepted; bigger ones close with 1009. */
   maxPayload?: number
+  /** Origins whose pages may connect ('*': any). A browser always sends Origin; other clients need not. */
+  origins?: readonly string[]
+}
+
+/**
+ * A page on any web site can open a WebSocket to localhost; without this check it could drive a local
+ * sensebus with the default (anonymous on loopback) config. Browsers cannot forge the Origin header.
+ */
+function originAllowed(origin: string | undefined, origins: readonly string[]): boolean {
+  return origin === undefined || origins.includes('*') || origins.includes(origin)
 }
 
 /** MQTT over WebSocket on its own port (browsers and MQTT Explorer-style tools); subprotocol `mqtt`. */
@@ -101,6 +111,10 @@ export async function startWsListener(
   const wss = new WebSocketServer({
     server: http,
     ...(opts.maxPayload ? { maxPayload: opts.maxPayload } : {}),
+    verifyClient: ({ origin }: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) =>
+      originAllowed(origin, opts.origins ?? [])
+        ? done(true)
+        : done(false, 403, 'Origin not allowed: list it in broker.ws.origins'),
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
   })
   wss.on('connection', (ws, req) => {

@@ -54,8 +54,23 @@ const rootSchema = section({
         "External-broker mode: roles of requests from the broker's clients, whom sensebus cannot identify " +
         "(the broker's ACLs decide who may publish them)",
     }),
+    adminTakesOverClientIds: Type.Boolean({
+      default: false,
+      description:
+        'A client id belongs to the user that first used it; others get CONNACK 2. True lets admin take one over',
+    }),
     mqtt: listener(1883),
-    ws: listener(9001),
+    ws: section({
+      enabled: Type.Boolean({ default: true }),
+      host,
+      port: port(9001),
+      origins: Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description:
+          "Web origins whose pages may connect over WebSocket (ws and wss), like http.cors.origins; '*' allows " +
+          'any. Upgrades that carry another Origin header get 403; clients that send none (not browsers) connect',
+      }),
+    }),
     mqtts: tlsListenerSchema(8883),
     wss: tlsListenerSchema(9443),
     maxPayloadBytes: limit(1_048_576, 'Largest MQTT payload; a bigger PUBLISH closes the connection'),

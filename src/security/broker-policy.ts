@@ -92,6 +92,14 @@ export function createSecurityPolicy(opts: SecurityPolicyOptions): SecurityPolic
       return grants.canSubscribe(filter)
     },
 
+    canRead(identity, topic) {
+      const grants = grantsOf(identity)
+      if (grants.isAdmin) return grants.canSubscribe(topic)
+      const replyId = topics.replyIdOf(topic)
+      if (replyId !== undefined) return claims.get(replyId)?.clientId === identity.clientId
+      return grants.canSubscribe(topic)
+    },
+
     mayReplyTo(identity, topic) {
       // An external broker's client: its own broker decides who reads what.
       if (!identity) return true

@@ -55,6 +55,7 @@ export async function openBus(opts: {
     dataDir: config.dataDir,
     mqtt: config.broker.mqtt.enabled ? config.broker.mqtt : null,
     ws: config.broker.ws.enabled ? config.broker.ws : null,
+    wsOrigins: config.broker.ws.origins,
     mqtts: security.tls.mqtts
       ? { host: config.broker.mqtts.host, port: config.broker.mqtts.port, tls: security.tls.mqtts }
       : null,
@@ -68,6 +69,7 @@ export async function openBus(opts: {
       maxClientBufferBytes: config.broker.maxClientBufferBytes,
     },
     policy: opts.policy ?? security.policy,
+    adminTakesOverClientIds: config.broker.adminTakesOverClientIds,
     log: log.child({ area: 'broker' }),
     // The connection is gone, but a request still deserves its one answer.
     onOversize: ({ topic }) => {
