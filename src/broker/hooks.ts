@@ -37,6 +37,13 @@ function drained(client: Client): Promise<void> {
   })
 }
 
+/**
+ * [MQTT-1.5.3-1/2]: a topic with ill-formed UTF-8 or U+0000 must close the connection. The packet
+ * parser has already decoded the bytes, turning ill-formed ones into U+FFFD; a topic that really
+ * holds U+FFFD is refused too (a replacement character has no use in a topic name).
+ */
+const ILL_FORMED_TOPIC = /[\u0000\uFFFD]/
+
 function errorWithCode(message: string, returnCode: number): Error {
   return Object.assign(new Error(message), { returnCode })
 }
@@ -111,12 +118,17 @@ export function brokerHooks(opts: {
         })
     },
     authorizePublish(client, packet, cb) {
+      if (ILL_FORMED_TOPIC.test(packet.topic)) {
+        log.warn({ clientId: client?.id }, 'publish topic is not well-formed UTF-8 or holds U+0000; closing')
+        return cb(new Error('ill-formed topic'))
+      }
       if (packet.topic.startsWith('$SYS/')) return cb(new Error('$SYS/ topics are reserved'))
       const identity = client ? identities.get(client) : undefined
       if (identity && !policy.canPublish(identity, packet.topic)) {
         log.warn({ clientId: identity.clientId, topic: packet.topic }, 'publish denied; closing the connection')
         return cb(new Error('publish not authorized'))
       }
+      if (identity && packet.retain && policy.mayRetain?.(identity, packet.topic) === false) packet.retain = false
       cb(null)
     },
     authorizeForward(client, packet) {
@@ -129,6 +141,10 @@ export function brokerHooks(opts: {
       return packet
     },
     authorizeSubscribe(client, sub, cb) {
+      if (ILL_FORMED_TOPIC.test(sub.topic)) {
+        log.warn({ clientId: client.id }, 'topic filter is not well-formed UTF-8 or holds U+0000; closing')
+        return cb(new Error('ill-formed topic filter'), null)
+      }
       const identity = identities.get(client)
       // Aedes has already closed the connection on a malformed filter ([MQTT-4.8.0-1]) by now.
       if (identity && !policy.canSubscribe(identity, sub.topic)) {

@@ -22,6 +22,8 @@ export interface BrokerPolicy {
   canPublish(identity: Identity, topic: string): boolean
   /** False answers the subscription with return code 128 in SUBACK. */
   canSubscribe(identity: Identity, filter: string): boolean
+  /** False clears the retain flag of a publish (requests are never retained). */
+  mayRetain?(identity: Identity, topic: string): boolean
   /** Whether a message on `topic` may reach this identity; no side effects (unlike claiming a reply id). */
   canRead?(identity: Identity, topic: string): boolean
   /** The connection this identity stood for has closed (release whatever it held). */

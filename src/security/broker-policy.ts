@@ -92,6 +92,11 @@ export function createSecurityPolicy(opts: SecurityPolicyOptions): SecurityPolic
       return grants.canSubscribe(filter)
     },
 
+    mayRetain(_identity, topic) {
+      // A retained request would be stored and answered again at every restart and costs disk and memory.
+      return topics.areaOf(topic) !== 'request'
+    },
+
     canRead(identity, topic) {
       const grants = grantsOf(identity)
       if (grants.isAdmin) return grants.canSubscribe(topic)
