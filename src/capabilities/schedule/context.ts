@@ -23,7 +23,7 @@ export function defineContextOf(ctx: Ctx) {
   return {
     config: ctx.state.config,
     identity: ctx.identity,
-    now: Date.now(),
+    now: ctx.state.scheduler.now(),
     capabilities: ctx.app.capabilities(),
   }
 }

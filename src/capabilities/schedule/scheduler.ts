@@ -34,6 +34,7 @@ export class Scheduler {
   private readonly queue = new DueQueue()
   private readonly writes = new Map<string, Promise<void>>()
   private readonly runs = new Set<Promise<void>>()
+  private readonly publishing = new Map<string, Promise<void>>()
   private cancelTimer: (() => void) | undefined
   private timerAt: number | undefined
   private started = false
@@ -75,6 +76,10 @@ export class Scheduler {
     this.cancelTimer?.()
     this.cancelTimer = undefined
     await Promise.allSettled([...this.writes.values()])
+  }
+
+  now(): number {
+    return this.deps.clock.now()
   }
 
   get size(): number {
@@ -297,9 +302,17 @@ export class Scheduler {
     this.publish(topic, event(`sense.schedule.${what}`, this.source, data), false)
   }
 
+  /** Publishes to one topic go out one after another, so a later state never lands before an earlier one. */
   private publish(topic: string, payload: object | string, retain: boolean): void {
-    this.deps.bus.publish(topic, payload, { qos: 1, retain }).catch((err: unknown) => {
-      this.deps.log.warn({ err, topic }, 'could not publish')
+    const previous = this.publishing.get(topic) ?? Promise.resolve()
+    const sent = previous.then(() =>
+      this.deps.bus.publish(topic, payload, { qos: 1, retain }).catch((err: unknown) => {
+        this.deps.log.warn({ err, topic }, 'could not publish')
+      }),
+    )
+    this.publishing.set(topic, sent)
+    sent.then(() => {
+      if (this.publishing.get(topic) === sent) this.publishing.delete(topic)
     })
   }
 
