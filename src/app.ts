@@ -80,7 +80,8 @@ export async function startApp({ config, log, modules, policy, baseDir = process
       baseDir,
       cleanups,
     })
-    const mounted = await setupModules({ modules: enabled, config, services, bus, topics, log, cleanups })
+    const starters: Array<() => Promise<(() => Promise<void>) | undefined>> = []
+    const mounted = await setupModules({ modules: enabled, config, services, bus, topics, log, cleanups, starters })
 
     const app: AppInfo = {
       name: 'sensebus',
@@ -126,6 +127,11 @@ export async function startApp({ config, log, modules, policy, baseDir = process
     const offHealth = health.onChange(() => void publishState())
     // Retained bridge state must be back after an external broker restarts without persistence.
     const offReconnect = liveBus.onReconnect(() => void publishState())
+    // After the dispatcher's cleanup, so a module's stop runs before requests stop being answered.
+    for (const start of starters) {
+      const stop = await start()
+      if (stop) cleanups.push(stop)
+    }
 
     if (config.http.enabled) {
       const http = await startHttpShim({

@@ -144,6 +144,12 @@ export interface CapabilityModule<S = any, C = any> {
   needs?: readonly ServiceName[]
   setup?(ctx: ModuleContext<C>): Promise<S>
   teardown?(state: S): Promise<void>
+  /**
+   * Runs once the dispatcher answers requests: work that issues requests by itself (a scheduler)
+   * starts here, not in `setup`, or its first requests would find nobody listening. The function it
+   * returns runs first at shutdown, while requests are still answered.
+   */
+  start?(state: S): Promise<(() => Promise<void>) | undefined>
   capabilities: Capability<any, any, S, C>[]
   publishes?: PublishedTopic[]
 }

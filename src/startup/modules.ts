@@ -16,6 +16,8 @@ export async function setupModules(opts: {
   topics: Topics
   log: Logger
   cleanups: Array<() => Promise<void>>
+  /** Filled with each module's `start`, for the app to run once the dispatcher listens. */
+  starters?: Array<() => Promise<(() => Promise<void>) | undefined>>
 }): Promise<MountedCapability[]> {
   const mounted: MountedCapability[] = []
   for (const mod of opts.modules) {
@@ -27,6 +29,10 @@ export async function setupModules(opts: {
     if (mod.teardown) {
       const teardown = mod.teardown
       opts.cleanups.push(() => teardown(state))
+    }
+    if (mod.start) {
+      const start = mod.start
+      opts.starters?.push(() => start(state))
     }
     for (const capability of mod.capabilities) mounted.push({ capability, state, config, services })
   }
