@@ -169,9 +169,11 @@ describe('app/reload', () => {
 })
 
 describe("Butler's routes, as load scripts send them", () => {
-  it('ReloadSenseApp: POST + X-HTTP-Method-Override: PUT, "partialReload":"true" as a string → 201 {appId}', async () => {
+  it('ReloadSenseApp: POST, X-HTTP-Method-Override: PUT, "partialReload":"true" → 201 {appId}', async () => {
     // What the REST connector sends once the sub's doubled quotes are unescaped (butler_subs.qvs).
-    const body = `{"partialReload":"true", "reloadMode":0, "startQSEoWTaskOnSuccess":["${IDS.etlTask}"], "startQSEoWTaskOnFailure":[]}`
+    const body =
+      `{"partialReload":"true", "reloadMode":0, "startQSEoWTaskOnSuccess":["${IDS.etlTask}"], ` +
+      '"startQSEoWTaskOnFailure":[]}'
     const res = await call(sb.httpUrl, 'POST', `/v4/app/${IDS.failingApp}/reload`, {
       body,
       headers: { 'X-HTTP-Method-Override': 'PUT', 'content-type': 'application/json' },

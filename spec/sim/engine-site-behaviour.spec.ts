@@ -199,7 +199,7 @@ describe('reload progress and partial reloads', () => {
     }
   })
 
-  it('a partial reload runs only ADD/REPLACE/MERGE loads: the failing plain LOAD is skipped and it succeeds', async () => {
+  it('a partial reload runs only ADD/REPLACE/MERGE loads: the failing plain LOAD is skipped', async () => {
     const o = await open(`/app/${IDS.failingApp}`)
     try {
       const doc = await o.global.openDoc(IDS.failingApp)
@@ -292,7 +292,7 @@ describe('data model reads: GetTablesAndKeys, GetField, Evaluate', () => {
     }
   })
 
-  it('GetField gives a Field whose cardinal matches the field list; Evaluate answers data-model functions', async () => {
+  it('GetField gives a Field with the field list cardinal; Evaluate answers data-model functions', async () => {
     const o = await open(`/app/${IDS.salesApp}`)
     try {
       const doc = await o.global.openDoc(IDS.salesApp, '', '', '', true)
