@@ -67,7 +67,11 @@ describe('Engine client against the simulator Engine face', () => {
     })
     expect(outcome.progress.log).toBe('Sales << sales_2021\nLines fetched: 120,000\n')
     expect(seen.length).toBeGreaterThan(1)
-    const calls = t.backend.calls.filter((c) => c.path === `/app/${SALES_APP_ID}`)
+    // Each operation runs on its own engine session: /app/<id>/identity/sensebus-reload-<uuid>.
+    const reloadPaths = t.backend.calls.filter((c) =>
+      c.path.startsWith(`/app/${SALES_APP_ID}/identity/sensebus-reload-`),
+    )
+    const calls = reloadPaths.filter((c) => c.path === reloadPaths[0]?.path)
     const methods = calls.map((c) => c.method)
     expect([methods[0], methods[1], methods.at(-1)]).toEqual(['OpenDoc', 'DoReload', 'DoSave'])
     expect(new Set(methods.slice(2, -1))).toEqual(new Set(['GetProgress']))
@@ -121,7 +125,7 @@ describe('Engine client against the simulator Engine face', () => {
     expect(dump.variables[1]).toMatchObject({ qName: 'ThousandSep', qIsScriptCreated: true, qIsReserved: true })
     expect(dump.dataconnections).toEqual([expect.objectContaining({ qName: 'DataFiles' })])
     expect(dump.fields).toHaveLength(2)
-    const dumpCalls = t.backend.calls.filter((c) => c.path === '/app/engineData')
+    const dumpCalls = t.backend.calls.filter((c) => c.path.startsWith('/app/engineData/identity/sensebus-dump-'))
     expect(dumpCalls.find((c) => c.method === 'OpenDoc')?.params).toEqual([SALES_APP_ID, '', '', '', true])
   })
 })

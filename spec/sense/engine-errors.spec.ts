@@ -57,6 +57,8 @@ describe('engine URLs and headers (QLIK-PROTOCOLS §2.1-2.2)', () => {
     [{ appId: 'a b/c' }, 'wss://sense.example:4747/app/a%20b%2Fc'],
     ['engineData', 'wss://sense.example:4747/app/engineData'],
     ['root', 'wss://sense.example:4747'],
+    [{ appId: 'a', identity: 'sensebus reload/1' }, 'wss://sense.example:4747/app/a/identity/sensebus%20reload%2F1'],
+    [{ engineData: true, identity: 'd-1' }, 'wss://sense.example:4747/app/engineData/identity/d-1'],
   ] as const)('%j → %s', (route, url) => {
     expect(engineUrl(opts, route)).toBe(url)
   })

@@ -34,7 +34,9 @@ export class MemoryEngineBackend implements EngineBackend {
     opts: EngineReloadOptions,
     onProgress?: (p: EngineReloadProgress) => void,
   ): Promise<EngineReloadResult> {
-    this.reloads.push({ appId, opts })
+    // The cancel signal is the face's plumbing, not something a spec compares.
+    const { signal: _signal, ...recorded } = opts
+    this.reloads.push({ appId, opts: recorded })
     const app = this.getApp(appId)
     const fails = app?.script.includes('FAIL_SIM;') === true && opts.mode !== 2
     const steps: EngineReloadProgress[] = [

@@ -1,8 +1,9 @@
 import type { CapabilityModule } from '../core/capability.js'
+import app from './app/index.js'
 import job from './job/index.js'
 import kv from './kv/index.js'
 import schedule from './schedule/index.js'
 import util from './util/index.js'
 
 /** The registry: one line per capability folder. Order is the order of the topic catalogue. */
-export const modules: CapabilityModule[] = [kv, job, util, schedule]
+export const modules: CapabilityModule[] = [kv, job, util, app, schedule]

@@ -26,6 +26,8 @@ export interface SimFaults {
   engineDeltaResponses: boolean
   /** Extra delay before every Engine answer (read by the engine backend). */
   engineLatencyMs: number
+  /** How long an engine-side reload takes; -1 keeps the configured duration (slow reloads for cancel tests). */
+  engineReloadMs: number
 }
 
 export function defaultFaults(overrides: Partial<SimFaults> = {}): SimFaults {
@@ -42,6 +44,7 @@ export function defaultFaults(overrides: Partial<SimFaults> = {}): SimFaults {
     qrsLagsBehindUdp: false,
     engineDeltaResponses: false,
     engineLatencyMs: 0,
+    engineReloadMs: -1,
     ...overrides,
   }
 }

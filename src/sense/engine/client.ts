@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { silentLogger, type Logger } from '../../log.js'
 import { readAppDump, type AppDump } from './dump.js'
 import { ENGINE_DEFAULTS, type EngineClientOptions } from './options.js'
@@ -32,9 +33,13 @@ export interface EngineClient {
   dumpApp(appId: string): Promise<AppDump>
 }
 
+/** A fresh session identity per operation, so two operations on one app never share a session. */
+const identity = (operation: string) => `sensebus-${operation}-${randomUUID()}`
+
 /**
- * sensebus's Engine client: enigma.js with its published schema over `ws`, one socket per
- * operation, always closed. Every failure leaves as a CapabilityError (see ./errors.ts).
+ * sensebus's Engine client: enigma.js with its published schema over `ws`, one socket and one
+ * engine session per operation, always closed. Every failure leaves as a CapabilityError (see
+ * ./errors.ts).
  */
 export function createEngineClient(opts: EngineClientOptions, log: Logger = silentLogger()): EngineClient {
   const elog = log.child({ area: 'sense-engine', host: opts.host })
@@ -56,7 +61,7 @@ export function createEngineClient(opts: EngineClientOptions, log: Logger = sile
       }),
 
     openApp: async (appId, o = {}) => {
-      const session = await openEngineSession(opts, { appId }, elog, appId)
+      const session = await openEngineSession(opts, { appId, identity: identity('open') }, elog, appId)
       try {
         const doc = await openDoc(session, appId, o.noData ?? false)
         return { appId, doc, session, close: () => session.close() }
@@ -67,7 +72,7 @@ export function createEngineClient(opts: EngineClientOptions, log: Logger = sile
     },
 
     reloadApp: (appId, o = {}) =>
-      withEngineSession(opts, { appId }, elog, appId, async (s) => {
+      withEngineSession(opts, { appId, identity: identity('reload') }, elog, appId, async (s) => {
         const doc = await openDoc(s, appId, false)
         const outcome = await runReload(s, doc, appId, o, opts.reloadTimeoutMs ?? ENGINE_DEFAULTS.reloadTimeoutMs)
         elog.info({ appId, success: outcome.success, saved: outcome.saved }, 'engine reload finished')
@@ -75,13 +80,13 @@ export function createEngineClient(opts: EngineClientOptions, log: Logger = sile
       }),
 
     saveApp: (appId) =>
-      withEngineSession(opts, { appId }, elog, appId, async (s) => {
+      withEngineSession(opts, { appId, identity: identity('save') }, elog, appId, async (s) => {
         const doc = await openDoc(s, appId, false)
         await s.call('DoSave', doc.doSave())
       }),
 
     dumpApp: (appId) =>
-      withEngineSession(opts, 'engineData', elog, appId, async (s) =>
+      withEngineSession(opts, { engineData: true, identity: identity('dump') }, elog, appId, async (s) =>
         readAppDump(s, await openDoc(s, appId, true), appId),
       ),
   }

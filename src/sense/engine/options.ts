@@ -26,8 +26,16 @@ export const ENGINE_DEFAULTS = {
   progressPollMs: 500,
 } as const
 
-/** What the socket is opened on: an app, the engine-data route, or the root (§2.1 table). */
-export type EngineRoute = { appId: string } | 'engineData' | 'root'
+/**
+ * What the socket is opened on: an app, the engine-data route, or the root (§2.1 table). An
+ * `identity` gives the socket its own engine session: without one, the engine attaches every socket
+ * of our user on the same app to one session, so a reload and a dump of one app would collide.
+ */
+export type EngineRoute =
+  | { appId: string; identity?: string }
+  | 'engineData'
+  | { engineData: true; identity: string }
+  | 'root'
 
 /**
  * Builds the URL the way Qlik documents it (enigma's sense-utilities): `wss://host:port/app/<appId>`
@@ -38,7 +46,10 @@ export function engineUrl(opts: EngineClientOptions, route: EngineRoute): string
   const base = `wss://${opts.host}:${opts.port ?? ENGINE_DEFAULTS.port}${prefix}`
   if (route === 'root') return base
   if (route === 'engineData') return `${base}/app/engineData`
-  return `${base}/app/${encodeURIComponent(route.appId)}`
+  const app = 'appId' in route ? encodeURIComponent(route.appId) : 'engineData'
+  // enigma's sense-utilities spelling of a session identity.
+  const identity = route.identity === undefined ? '' : `/identity/${encodeURIComponent(route.identity)}`
+  return `${base}/app/${app}${identity}`
 }
 
 /** §2.2: the header value Qlik's documentation and Butler use. */

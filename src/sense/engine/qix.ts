@@ -22,6 +22,7 @@ export interface QixGlobal {
   getDocList(): Promise<QixDocListEntry[]>
   openDoc(appId: string, user?: string, password?: string, serial?: string, noData?: boolean): Promise<QixDoc>
   getProgress(requestId: number): Promise<QixProgressData>
+  cancelReload(): Promise<unknown>
 }
 
 export interface QixDocListEntry {

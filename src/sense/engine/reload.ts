@@ -10,6 +10,10 @@ export interface ReloadOptions {
   onProgress?: (progress: ReloadProgress) => void
   /** GetProgress interval; default 500 ms. */
   pollMs?: number
+  /** Aborting it sends CancelReload; the reload then ends with success false (see `cancelled`). */
+  signal?: AbortSignal
+  /** Called once the app is open, before DoReload (Butler answers its HTTP caller at this point). */
+  onOpened?: () => void
 }
 
 export interface ReloadProgress {
@@ -27,6 +31,8 @@ export interface ReloadOutcome {
   success: boolean
   /** DoSave runs only after a successful reload (§2.5.1). */
   saved: boolean
+  /** The signal fired and the engine was told to CancelReload. */
+  cancelled: boolean
   progress: ReloadProgress
 }
 
@@ -43,7 +49,16 @@ export async function runReload(
   reloadTimeoutMs: number,
 ): Promise<ReloadOutcome> {
   const progress: ReloadProgress = { finished: false, elapsedMs: 0, log: '', transient: '', errors: [] }
+  opts.signal?.throwIfAborted()
+  opts.onOpened?.()
   const reloading = doc.doReload(opts.mode ?? 0, opts.partial ?? false)
+  let cancelled = false
+  const cancel = () => {
+    cancelled = true
+    // The DoReload answers false once the engine stopped; its own timeout bounds the wait.
+    s.call('CancelReload', s.global.cancelReload()).catch(() => undefined)
+  }
+  opts.signal?.addEventListener('abort', cancel, { once: true })
   const requestId = reloading.requestId ?? 0
   let done = false
   const result = s.call('DoReload', reloading, reloadTimeoutMs).finally(() => {
@@ -62,13 +77,13 @@ export async function runReload(
       if (!done) await poll().catch(() => undefined)
     }
   })()
-  const success = await result
+  const success = await result.finally(() => opts.signal?.removeEventListener('abort', cancel))
   await polling
   await poll().catch(() => undefined)
   progress.finished = true
-  if (success !== true) return { appId, success: false, saved: false, progress }
+  if (success !== true || cancelled) return { appId, success: false, saved: false, cancelled, progress }
   await s.call('DoSave', doc.doSave())
-  return { appId, success: true, saved: true, progress }
+  return { appId, success: true, saved: true, cancelled, progress }
 }
 
 function fold(progress: ReloadProgress, data: QixProgressData): void {

@@ -12,12 +12,42 @@ import type { SimContext } from '../context.js'
 import { idKey } from '../ids.js'
 import { deriveLineage } from '../model/expand-objects.js'
 import { parseQlikUser } from '../qrs/auth.js'
-import { renderScriptRun, type ReloadMode } from '../script/script-runner.js'
+import { renderScriptRun, type ReloadMode, type ScriptRunResult } from '../script/script-runner.js'
 import { engineAppView } from './app-view.js'
 
 export interface EngineAdapterOptions {
   /** How long an engine-side reload takes; default: the app's reload-task duration, else 1500 ms. */
   reloadMs?: number
+}
+
+/**
+ * GetProgress's persistent lines as a real engine prints them while the script runs: the table and
+ * its source (`Sales << sales_transactions`), the rows fetched, and the error when a statement fails.
+ */
+function progressSteps(run: ScriptRunResult, failedText: string): EngineReloadProgress[] {
+  const steps: EngineReloadProgress[] = run.tables.flatMap((t) => {
+    const fetched = `Lines fetched: ${t.rows.toLocaleString('en-US')}`
+    return [{ persistent: `${t.name} << ${t.source}`, transient: fetched }, { persistent: fetched }]
+  })
+  for (const e of run.errors) {
+    steps.push({
+      persistent: `Error: ${e.message}`,
+      error: { qErrorString: e.statement, qLine: String(e.line), qErrorDataCode: 1, qMessage: e.message },
+    })
+  }
+  if (!run.success && run.errors.length > 0) steps.push({ persistent: failedText })
+  return steps
+}
+
+/** Waits; false when the signal fired first (CancelReload). */
+async function pausing(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return false
+  try {
+    await sleep(ms, undefined, signal ? { signal } : {})
+    return true
+  } catch {
+    return false
+  }
 }
 
 function stamp(date: Date): string {
@@ -36,6 +66,7 @@ export function createEngineBackend(ctx: SimContext, opts: EngineAdapterOptions 
   const pendingReloadTime = new Map<string, string>()
 
   const reloadDuration = (appId: string): number => {
+    if (ctx.faults.engineReloadMs >= 0) return ctx.faults.engineReloadMs
     if (opts.reloadMs !== undefined) return opts.reloadMs
     const task = ctx.model.tasks
       .values()
@@ -61,7 +92,7 @@ export function createEngineBackend(ctx: SimContext, opts: EngineAdapterOptions 
       const user = parseQlikUser(options.user)
       const startedAt = new Date()
       const durationMs = reloadDuration(appId)
-      const run = renderScriptRun({
+      const runRequest = {
         script: app.script,
         mode: ([0, 1, 2].includes(options.mode) ? options.mode : 0) as ReloadMode,
         partial: options.partial,
@@ -71,23 +102,29 @@ export function createEngineBackend(ctx: SimContext, opts: EngineAdapterOptions 
         missingFiles: ctx.model.site.missingFiles,
         processId: ctx.model.site.processId,
         texts: ctx.texts.scriptLog,
-      })
-      // Progress in steps across the reload's duration, one per table and one per error (§2.4 GetProgress).
-      const steps: EngineReloadProgress[] = [
-        ...run.tables.flatMap((t) => [
-          { persistent: `${t.name} << ${t.name}` },
-          { transient: `Lines fetched: ${t.rows.toLocaleString('en-US')}` },
-        ]),
-        ...run.errors.map((e) => ({
-          error: { qErrorString: e.statement, qLine: String(e.line), qErrorDataCode: 1, qMessage: e.message },
-        })),
-      ]
-      const pause = steps.length > 0 ? durationMs / steps.length : durationMs
+      }
+      const run = renderScriptRun(runRequest)
+      const steps = progressSteps(run, ctx.texts.scriptLog.executionFailed)
+      const pause = durationMs / Math.max(1, steps.length)
+      let aborted = false
       for (const step of steps) {
-        await sleep(pause)
+        aborted = !(await pausing(pause, options.signal))
+        if (aborted) break
         onProgress?.(step)
       }
-      if (steps.length === 0) await sleep(durationMs)
+      if (steps.length === 0 && !aborted) aborted = !(await pausing(durationMs, options.signal))
+      if (aborted) {
+        // CancelReload: the run stops where it was, and the progress says so, as the log does.
+        const elapsed = Date.now() - startedAt.getTime()
+        const cut = renderScriptRun({ ...runRequest, abortedAtFraction: durationMs > 0 ? elapsed / durationMs : 0 })
+        onProgress?.({ persistent: ctx.texts.scriptLog.executionAborted })
+        return {
+          success: false,
+          scriptLog: cut.log,
+          scriptLogFile: ctx.texts.scriptLog.scriptLogFilePath(app.id, stamp(startedAt)),
+          endedWithMemoryConstraint: false,
+        }
+      }
       if (run.success) pendingReloadTime.set(idKey(appId), run.finishedAt.toISOString())
       return {
         success: run.success,

@@ -122,6 +122,8 @@ export interface EngineReloadOptions {
   user?: string
   /** DoReloadEx qReloadId, when the client gave one. */
   reloadId?: string
+  /** Fires on Global.CancelReload: the run stops and resolves with success false. */
+  signal?: AbortSignal
 }
 
 /** One step of a running reload, folded by the face into GetProgress's `qProgressData`. */

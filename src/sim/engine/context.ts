@@ -18,6 +18,8 @@ export class SessionState {
   /** Session objects by qId; they die with the socket (§2.6). */
   readonly sessionObjects = new Map<string, number>()
   doc: { appId: string; handle: number; noData: boolean } | undefined
+  /** The reloads this session runs; Global.CancelReload aborts them. */
+  readonly reloads = new Set<AbortController>()
 
   constructor(
     readonly id: string,

@@ -9,6 +9,7 @@ export type EngineStruct =
   | 'GenericMeasure'
   | 'GenericBookmark'
   | 'GenericVariable'
+  | 'Field'
 
 /** What a handle points at. Data is looked up in the backend on every call, so it stays live. */
 export type HandleTarget =
@@ -21,6 +22,7 @@ export type HandleTarget =
       id: string
       genericType: string
     }
+  | { struct: 'Field'; appId: string; name: string }
 
 /** The object reference a method returns as `qReturn` (QLIK-PROTOCOLS §2.3.2). */
 export interface ObjectRef {
@@ -69,12 +71,14 @@ export class HandleTable {
     const target = this.targets.get(handle)
     if (target === undefined || target.struct === 'Global') return undefined
     if (target.struct === 'Doc') return { qType: 'Doc', qHandle: handle, qGenericId: target.appId }
+    if (target.struct === 'Field') return { qType: 'Field', qHandle: handle, qGenericId: target.name }
     return { qType: target.struct, qHandle: handle, qGenericType: target.genericType, qGenericId: target.id }
   }
 }
 
 function keyOf(target: Exclude<HandleTarget, { struct: 'Global' }>): string | undefined {
   if (target.struct === 'Doc') return `Doc:${target.appId}`
+  if (target.struct === 'Field') return `Field:${target.name}`
   if (target.struct === 'GenericObject' && target.session !== undefined) return undefined
   return `${target.struct}:${target.id}`
 }

@@ -6,6 +6,8 @@ export interface EnginePath {
   /** The app id in the path, decoded; undefined for `/` and `/app/engineData`. */
   appId?: string
   prefix?: string
+  /** enigma's sense-utilities `/identity/<id>` segment: a separate session for the same user and app. */
+  identity?: string
 }
 
 const ENGINE_DATA = 'engineData'
@@ -24,7 +26,13 @@ export function parseEnginePath(rawUrl: string | undefined): EnginePath | undefi
   const prefix = appAt === 1 ? segments[0] : undefined
   const decoded = safeDecode(id)
   if (decoded === undefined) return undefined
-  const base: EnginePath = prefix === undefined ? {} : { prefix }
+  const rest = segments.slice(appAt + 2)
+  const identityAt = rest.indexOf('identity')
+  const identity = identityAt >= 0 ? safeDecode(rest[identityAt + 1] ?? '') : undefined
+  const base: EnginePath = {
+    ...(prefix === undefined ? {} : { prefix }),
+    ...(identity === undefined || identity === '' ? {} : { identity }),
+  }
   return decoded === ENGINE_DATA ? base : { ...base, appId: decoded }
 }
 

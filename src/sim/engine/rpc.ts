@@ -51,9 +51,7 @@ export function errorFrame(id: number | string | null, err: EngineRpcError): Rpc
   return { jsonrpc: '2.0', id, error: { code: err.code, parameter: err.parameter, message: err.message } }
 }
 
-/** §2.3.5: the first frame on every socket. */
-export const ON_CONNECTED: RpcFrame = {
-  jsonrpc: '2.0',
-  method: 'OnConnected',
-  params: { qSessionState: 'SESSION_CREATED' },
+/** §2.3.5: the first frame on every socket; SESSION_ATTACHED when it joined a live session. */
+export function onConnected(state: 'SESSION_CREATED' | 'SESSION_ATTACHED'): RpcFrame {
+  return { jsonrpc: '2.0', method: 'OnConnected', params: { qSessionState: state } }
 }

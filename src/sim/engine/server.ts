@@ -6,6 +6,7 @@ import type { TLSSocket } from 'node:tls'
 import { WebSocketServer } from 'ws'
 import type { Logger } from '../../log.js'
 import type { EngineBackend } from './backend.js'
+import { SessionRegistry, sessionKey } from './attach.js'
 import { SessionState, type FaceShared } from './context.js'
 import { parseEnginePath } from './paths.js'
 import { serveSession } from './session.js'
@@ -42,6 +43,7 @@ export async function startEngineFace(opts: EngineFaceOptions): Promise<EngineFa
     rejectUnauthorized: false,
   })
   const wss = new WebSocketServer({ noServer: true })
+  const sessions = new SessionRegistry<SessionState>()
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refusal = refusalOf(req, opts)
@@ -53,9 +55,14 @@ export async function startEngineFace(opts: EngineFaceOptions): Promise<EngineFa
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const user = headerOf(req, 'x-qlik-user')
-      const state = new SessionState(randomUUID(), new URL(req.url ?? '/', 'wss://engine').pathname, user)
-      log.debug({ session: state.id, path: state.path, user }, 'engine session opened')
-      serveSession(ws, state, shared)
+      const pathname = new URL(req.url ?? '/', 'wss://engine').pathname
+      const path = parseEnginePath(req.url) ?? {}
+      const route = path.appId !== undefined ? '' : /\/app\//.test(pathname) ? 'engineData' : '/'
+      const { state, attached } = sessions.join(sessionKey(user, path, route), ws, () => {
+        return new SessionState(randomUUID(), pathname, user)
+      })
+      log.debug({ session: state.id, path: state.path, user, attached }, 'engine session opened')
+      serveSession(ws, state, shared, attached)
     })
   })
   // Plain HTTPS requests get what a real engine port gives a browser: nothing useful.

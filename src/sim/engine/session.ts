@@ -6,7 +6,7 @@ import { EngineRpcError } from './errors.js'
 import { ENGINE_METHODS } from './methods/index.js'
 import { namedParams } from './params.js'
 import {
-  ON_CONNECTED,
+  onConnected,
   errorFrame,
   parseRequest,
   successFrame,
@@ -21,9 +21,9 @@ import { schemaMethod } from './schema.js'
  * responses go out as each call finishes, in any order, matched by id (QLIK-PROTOCOLS §2.3.2):
  * a long DoReload never holds up GetProgress or the dump's parallel reads.
  */
-export function serveSession(socket: WebSocket, state: SessionState, shared: FaceShared): void {
+export function serveSession(socket: WebSocket, state: SessionState, shared: FaceShared, attached = false): void {
   const log = shared.log.child({ session: state.id })
-  send(socket, ON_CONNECTED)
+  send(socket, onConnected(attached ? 'SESSION_ATTACHED' : 'SESSION_CREATED'))
   // A client that sends a bad frame or drops the connection must not take the simulator down.
   socket.on('error', (err) => log.debug({ err }, 'engine socket error'))
   socket.on('close', (code) => log.debug({ code }, 'engine session closed'))

@@ -25,6 +25,10 @@ export interface ScriptStatement {
   isResident: boolean
   /** A `FAIL_SIM;` statement: the magic failure trigger of §4.6. */
   isForcedFailure: boolean
+  /** `ADD`, `REPLACE` or `MERGE` in front of a LOAD/SELECT: the statements a partial reload runs. */
+  partialPrefix: 'ADD' | 'REPLACE' | 'MERGE' | null
+  /** `ADD ONLY` and friends: run in a partial reload only, skipped by a full one. */
+  partialOnly: boolean
 }
 
 interface ScanState {
@@ -72,6 +76,7 @@ function describe(lines: ScriptLine[], code: string): ScriptStatement {
   const upper = body.toUpperCase()
   const fromMatch = /\bFROM\s+\[([^\]]+)\]/i.exec(body) ?? /\bFROM\s+'([^']+)'/i.exec(body)
   const connectMatch = /^LIB\s+CONNECT\s+TO\s+'([^']+)'/i.exec(body)
+  const prefixMatch = /^(ADD|REPLACE|MERGE)\b(\s+ONLY\b)?/i.exec(body)
   return {
     lines,
     text: text.replace(/;$/, ''),
@@ -82,6 +87,8 @@ function describe(lines: ScriptLine[], code: string): ScriptStatement {
     isInline: /\bINLINE\b/.test(upper),
     isResident: /\bRESIDENT\b/.test(upper),
     isForcedFailure: /^FAIL_SIM\b/.test(upper),
+    partialPrefix: prefixMatch ? ((prefixMatch[1] as string).toUpperCase() as 'ADD' | 'REPLACE' | 'MERGE') : null,
+    partialOnly: prefixMatch?.[2] !== undefined,
   }
 }
 

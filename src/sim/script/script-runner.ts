@@ -49,7 +49,18 @@ export interface ScriptRunResult {
   startedAt: Date
   finishedAt: Date
   errors: ScriptError[]
-  tables: Array<{ name: string; rows: number }>
+  /** The tables loaded, with the source the log names (`Sales << sales_transactions`). */
+  tables: Array<{ name: string; source: string; rows: number }>
+}
+
+/**
+ * Partial reload semantics (Qlik script reference): a partial reload runs only the LOAD/SELECT
+ * statements with an ADD, REPLACE or MERGE prefix, plus the statements that load no data (SET, LET,
+ * STORE, DROP ...); a full reload runs everything except the `... ONLY` ones.
+ */
+export function runsIn(statement: ScriptStatement, partial: boolean): boolean {
+  if (!partial) return !statement.partialOnly
+  return statement.partialPrefix !== null || !statement.isLoad
 }
 
 function rowCount(seed: string): number {
@@ -60,7 +71,9 @@ function rowCount(seed: string): number {
 function sourceName(statement: ScriptStatement): string {
   if (statement.isInline) return 'INL'
   if (statement.isResident)
-    return /\bRESIDENT\s+\[?([\w ]+?)\]?\s*(?:WHERE|;|$)/i.exec(statement.text)?.[1]?.trim() ?? 'RESIDENT'
+    return (
+      /\bRESIDENT\s+\[?([\w ]+?)\]?\s*(?:WHERE\b|GROUP\b|ORDER\b|;|$)/i.exec(statement.text)?.[1]?.trim() ?? 'RESIDENT'
+    )
   if (statement.fromPath) return statement.fromPath.replace(/^.*\//, '').replace(/\.[^.]+$/, '')
   return statement.label ?? 'Table'
 }
@@ -100,7 +113,7 @@ export function renderScriptRun(req: ScriptRunRequest): ScriptRunResult {
   const mode = req.mode ?? 0
   const startedAt = req.startedAt ?? new Date()
   const durationMs = Math.max(0, req.durationMs ?? 0)
-  const statements = parseScript(req.script)
+  const statements = parseScript(req.script).filter((st) => runsIn(st, req.partial ?? false))
   const failures = findFailure(statements, req, texts)
   const by = req.executedBy ?? { directory: 'INTERNAL', userId: 'sa_scheduler' }
 
@@ -123,7 +136,7 @@ export function renderScriptRun(req: ScriptRunRequest): ScriptRunResult {
   if (req.partial) at(0, texts.partialReload)
 
   const errors: ScriptError[] = []
-  const tables: Array<{ name: string; rows: number }> = []
+  const tables: ScriptRunResult['tables'] = []
   let stopped = false
   let aborted = req.abortedAtFraction !== undefined && req.abortedAtFraction <= 0
   statements.forEach((st, index) => {
@@ -148,7 +161,7 @@ export function renderScriptRun(req: ScriptRunRequest): ScriptRunResult {
       // INLINE: the data lines minus the header row and the closing bracket.
       const rows =
         st.isInline && inlineAt >= 0 ? Math.max(0, st.lines.length - inlineAt - 3) : rowCount(`${name}:${st.text}`)
-      tables.push({ name, rows })
+      tables.push({ name, source: sourceName(st), rows })
       at(fraction, `${name} << ${sourceName(st)}`)
       at(fraction, `Lines fetched: ${rows.toLocaleString('en-US')}`)
     }

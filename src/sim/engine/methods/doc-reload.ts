@@ -60,12 +60,14 @@ async function runReload(ctx: DocContext, opts: Omit<EngineReloadOptions, 'user'
   if (ctx.shared.reloading.has(appId)) throw new EngineRpcError('RELOAD_IN_PROGRESS', appId)
   ctx.shared.reloading.add(appId)
   const progress = ctx.state.progress.begin(ctx.requestId)
+  const cancel = new AbortController()
+  ctx.state.reloads.add(cancel)
   try {
     const user = ctx.state.user
-    return await ctx.shared.backend.reload(appId, user === undefined ? opts : { ...opts, user }, (step) =>
-      progress.apply(step),
-    )
+    const options = { ...opts, signal: cancel.signal, ...(user === undefined ? {} : { user }) }
+    return await ctx.shared.backend.reload(appId, options, (step) => progress.apply(step))
   } finally {
+    ctx.state.reloads.delete(cancel)
     progress.finish()
     ctx.shared.reloading.delete(appId)
   }

@@ -25,6 +25,12 @@ export const globalMethods: Record<string, MethodHandler> = {
     return { result: { qReturn: ctx.state.handles.refOf(doc.handle) } }
   },
 
+  /** Stops the reloads running in this session; their DoReload answers false. */
+  CancelReload: (ctx) => {
+    for (const reload of ctx.state.reloads) reload.abort()
+    return { result: {} }
+  },
+
   GetProgress: (ctx, args) => {
     const requestId = Number(args['qRequestId'])
     return { result: { qProgressData: ctx.state.progress.read(requestId) } }

@@ -1,4 +1,5 @@
 import type { MethodTable } from '../context.js'
+import { docDataMethods, fieldMethods } from './doc-data.js'
 import { docObjectMethods } from './doc-objects.js'
 import { docReadMethods } from './doc-read.js'
 import { docReloadMethods } from './doc-reload.js'
@@ -9,10 +10,11 @@ import { bookmarkMethods, dimensionMethods, measureMethods, variableMethods } fr
 /** The whole method table, by enigma struct name (QLIK-PROTOCOLS §4.4). Anything else is -32601. */
 export const ENGINE_METHODS: MethodTable = {
   Global: globalMethods,
-  Doc: { ...docReadMethods, ...docReloadMethods, ...docObjectMethods },
+  Doc: { ...docReadMethods, ...docReloadMethods, ...docObjectMethods, ...docDataMethods },
   GenericObject: genericObjectMethods,
   GenericDimension: dimensionMethods,
   GenericMeasure: measureMethods,
   GenericBookmark: bookmarkMethods,
   GenericVariable: variableMethods,
+  Field: fieldMethods,
 }
