@@ -1,7 +1,8 @@
 import type { CapabilityModule } from '../core/capability.js'
 import job from './job/index.js'
 import kv from './kv/index.js'
+import task from './task/index.js'
 import util from './util/index.js'
 
 /** The registry: one line per capability folder. Order is the order of the topic catalogue. */
-export const modules: CapabilityModule[] = [kv, job, util]
+export const modules: CapabilityModule[] = [kv, job, util, task]
