@@ -59,7 +59,9 @@ describe('task/start selectors (issue #11)', () => {
     const tagged = items.filter((i) => i.by === 'tag').map((i) => i.taskId)
     expect(tagged.sort()).toEqual([TASKS.salesEtl, TASKS.salesDashboard, TASKS.archive].sort())
     const byCp = items.filter((i) => i.by === 'customProperty').map((i) => i.taskId)
-    expect(byCp.sort()).toEqual([TASKS.failing, TASKS.finance, TASKS.archive, '6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e'].sort())
+    expect(byCp.sort()).toEqual(
+      [TASKS.failing, TASKS.finance, TASKS.archive, '6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e'].sort(),
+    )
     // The dashboard is named twice and the archive task matched twice: each started once.
     const runs = new Map(items.map((i) => [i.taskId, i.executionId]))
     expect(items.filter((i) => i.taskId === TASKS.archive).map((i) => i.executionId)).toEqual([
@@ -132,9 +134,9 @@ describe('key-value pairs before the start', () => {
     ])
     const got = await rig.client.request<Json>('kv/get', { namespace: 'etl-params', key: 'batch' })
     expect((got as Json).data).toMatchObject({ value: '42', expiresAt: expect.any(String) })
-    expect(((await rig.client.request<Json>('kv/get', { namespace: 'etl-params', key: 'region' })) as Json).data.value).toBe(
-      'north',
-    )
+    expect(
+      ((await rig.client.request<Json>('kv/get', { namespace: 'etl-params', key: 'region' })) as Json).data.value,
+    ).toBe('north')
   })
 
   it('a pair kv/set refuses fails the request before anything starts', async () => {
