@@ -24,7 +24,8 @@ export async function listenOnStartTopic(
         ? await bus.request(
             'task/start',
             { taskIds: [taskId] },
-            { transaction, ...(msg.identity ? { identity: msg.identity } : {}) },
+            // The publisher's rights, answered on sensebus' own reply topic.
+            { transaction, ...(msg.identity ? { identity: actingFor(msg.identity, 'mqtt', config.topic) } : {}) },
           )
         : fail(transaction, 'VALIDATION_FAILED', 'The payload must be a bare task GUID')
       await bus.publish(config.resultTopic, { taskId, ...env }, { qos: 1 })
