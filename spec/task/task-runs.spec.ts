@@ -17,7 +17,7 @@ afterAll(async () => {
 const parse = (list: Array<{ payload: string }>) => list.map((m) => JSON.parse(m.payload) as Json)
 
 describe('following the runs (job)', () => {
-  it('wait: true answers when the run ended: status, duration, execution id; finished event and retained state', async () => {
+  it('wait: true answers at the end: status, duration, execution id; finished event, retained state', async () => {
     const events = await rig.client.collect('sense/event/task/#')
     const env = await rig.client.request<Json>('task/start', { taskIds: [TASKS.salesEtl], wait: true })
     expect(env.status).toBe('ok')

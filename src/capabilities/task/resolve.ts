@@ -96,5 +96,6 @@ function filterFor(selector: Selector): string {
   if (selector.taskName !== undefined) return `name eq ${quoteString(selector.taskName)}`
   if (selector.tag !== undefined) return `tags.name eq ${quoteString(selector.tag)}`
   const cp = selector.customProperty as { name: string; value: string }
-  return `(customProperties.definition.name eq ${quoteString(cp.name)}) and (customProperties.value eq ${quoteString(cp.value)})`
+  const name = `customProperties.definition.name eq ${quoteString(cp.name)}`
+  return `(${name}) and (customProperties.value eq ${quoteString(cp.value)})`
 }

@@ -104,7 +104,10 @@ export const statusRequest = closed(
     taskId: Type.Optional(guid('A task GUID: its last execution')),
     executionId: Type.Optional(guid('An execution (session) id')),
   },
-  { minProperties: 1, maxProperties: 1, description: 'Exactly one of taskId, executionId' },
+  {
+    oneOf: [{ required: ['taskId'] }, { required: ['executionId'] }],
+    description: 'Exactly one of taskId, executionId',
+  },
 )
 
 export const statusResult = closed({ execution: nullable(executionRecord) })
