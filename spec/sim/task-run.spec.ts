@@ -51,7 +51,7 @@ describe('a failing reload task end to end (QLIK-PROTOCOLS §1.6, §3.5, §3.7, 
       'pro2-win1',
       'Manually triggered reload of Test failing reloads 2',
       'Test failing reloads 2',
-      'Internal\\sa_repository',
+      'INTERNAL\\sa_repository',
       IDS.failingTask,
       IDS.failingApp,
       fields[7],
@@ -99,7 +99,7 @@ describe('a failing reload task end to end (QLIK-PROTOCOLS §1.6, §3.5, §3.7, 
     expect(log.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/)
     const lines = log.split('\r\n')
     expect(lines[0]).toMatch(/^\d{8}T\d{6}\.\d{3}[+-]\d{4} Execution started\.$/)
-    expect(log).toContain('Reload Executed By            UserDirectory=Internal; UserId=sa_repository')
+    expect(log).toContain('Reload Executed By            UserDirectory=INTERNAL; UserId=sa_repository')
     expect(log).toContain('0022  FROM [lib://DataFiles/sales_2021.qvd] (qvd);')
     expect(log).toContain("Error: Cannot open file: 'lib://DataFiles/sales_2021.qvd' (Connector error: File not found)")
     expect(lines.at(-2)).toMatch(/ Execution Failed$/)

@@ -3,7 +3,8 @@ import app from './app/index.js'
 import job from './job/index.js'
 import kv from './kv/index.js'
 import schedule from './schedule/index.js'
+import task from './task/index.js'
 import util from './util/index.js'
 
 /** The registry: one line per capability folder. Order is the order of the topic catalogue. */
-export const modules: CapabilityModule[] = [kv, job, util, app, schedule]
+export const modules: CapabilityModule[] = [kv, job, util, task, app, schedule]

@@ -119,6 +119,16 @@ export class SimModel {
     return this.tasks.values().find((t) => t.name.toLowerCase() === wanted)
   }
 
+  /**
+   * A user as QRS stores it: directory and user id match case-insensitively (Windows directories and
+   * Sense itself do), so `UserDirectory=Internal; UserId=SA_Repository` is the stored `INTERNAL\sa_repository`.
+   */
+  findUser(directory: string, userId: string): SimUser | undefined {
+    const dir = directory.toLowerCase()
+    const id = userId.toLowerCase()
+    return this.users.values().find((u) => u.userDirectory.toLowerCase() === dir && u.userId.toLowerCase() === id)
+  }
+
   lastResultOf(task: SimTask): SimExecutionResult | undefined {
     return task.lastExecutionResultId ? this.executionResults.get(task.lastExecutionResultId) : undefined
   }

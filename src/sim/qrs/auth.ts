@@ -1,3 +1,4 @@
+import type { SimModel } from '../model/store.js'
 import type { IncomingHttpHeaders } from 'node:http'
 
 /** QLIK-PROTOCOLS §1.3: 16 characters from 0-9, a-z, A-Z. */
@@ -32,4 +33,14 @@ export function parseQlikUser(value: string | string[] | undefined): QlikUser | 
 
 export function userLabel(user: QlikUser): string {
   return `${user.directory}\\${user.userId}`
+}
+
+/**
+ * `DIR\userid` as the repository stores the user, not as the caller spelled its header: executions,
+ * datagrams and script logs name the stored user. A user QRS does not know keeps the header spelling
+ * (a real site would create it on first sight, spelled as it arrived).
+ */
+export function storedUserLabel(model: SimModel, user: QlikUser): string {
+  const stored = model.findUser(user.directory, user.userId)
+  return stored ? `${stored.userDirectory}\\${stored.userId}` : userLabel(user)
 }

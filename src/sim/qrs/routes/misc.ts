@@ -1,7 +1,7 @@
 import type { SimContext } from '../../context.js'
 import { NEVER, stableGuid } from '../../ids.js'
 import type { SimTask } from '../../model/types.js'
-import { userLabel } from '../auth.js'
+import { storedUserLabel } from '../auth.js'
 import { empty, json, text, type QrsResponse } from '../http-util.js'
 import { route, type QrsRequest, type QrsRoute } from '../router.js'
 
@@ -54,12 +54,12 @@ function appReload(req: QrsRequest, ctx: SimContext): QrsResponse {
       lastExecutionResultId: null,
       createdDate: new Date().toISOString(),
       modifiedDate: new Date().toISOString(),
-      modifiedByUserName: userLabel(req.user),
+      modifiedByUserName: storedUserLabel(ctx.model, req.user),
     }
     ctx.model.tasks.set(created)
     task = created
   }
-  ctx.executor.start(task.id, userLabel(req.user))
+  ctx.executor.start(task.id, storedUserLabel(ctx.model, req.user))
   return empty(204)
 }
 

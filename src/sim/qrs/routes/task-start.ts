@@ -1,6 +1,6 @@
 import type { SimContext } from '../../context.js'
 import { EMPTY_GUID } from '../../ids.js'
-import { userLabel } from '../auth.js'
+import { storedUserLabel } from '../auth.js'
 import { empty, json, text, type QrsResponse } from '../http-util.js'
 import { route, type QrsRequest, type QrsRoute } from '../router.js'
 
@@ -17,7 +17,7 @@ function startAsync(req: QrsRequest, ctx: SimContext): QrsResponse {
   const id = resolveTaskId(req, ctx)
   const ref = id ?? req.query.get('name') ?? ''
   if (!id) return text(ctx.texts.qrs.taskNotFoundBody(ref), 404)
-  const result = ctx.executor.start(id, userLabel(req.user))
+  const result = ctx.executor.start(id, storedUserLabel(ctx.model, req.user))
   if (result.status === 'not-found') return text(ctx.texts.qrs.taskNotFoundBody(ref), 404)
   if (result.status === 'disabled') return empty(ctx.texts.qrs.disabledTaskStartStatus)
   return empty(204)
@@ -31,7 +31,7 @@ function startSynchronous(req: QrsRequest, ctx: SimContext): QrsResponse {
   const id = resolveTaskId(req, ctx)
   const ref = id ?? req.query.get('name') ?? ''
   if (!id) return text(ctx.texts.qrs.taskNotFoundBody(ref), 404)
-  const result = ctx.executor.start(id, userLabel(req.user))
+  const result = ctx.executor.start(id, storedUserLabel(ctx.model, req.user))
   if (result.status === 'not-found') return text(ctx.texts.qrs.taskNotFoundBody(ref), 404)
   const sessionId = result.status === 'disabled' ? EMPTY_GUID : result.sessionId
   return json({ value: sessionId }, ctx.texts.qrs.syncStartStatus)
@@ -47,7 +47,7 @@ function startMany(req: QrsRequest, ctx: SimContext): QrsResponse {
   }
   if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string'))
     return text('Body must be a JSON array of task ids', 400)
-  for (const id of ids as string[]) ctx.executor.start(id, userLabel(req.user))
+  for (const id of ids as string[]) ctx.executor.start(id, storedUserLabel(ctx.model, req.user))
   return empty(ctx.texts.qrs.startManyStatus)
 }
 
