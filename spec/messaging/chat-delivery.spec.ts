@@ -53,6 +53,16 @@ describe('chat delivery (Slack and Teams webhooks through the outbox)', () => {
     expect(logs.join('\n')).not.toContain(`:${rx.port}`)
   })
 
+  it('keeps one delivery for a repeated key', async () => {
+    const rx = await receiver()
+    const { chat, outbox } = await chatWith({ slack: { webhooks: { default: rx.url() } } })
+    const a = await chat.postSlack({}, { text: 'once' }, { key: 'same' })
+    const b = await chat.postSlack({}, { text: 'once' }, { key: 'same' })
+    expect(b.id).toBe(a.id)
+    await expect.poll(async () => (await outbox.get(a.id))?.state).toBe('delivered')
+    expect(rx.received).toHaveLength(1)
+  })
+
   it('dead-letters a post the receiver refuses for good (4xx), after one attempt', async () => {
     const rx = await receiver({ fallback: { status: 404, body: 'channel_not_found' } })
     const { chat, outbox, outcomes } = await chatWith({ slack: { webhooks: { ops: rx.url() } } })
