@@ -78,7 +78,9 @@ const emailEventSchema = Type.Object(
     priority: Type.Union([Type.Literal('high'), Type.Literal('normal'), Type.Literal('low')], { default: 'high' }),
     subject: opt(str('Subject template (eta, text); default the shipped one')),
     template: opt(str('Body template under templates/ without extension; default alert/email/<domain>-<what>')),
-    rateLimitMs: opt(limit(300_000, 'At most one mail per task and recipient in this window', 0)),
+    rateLimitMs: opt(
+      Type.Integer({ minimum: 0, description: 'At most one mail per task and recipient in this window' }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -87,11 +89,11 @@ const webhookSchema = Type.Object(
   {
     type: Type.Literal('webhook'),
     url: Type.String({ pattern: '^https?://' }),
-    method: Type.Union([Type.Literal('GET'), Type.Literal('POST'), Type.Literal('PUT')], { default: 'POST' }),
-    headers: Type.Record(Type.String(), Type.String(), { default: {} }),
+    method: opt(Type.Union([Type.Literal('GET'), Type.Literal('POST'), Type.Literal('PUT')], { description: 'POST' })),
+    headers: opt(Type.Record(Type.String(), Type.String())),
     caFile: opt(str('PEM file of the CA that signed the receiver (relative to the working directory)')),
-    rejectUnauthorized: Type.Boolean({ default: true }),
-    rateLimitMs: opt(limit(300_000, 'At most one call per task in this window', 0)),
+    rejectUnauthorized: opt(Type.Boolean({ description: 'Default true' })),
+    rateLimitMs: opt(Type.Integer({ minimum: 0, description: 'At most one call per task in this window' })),
   },
   { additionalProperties: false },
 )
@@ -100,7 +102,9 @@ const emailDestinationSchema = Type.Object(
   {
     type: Type.Literal('email'),
     to: Type.Array(Type.String({ minLength: 3 }), { minItems: 1 }),
-    rateLimitMs: opt(limit(300_000, 'At most one mail per task and recipient in this window', 0)),
+    rateLimitMs: opt(
+      Type.Integer({ minimum: 0, description: 'At most one mail per task and recipient in this window' }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -110,12 +114,13 @@ const chatSchema = (type: 'slack' | 'teams') =>
     {
       type: Type.Literal(type),
       url: Type.String({ pattern: '^https?://', description: 'Incoming webhook (Slack) or Workflows webhook (Teams)' }),
-      format: Type.Union([Type.Literal('basic'), Type.Literal('formatted')], { default: 'formatted' }),
-      rateLimitMs: opt(limit(300_000, 'At most one message per task in this window', 0)),
+      format: opt(Type.Union([Type.Literal('basic'), Type.Literal('formatted')], { description: 'Default formatted' })),
+      rateLimitMs: opt(Type.Integer({ minimum: 0, description: 'At most one message per task in this window' })),
     },
     { additionalProperties: false },
   )
 
+// No defaults inside the union's branches: ajv would apply one branch's defaults while trying another.
 const destinationSchema = Type.Union([webhookSchema, emailDestinationSchema, chatSchema('slack'), chatSchema('teams')])
 
 const ruleSchema = Type.Object(

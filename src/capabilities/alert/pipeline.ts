@@ -227,9 +227,9 @@ export class AlertPipeline {
           build: (d) => {
             const payload: WebhookPayload = {
               url: dest.url,
-              method: dest.method,
-              headers: dest.headers,
-              rejectUnauthorized: dest.rejectUnauthorized,
+              method: dest.method ?? 'POST',
+              headers: dest.headers ?? {},
+              rejectUnauthorized: dest.rejectUnauthorized ?? true,
               ...(dest.caFile ? { caFile: dest.caFile } : {}),
               body: webhookBody(d),
             }
