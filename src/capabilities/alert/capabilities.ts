@@ -53,6 +53,7 @@ export const alertList = alertCapability({
     const alerts = (await state.history.list(req.limit ?? 50)).map(summary)
     const receiver = {
       ...(state.receiver?.stats ?? {}),
+      port: state.udp?.port ?? 0,
       duplicates: state.intake.duplicates,
       failures: state.intake.failures,
     }
