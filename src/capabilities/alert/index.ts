@@ -28,6 +28,12 @@ const alertData = Type.Object(
   { description: "Every template field (Butler's names); see templates/README.md" },
 )
 
+function eventSummary(domain: string, what: string): string {
+  if (domain === 'task') return `A task ${what} and QRS could not say which type it is (the alert is incomplete)`
+  const outcome = what === 'unknown' ? 'finished without a final status in QRS' : what
+  return `A ${domain} task ${outcome} (from the log appender, enriched from QRS)`
+}
+
 const taskEvents: PublishedTopic[] = [
   ['reload', ['failed', 'aborted', 'succeeded']],
   ['preload', ['failed', 'aborted', 'succeeded']],
@@ -39,10 +45,7 @@ const taskEvents: PublishedTopic[] = [
   (whats as string[]).map((what) => ({
     topic: `event/${domain}/${what}`,
     kind: 'event' as const,
-    summary:
-      domain === 'task'
-        ? `A task ${what} and QRS could not say which type it is (the alert is marked incomplete)`
-        : `A ${domain} task ${what === 'unknown' ? 'finished without a final status in QRS' : what} (from the log appender, enriched from QRS)`,
+    summary: eventSummary(domain as string, what),
     schema: alertData,
   })),
 )
