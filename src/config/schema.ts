@@ -3,6 +3,7 @@ import type { CapabilityModule } from '../core/capability.js'
 import { limit, section } from '../core/schema.js'
 import { tlsFilesSchema, tlsListenerSchema } from '../net/tls-config.js'
 import { securityConfigSchema } from '../security/config.js'
+import { chatConfigSchema } from '../services/chat/index.js'
 import { filesConfigSchema } from '../services/files.js'
 import { mailConfigSchema } from '../services/mail.js'
 import { outboxConfigSchema } from '../services/outbox/index.js'
@@ -96,6 +97,7 @@ const rootSchema = section({
   templates: templatesConfigSchema,
   outbox: outboxConfigSchema,
   files: filesConfigSchema,
+  chat: chatConfigSchema,
   capabilities: section({ ...capabilitiesBase }, { additionalProperties: true }),
 })
 
