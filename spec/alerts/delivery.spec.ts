@@ -10,12 +10,14 @@ import { datagram, type HookReceiver, type Mailbox, sendDatagram, startHookRecei
 describe('alert delivery through the outbox', () => {
   let box: Mailbox
   let hook: HookReceiver
+  let chat: HookReceiver
   let sb: TestApp
   const templates = mkdtempSync(join(tmpdir(), 'sensebus-alert-tpl-'))
 
   beforeAll(async () => {
     box = await startMailbox()
     hook = await startHookReceiver()
+    chat = await startHookReceiver()
     mkdirSync(join(templates, 'alert/email'), { recursive: true })
     // A user override that throws: the built-in basic message must go out instead.
     writeFileSync(join(templates, 'alert/email/task.eta'), '<%= it.noSuchField.boom %>')
@@ -29,8 +31,14 @@ describe('alert delivery through the outbox', () => {
         'capabilities.alert.destinations': {
           hook: { type: 'webhook', url: hook.url, method: 'PUT' },
           mail: { type: 'email', to: ['oncall@example.com'] },
+          slack: { type: 'slack', url: `${chat.url}/slack` },
+          teams: { type: 'teams', url: `${chat.url}/teams`, format: 'basic' },
         },
-        'capabilities.alert.rules': [{ events: ['reload/failed'], destinations: ['hook', 'mail'] }],
+        'capabilities.alert.rules': [
+          { events: ['reload/failed'], destinations: ['hook', 'mail'] },
+          { events: ['reload/failed'], taskTags: ['nope'], destinations: ['hook'] },
+          { events: ['reload/failed'], destinations: ['slack', 'teams'] },
+        ],
       },
     })
   })
@@ -38,6 +46,7 @@ describe('alert delivery through the outbox', () => {
     await sb?.stop({ clean: true })
     await box?.close()
     await hook?.close()
+    await chat?.close()
   })
 
   it('delivers after SMTP refusals and webhook 500 / 429 with Retry-After, marked incomplete', async () => {
@@ -68,8 +77,16 @@ describe('alert delivery through the outbox', () => {
     expect(templateFailures.length).toBeGreaterThanOrEqual(1)
     await expect
       .poll(() => receipts.filter((x) => x.topic === `sense/event/alert/${executionId}/delivered`).length)
-      .toBe(3)
+      // webhook, mail, the MQTT event, Slack and Teams
+      .toBe(5)
     expect(receipts.some((x) => x.topic === `sense/event/alert/${executionId}/failed`)).toBe(true)
+    await expect.poll(() => chat.calls.length, { timeout: 10_000 }).toBe(2)
+    const slack = JSON.parse(chat.calls.find((c) => c.url.startsWith('/hook/slack'))?.body ?? '{}')
+    expect(slack.text).toBe('Reload task failed: "Manually triggered reload of Test failing reloads 2"')
+    expect(JSON.stringify(slack.blocks)).toContain('Max retries reached; see log')
+    const teams = JSON.parse(chat.calls.find((c) => c.url.startsWith('/hook/teams'))?.body ?? '{}')
+    expect(teams.attachments[0].content.type).toBe('AdaptiveCard')
+    expect(teams.attachments[0].content.body).toHaveLength(1)
     await client.end()
   }, 30_000)
 })

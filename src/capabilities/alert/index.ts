@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { defineModule, type PublishedTopic } from '../../core/capability.js'
 import { alertList, alertRetry, alertTest } from './capabilities.js'
 import { type AlertConfig, configSchema } from './config.js'
+import { chatPlanner } from './deliver/chat.js'
 import { registerEmail } from './deliver/email.js'
 import { registerMqtt } from './deliver/mqtt.js'
 import { registerWebhook } from './deliver/webhook.js'
@@ -64,7 +65,7 @@ export default defineModule<AlertState, AlertConfig>({
   area: 'alert',
   summary: 'Task alerts: the Sense log appender over UDP, QRS enrichment, durable email/webhook/MQTT/chat delivery',
   configSchema,
-  needs: ['store', 'sense', 'mail', 'templates', 'outbox'],
+  needs: ['store', 'sense', 'mail', 'templates', 'outbox', 'chat'],
   async setup({ config, services, bus, topics, log }) {
     const alog = log.child({ area: 'alert' })
     const { store, outbox } = services
@@ -83,6 +84,7 @@ export default defineModule<AlertState, AlertConfig>({
       log: alog,
       history,
       limiter: new RateLimiter(store.collection('alert-rate')),
+      chat: chatPlanner(services.templates),
     })
     const intake = new Intake(store.collection('alert-intake'), config.udp, alog, (d, id, at) =>
       pipeline.run(d, id, at),

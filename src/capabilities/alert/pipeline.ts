@@ -246,7 +246,8 @@ export class AlertPipeline {
     const planned = (d: AlertData) => chat(dest, d)
     return [
       {
-        kind: `alert-${dest.type}`,
+        // The chat service's outbox kinds are named after the service: slack, teams.
+        kind: dest.type,
         destination: name,
         recipient: dest.url,
         rateLimitMs,
