@@ -12,7 +12,7 @@ describe('the log appender datagram', () => {
     ['/scheduler-task-success//', 'success'],
     ['/scheduler-reloadtask-success/', 'success'],
     ['/SCHEDULER-DISTRIBUTE/', 'distribute'],
-  ])('reads %s as %s', (type, kind) => {
+  ] as const)('reads %s as %s', (type: string, kind: string) => {
     const r = parseDatagram(datagram({ type }))
     expect(r.ok && r.datagram.kind).toBe(kind)
   })

@@ -105,9 +105,14 @@ export default defineModule<AlertState, AlertConfig>({
       const receiver = new TaskEventReceiver(config.udp, alog, (d) => {
         void intake.accept(d).catch((err: unknown) => alog.error({ err }, 'could not note a task event'))
       })
-      state.udp = await receiver.start()
-      state.receiver = receiver
-      alog.info({ udp: state.udp }, 'listening for the Sense log appender')
+      try {
+        state.udp = await receiver.start()
+        state.receiver = receiver
+        alog.info({ udp: state.udp }, 'listening for the Sense log appender')
+      } catch (err) {
+        // The rest of sensebus stays useful; alert/list shows port 0 and the log says why.
+        alog.error({ err }, 'the task-event UDP port cannot be opened: no task alerts until it can')
+      }
     }
     return state
   },
