@@ -39,6 +39,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       'broker.mqtt.port': 0,
       'broker.ws.port': 0,
       'http.port': 0,
+      // The task-event receiver's default (9998) would collide between parallel spec files.
+      ...(modules.some((m) => m.area === 'alert') ? { 'capabilities.alert.udp.port': 0 } : {}),
       'log.level': 'silent',
       ...(opts.brokerUrl ? { 'broker.url': opts.brokerUrl } : {}),
       ...opts.overrides,

@@ -1,4 +1,5 @@
 import type { CapabilityModule } from '../core/capability.js'
+import alert from './alert/index.js'
 import app from './app/index.js'
 import job from './job/index.js'
 import kv from './kv/index.js'
@@ -7,4 +8,4 @@ import task from './task/index.js'
 import util from './util/index.js'
 
 /** The registry: one line per capability folder. Order is the order of the topic catalogue. */
-export const modules: CapabilityModule[] = [kv, job, util, task, app, schedule]
+export const modules: CapabilityModule[] = [kv, job, util, task, app, schedule, alert]

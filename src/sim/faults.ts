@@ -10,6 +10,11 @@ export interface SimFaults {
   qrs5xxStatus: number
   /** §1.8 / butler#1499: a script-log download within this many ms after the run ended answers 404. */
   downloadTooEarlyMs: number
+  /**
+   * §1.8: the old script-log route (`scriptlog?fileReferenceId=`, deprecated May 2025) answers 404, as on
+   * a site where it is gone; clients must fall back to `scriptlogfile?executionResultId=`.
+   */
+  scriptLogOldRouteBroken: boolean
   /** §0.6: `double` emits the shipped `/scheduler-task-success//`, `single` the form Butler routes. */
   successSlash: 'double' | 'single'
   /** §3.4 legacy type strings (`/scheduler-reload-failed/` ...). */
@@ -36,6 +41,7 @@ export function defaultFaults(overrides: Partial<SimFaults> = {}): SimFaults {
     qrs5xxRate: 0,
     qrs5xxStatus: 500,
     downloadTooEarlyMs: 0,
+    scriptLogOldRouteBroken: false,
     successSlash: 'double',
     legacyTypeNames: false,
     udpDuplicate: false,

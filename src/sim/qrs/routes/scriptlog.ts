@@ -24,7 +24,7 @@ function reference(ctx: SimContext, result: SimExecutionResult | undefined): Qrs
 
 function byFileReference(req: QrsRequest, ctx: SimContext): QrsResponse {
   const taskId = req.params.id ?? ''
-  if (!ctx.model.tasks.has(taskId)) return text(ctx.texts.qrs.notFoundBody, 404)
+  if (!ctx.model.tasks.has(taskId) || ctx.faults.scriptLogOldRouteBroken) return text(ctx.texts.qrs.notFoundBody, 404)
   const fileRef = (req.query.get('filereferenceid') ?? '').toLowerCase()
   return reference(
     ctx,
