@@ -16,7 +16,7 @@ describe('loadConfig', () => {
   it('works with no file at all, on loopback defaults', () => {
     const c = loadConfig(modules)
     expect(c.broker.mqtt).toEqual({ enabled: true, host: '127.0.0.1', port: 1883 })
-    expect(c.broker.ws).toEqual({ enabled: true, host: '127.0.0.1', port: 9001 })
+    expect(c.broker.ws).toEqual({ enabled: true, host: '127.0.0.1', port: 9001, origins: [] })
     expect(c.http.host).toBe('127.0.0.1')
     expect(c.dataDir).toBe('./data')
     expect(c.baseTopic).toBe('sense')

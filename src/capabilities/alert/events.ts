@@ -2,7 +2,7 @@ import type { DatagramKind } from './datagram.js'
 import type { DistributeOutcome } from './enrich.js'
 
 /** Event domains by QRS taskType (QLIK-PROTOCOLS §1.9); `task` when QRS could not say. */
-export const DOMAINS = ['reload', 'external-program', 'user-sync', 'distribute', 'preload', 'task'] as const
+export const DOMAINS = ['reload', 'external-program', 'user-sync', 'distribute', 'preload', 'unknown-task'] as const
 export type Domain = (typeof DOMAINS)[number]
 
 const BY_TASK_TYPE: Record<number, Domain> = {
@@ -19,14 +19,14 @@ const TITLE: Record<Domain, string> = {
   'user-sync': 'User sync task',
   distribute: 'Distribute task',
   preload: 'Preload task',
-  task: 'Qlik Sense task',
+  'unknown-task': 'Qlik Sense task',
 }
 
 export function domainOf(kind: DatagramKind, taskType: number | undefined, appId: string): Domain {
   if (taskType !== undefined && BY_TASK_TYPE[taskType]) return BY_TASK_TYPE[taskType]
   if (kind === 'distribute') return 'distribute'
   // Without QRS: the appender leaves AppId empty for user sync and external program (§3.3).
-  return appId ? 'reload' : 'task'
+  return appId ? 'reload' : 'unknown-task'
 }
 
 export function outcomeOf(kind: DatagramKind, distribute?: DistributeOutcome): string {

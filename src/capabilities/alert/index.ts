@@ -30,7 +30,8 @@ const alertData = Type.Object(
 )
 
 function eventSummary(domain: string, what: string): string {
-  if (domain === 'task') return `A task ${what} and QRS could not say which type it is (the alert is incomplete)`
+  if (domain === 'unknown-task')
+    return `A task ${what} and QRS could not say which type it is (the alert is incomplete)`
   const outcome = what === 'unknown' ? 'finished without a final status in QRS' : what
   return `A ${domain} task ${outcome} (from the log appender, enriched from QRS)`
 }
@@ -41,7 +42,7 @@ const taskEvents: PublishedTopic[] = [
   ['external-program', ['failed', 'aborted', 'succeeded']],
   ['user-sync', ['failed', 'succeeded']],
   ['distribute', ['failed', 'succeeded', 'unknown']],
-  ['task', ['failed', 'aborted', 'succeeded']],
+  ['unknown-task', ['failed', 'aborted', 'succeeded']],
 ].flatMap(([domain, whats]) =>
   (whats as string[]).map((what) => ({
     topic: `event/${domain}/${what}`,

@@ -4,12 +4,14 @@ import type { StartItem, StartRequest, startResult } from './schema.js'
 
 type Result = Static<typeof startResult>
 
-/** Butler answers every failure of this route with 500 "Failed starting task" (BUTLER-REFERENCE §7.2). */
+/**
+ * Butler answers every failure of this route with 500 "Failed starting task" (BUTLER-REFERENCE §7.2).
+ * NOT_CONFIGURED keeps its 503: sensebus without a Sense site is a setup matter, not a failed start.
+ */
 const BUTLER_ERRORS = {
   SENSE_UNREACHABLE: 500,
   SENSE_AUTH: 500,
   SENSE_ERROR: 500,
-  NOT_CONFIGURED: 500,
   TIMEOUT: 500,
 } as const
 
