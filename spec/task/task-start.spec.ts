@@ -19,7 +19,7 @@ const start = (body: Json, timeoutMs = 5000) => rig.client.request<Json>('task/s
 describe('task/start selectors (issue #11)', () => {
   it('by id: answers at once with the execution id that QRS started, and a job id', async () => {
     const env = await start({ taskIds: [TASKS.salesEtl] })
-    expect(env.status).toBe('ok')
+    expect(env.status, JSON.stringify(env)).toBe('ok')
     const data = (env as Json).data
     expect(data.state).toBe('running')
     expect(data.jobId).toMatch(/^[0-9a-f-]{36}$/)

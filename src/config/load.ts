@@ -102,7 +102,7 @@ export function loadConfig(modules: CapabilityModule[], sources: ConfigSources =
   return deepFreeze(raw as unknown as Config)
 }
 
-const SECRET_KEY = /(password|passphrase|secret|token|tokens|apikey|privatekey|hash)$/i
+const SECRET_KEY = /(password|passphrase|secret|token|tokens|apikey|privatekey|hash|webhooks)$/i
 
 /** A copy safe to print or log: secret-looking values replaced. */
 export function redactConfig(value: unknown, key = ''): unknown {
