@@ -68,7 +68,8 @@ export default defineModule<AlertState, AlertConfig>({
   configSchema,
   needs: ['store', 'sense', 'mail', 'templates', 'outbox', 'chat'],
   async setup({ config, services, bus, topics, log }) {
-    const alog = log.child({ area: 'alert' })
+    // The module log already carries area: alert.
+    const alog = log
     const { store, outbox } = services
     registerEmail(outbox, services.mail)
     registerWebhook(outbox)
