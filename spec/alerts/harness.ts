@@ -5,7 +5,7 @@ import { simpleParser } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
 import type { RunningSimulator } from '../../src/sim/index.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
-import { startTestSim, tempCertDir } from '../sim/sim-harness.js'
+import { senseOverrides, startTestSim, tempCertDir } from '../sim/sim-harness.js'
 
 /** Real receivers for the alert specs: an SMTP server, an HTTP webhook receiver, a UDP sender. */
 
@@ -154,10 +154,7 @@ export async function startAlertRig(name: string, overrides: Record<string, unkn
   const udpPort = await freeUdpPort()
   const sim = await startTestSim(certDir, udpPort)
   const all = {
-    'sense.host': '127.0.0.1',
-    'sense.qrs.port': sim.settings.qrsPort,
-    'sense.engine.port': sim.settings.enginePort,
-    'sense.certs.dir': certDir,
+    ...senseOverrides(sim, certDir),
     'capabilities.alert.udp.port': udpPort,
     'outbox.baseDelayMs': 50,
     'outbox.maxDelayMs': 400,

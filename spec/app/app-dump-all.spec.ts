@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningSimulator } from '../../src/sim/index.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { connect, type TestClient } from '../helpers/client.js'
-import { IDS, startTestSim, tempCertDir } from '../sim/sim-harness.js'
+import { IDS, senseOverrides, startTestSim, tempCertDir } from '../sim/sim-harness.js'
 
 const certDir = tempCertDir('app-dump-all')
 let sim: RunningSimulator
@@ -16,10 +16,7 @@ beforeAll(async () => {
   sim = await startTestSim(certDir, 9)
   sb = await startTestApp({
     overrides: {
-      'sense.host': '127.0.0.1',
-      'sense.qrs.port': sim.settings.qrsPort,
-      'sense.engine.port': sim.settings.enginePort,
-      'sense.certs.dir': certDir,
+      ...senseOverrides(sim, certDir),
       'capabilities.app.dumpKeep': 2,
     },
   })

@@ -3,7 +3,7 @@ import type { RunningSimulator } from '../../src/sim/index.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { connect, type TestClient } from '../helpers/client.js'
 import { call } from '../http/http-helpers.js'
-import { IDS, startTestSim, tempCertDir } from '../sim/sim-harness.js'
+import { IDS, senseOverrides, startTestSim, tempCertDir } from '../sim/sim-harness.js'
 
 const certDir = tempCertDir('app-reload')
 let sim: RunningSimulator
@@ -14,10 +14,7 @@ beforeAll(async () => {
   sim = await startTestSim(certDir, 9, { behaviours: { '*': { durationMs: 50 } } })
   sb = await startTestApp({
     overrides: {
-      'sense.host': '127.0.0.1',
-      'sense.qrs.port': sim.settings.qrsPort,
-      'sense.engine.port': sim.settings.enginePort,
-      'sense.certs.dir': certDir,
+      ...senseOverrides(sim, certDir),
       'capabilities.app.progressPollMs': 50,
     },
   })

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningSimulator } from '../../src/sim/index.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { connect } from '../helpers/client.js'
-import { startTestSim, tempCertDir } from '../sim/sim-harness.js'
+import { senseOverrides, startTestSim, tempCertDir } from '../sim/sim-harness.js'
 
 describe('the Sense health probe', () => {
   const certDir = tempCertDir('health')
@@ -13,10 +13,7 @@ describe('the Sense health probe', () => {
     sim = await startTestSim(certDir, 9)
     sb = await startTestApp({
       overrides: {
-        'sense.host': '127.0.0.1',
-        'sense.qrs.port': sim.settings.qrsPort,
-        'sense.engine.port': sim.settings.enginePort,
-        'sense.certs.dir': certDir,
+        ...senseOverrides(sim, certDir),
         'sense.healthIntervalMs': 150,
       },
     })

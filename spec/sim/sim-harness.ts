@@ -9,6 +9,16 @@ import { startSimulator, type RunningSimulator, type SimulatorOptions } from '..
 
 export const XRF = 'abcdefghij012345'
 
+/** Config overrides that point sensebus at a running simulator, trusting the certificates in `certDir`. */
+export function senseOverrides(sim: RunningSimulator, certDir: string): Record<string, unknown> {
+  return {
+    'sense.host': '127.0.0.1',
+    'sense.qrs.port': sim.settings.qrsPort,
+    'sense.engine.port': sim.settings.enginePort,
+    'sense.certs.dir': certDir,
+  }
+}
+
 export function tempCertDir(name: string): string {
   return mkdtempSync(join(tmpdir(), `sensebus-${name}-`))
 }

@@ -1,7 +1,7 @@
 import type { RunningSimulator } from '../../src/sim/index.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { connect, type TestClient } from '../helpers/client.js'
-import { startTestSim, tempCertDir } from '../sim/sim-harness.js'
+import { senseOverrides, startTestSim, tempCertDir } from '../sim/sim-harness.js'
 
 /** A simulator, a sensebus pointed at it (fast polling) and an MQTT client: one per spec file. */
 export interface TaskRig {
@@ -22,10 +22,7 @@ export async function startTaskRig(
   })
   const sb = await startTestApp({
     overrides: {
-      'sense.host': '127.0.0.1',
-      'sense.qrs.port': sim.settings.qrsPort,
-      'sense.engine.port': sim.settings.enginePort,
-      'sense.certs.dir': certDir,
+      ...senseOverrides(sim, certDir),
       'sense.qrs.retries': 0,
       'capabilities.task.pollIntervalMs': 25,
       ...opts.overrides,
