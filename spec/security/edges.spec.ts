@@ -2,7 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { rawConnect } from '../helpers/raw-mqtt.js'
-import { PASSWORDS, securityOverrides, startSecureApp, type SecureApp } from './harness.js'
+import { PASSWORDS, securityOverrides, startSecureApp, type SecureApp, TOKENS } from './harness.js'
 
 const as = (user: keyof typeof PASSWORDS) => ({ username: user, password: PASSWORDS[user] })
 
@@ -102,6 +102,47 @@ describe('edges an outside attack found', () => {
     expect(await attempt('https://evil.example')).toBe(403)
     expect(await attempt('https://dashboard.example')).toBe(101)
     expect(await attempt(undefined)).toBe(101)
+  })
+})
+
+describe('HTTP edges an outside attack found', () => {
+  let sb: SecureApp
+  const auth = { authorization: `Bearer ${TOKENS.admin}`, 'content-type': 'application/json' }
+
+  beforeAll(async () => {
+    sb = await startSecureApp({ overrides: await securityOverrides({}) })
+  })
+  afterAll(async () => {
+    await sb?.stop()
+  })
+
+  it('answers a body nested 10,000 deep with 400 VALIDATION_FAILED on both dialects, as MQTT does', async () => {
+    const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`
+    for (const path of ['/v4/keyvalues/ns', '/api/v1/kv/set']) {
+      const res = await fetch(`${sb.httpUrl}${path}`, { method: 'POST', headers: auth, body: deep })
+      expect(res.status).toBe(400)
+      expect(await res.json()).toMatchObject({ code: 'VALIDATION_FAILED' })
+    }
+    expect((await fetch(`${sb.httpUrl}/v4/butlerping`, { headers: auth })).status).toBe(200)
+  })
+
+  it('answers 431 with a JSON body to a 20 KB header', async () => {
+    const res = await fetch(`${sb.httpUrl}/v4/butlerping`, { headers: { ...auth, 'x-big': 'a'.repeat(20_000) } })
+    expect(res.status).toBe(431)
+    expect(await res.json()).toMatchObject({ code: 'HEADERS_TOO_LARGE' })
+  })
+
+  it('refuses malformed percent-encoding in the query instead of reading another key', async () => {
+    await fetch(`${sb.httpUrl}/v4/keyvalues/ns`, {
+      method: 'POST',
+      headers: auth,
+      body: '{"key":"\ufffd\ufffd","value":"v"}',
+    })
+    const res = await fetch(`${sb.httpUrl}/v4/keyvalues/ns?key=%FF%FE`, { headers: auth })
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('query') })
+    const ok = await fetch(`${sb.httpUrl}/v4/keyvalues/ns?key=%EF%BF%BD%EF%BF%BD`, { headers: auth })
+    expect(await ok.json()).toMatchObject({ value: 'v' })
   })
 })
 

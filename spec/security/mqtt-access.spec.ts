@@ -127,13 +127,24 @@ describe('MQTT identity and access', () => {
     expect(seen[0]?.payload).toBe('{"state":"online"}')
   })
 
-  it('applies config roles: publish inside the pattern is fine, outside it closes the connection', async () => {
+  it('applies config roles: publish inside the pattern is delivered, outside it is acknowledged and dropped', async () => {
+    const watcher = await open('admin')
+    const seen = await watcher.collect('#')
+    const sys = await watcher.collect('$SYS/forged')
     const reader = await open('reader')
     await reader.mqtt.publishAsync('apps/sense/x', 'hello', { qos: 1 })
+    // Mosquitto's habit: a denied publish gets its PUBACK/PUBCOMP and reaches nobody; the client stays.
+    await reader.mqtt.publishAsync('other/x', 'denied-1', { qos: 1 })
+    await reader.mqtt.publishAsync('other/y', 'denied-2', { qos: 2, retain: true })
+    await reader.mqtt.publishAsync('$SYS/forged', 'denied-3', { qos: 1 })
+    await reader.mqtt.publishAsync('apps/sense/y', 'after', { qos: 1 })
     expect(reader.mqtt.connected).toBe(true)
-    const gone = closed(reader.mqtt)
-    reader.mqtt.publish('other/x', 'hello', { qos: 1 })
-    await gone
+    await expect.poll(() => seen.some((m) => m.payload === 'after')).toBe(true)
+    expect(seen.filter((m) => !m.topic.startsWith('sense/')).map((m) => m.payload)).toEqual(['hello', 'after'])
+    expect(sys).toEqual([])
+    const retained = await (await open('admin')).collect('other/#')
+    await new Promise((r) => setTimeout(r, 200))
+    expect(retained).toEqual([])
   })
 
   it(

@@ -44,6 +44,14 @@ function drained(client: Client): Promise<void> {
  */
 const ILL_FORMED_TOPIC = /[\u0000\uFFFD]/
 
+/**
+ * Where a denied publish is routed instead of its topic. `$` topics match no `#` or `+` filter
+ * ([MQTT-4.7.2-1]) and authorizeForward never delivers this one, so the message reaches nobody.
+ */
+const DROPPED_TOPIC = '$sensebus/dropped'
+/** Denied topics are logged, but a client chooses them: up to 64 KB each. */
+const MAX_LOGGED_TOPIC = 256
+
 function errorWithCode(message: string, returnCode: number): Error {
   return Object.assign(new Error(message), { returnCode })
 }
@@ -122,16 +130,27 @@ export function brokerHooks(opts: {
         log.warn({ clientId: client?.id }, 'publish topic is not well-formed UTF-8 or holds U+0000; closing')
         return cb(new Error('ill-formed topic'))
       }
-      if (packet.topic.startsWith('$SYS/')) return cb(new Error('$SYS/ topics are reserved'))
       const identity = client ? identities.get(client) : undefined
-      if (identity && !policy.canPublish(identity, packet.topic)) {
-        log.warn({ clientId: identity.clientId, topic: packet.topic }, 'publish denied; closing the connection')
-        return cb(new Error('publish not authorized'))
+      const denied =
+        packet.topic.startsWith('$') || (identity !== undefined && !policy.canPublish(identity, packet.topic))
+      if (denied) {
+        const topic = packet.topic.slice(0, MAX_LOGGED_TOPIC)
+        const who = { clientId: client?.id, username: identity?.user, topic }
+        if (packet.topic.startsWith('$sensebus/') || policy.onDeniedPublish?.(identity, packet.topic) !== 'drop') {
+          log.warn(who, 'publish denied; closing the connection')
+          return cb(new Error('publish not authorized'))
+        }
+        // Acknowledged (QoS 1/2 as usual) and routed to a sink nobody receives: see authorizeForward.
+        log.warn(who, 'publish denied; acknowledged and dropped')
+        packet.topic = DROPPED_TOPIC
+        packet.retain = false
+        return cb(null)
       }
       if (identity && packet.retain && policy.mayRetain?.(identity, packet.topic) === false) packet.retain = false
       cb(null)
     },
     authorizeForward(client, packet) {
+      if (packet.topic === DROPPED_TOPIC) return null
       // A resumed session's queue was filled under the subscriptions of an earlier connection; the
       // roles may have changed since (a config edit, a restart), so it delivers only what they allow now.
       if (!client.clean && !readable(client, packet.topic)) return null
@@ -156,7 +175,7 @@ export function brokerHooks(opts: {
     published(packet, client, cb) {
       const sender = client ? identities.get(client) : undefined
       try {
-        if (opts.hooks.size > 0 && !packet.topic.startsWith('$SYS/')) {
+        if (opts.hooks.size > 0 && !packet.topic.startsWith('$')) {
           const msg = {
             topic: packet.topic,
             payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),

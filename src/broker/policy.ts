@@ -18,8 +18,14 @@ export interface ConnectInput {
 export interface BrokerPolicy {
   /** Resolves to the user and roles of the connection, or throws an Error with `returnCode` 2, 4 or 5. */
   authenticate(input: ConnectInput): Promise<{ user?: string | undefined; roles: string[] }>
-  /** False closes the client's connection ([MQTT-3.3.5-2]); keep it for ACLs, never payload checks. */
+  /** False refuses the publish (see `onDeniedPublish`); keep it for ACLs, never payload checks. */
   canPublish(identity: Identity, topic: string): boolean
+  /**
+   * What a refused publish costs the client ([MQTT-3.3.5-2] allows either): `close` the connection
+   * (forgery on a tree only the service writes), or `drop` it after acknowledging, as Mosquitto does,
+   * so a misconfigured device is not caught in a reconnect loop. Default `close`.
+   */
+  onDeniedPublish?(identity: Identity | undefined, topic: string): 'close' | 'drop'
   /** False answers the subscription with return code 128 in SUBACK. */
   canSubscribe(identity: Identity, filter: string): boolean
   /** False clears the retain flag of a publish (requests are never retained). */

@@ -3,6 +3,7 @@ import type { Bus } from '../core/bus.js'
 import type { Capability } from '../core/capability.js'
 import { CapabilityError, httpStatusOf, toCapabilityError } from '../core/errors.js'
 import type { Identity } from '../core/identity.js'
+import { DEFAULT_REQUEST_LIMITS, nestsDeeperThan } from '../core/request.js'
 import type { Logger } from '../log.js'
 import { readJsonBody } from './body.js'
 import { applyCors } from './cors.js'
@@ -23,6 +24,18 @@ export interface HandlerOptions {
   authorize(req: IncomingMessage, capability: string): Promise<Identity>
   /** Extra GET routes served as they are (the OpenAPI document). */
   documents: Record<string, () => { type: string; body: string }>
+}
+
+/** Whether every query parameter decodes to well-formed UTF-8. */
+function hasWellFormedQuery(search: string): boolean {
+  for (const part of search.slice(1).split('&')) {
+    try {
+      decodeURIComponent(part.replaceAll('+', ' '))
+    } catch {
+      return false
+    }
+  }
+  return true
 }
 
 const OVERRIDABLE = new Set(['GET', 'PUT', 'DELETE', 'PATCH'])
@@ -48,6 +61,14 @@ export function httpHandler(opts: HandlerOptions): (req: IncomingMessage, res: S
     try {
       const identity = await opts.authorize(req, capability.name)
       const body = await readJsonBody(req, opts.bodyLimitBytes)
+      // Checked before anything serialises the body: JSON.stringify recurses and would overflow the stack.
+      if (nestsDeeperThan(body, DEFAULT_REQUEST_LIMITS.maxDepth)) {
+        throw new CapabilityError(
+          'VALIDATION_FAILED',
+          `The request nests deeper than ${DEFAULT_REQUEST_LIMITS.maxDepth} levels`,
+          { details: [{ path: '/', message: `must nest at most ${DEFAULT_REQUEST_LIMITS.maxDepth} levels` }] },
+        )
+      }
       const request = route.route
         ? route.route.toRequest({ params, query: Object.fromEntries(search), body })
         : (body ?? {})
@@ -93,13 +114,21 @@ export function httpHandler(opts: HandlerOptions): (req: IncomingMessage, res: S
     const override = String(req.headers['x-http-method-override'] ?? '').toUpperCase()
     if (method === 'POST' && OVERRIDABLE.has(override)) method = override
 
+    const dialect: Dialect = url.pathname.startsWith('/v4/') ? 'butler' : 'generic'
+    // URLSearchParams turns malformed escapes (`%FF%FE`) into U+FFFD silently: a different key than sent.
+    if (!hasWellFormedQuery(url.search)) {
+      return sendError(res, dialect, 400, {
+        code: 'BAD_REQUEST',
+        message: 'Malformed percent-encoding in the query string',
+        details: null,
+      })
+    }
     const document = method === 'GET' ? opts.documents[url.pathname] : undefined
     if (document) {
       const { type, body } = document()
       res.writeHead(200, { 'content-type': type }).end(body)
       return
     }
-    const dialect: Dialect = url.pathname.startsWith('/v4/') ? 'butler' : 'generic'
     let match: ReturnType<typeof matchRoute>
     try {
       match = matchRoute(routes, method, url.pathname)

@@ -29,6 +29,16 @@ export interface HttpShim {
   close(): Promise<void>
 }
 
+/** The raw answer to a request Node's parser rejected; RFC 6585 §5 has its own status for huge headers. */
+function clientErrorAnswer(err: NodeJS.ErrnoException): string {
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? ['431 Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'Request headers are too large']
+      : ['400 Bad Request', 'BAD_REQUEST', 'Malformed HTTP request']
+  const body = JSON.stringify({ code, message, details: null })
+  return `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`
+}
+
 /**
  * The HTTP listener and its connection hardening: absolute header and body deadlines per socket,
  * a connection limit answered with a clear 503, and malformed requests answered in JSON. Routing is
@@ -96,12 +106,8 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
     if (opts.maxConnections !== undefined && sockets.size > opts.maxConnections) overLimit.add(socket)
     socket.once('close', () => sockets.delete(socket))
   })
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable)
-      socket.end(
-        'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: ' +
-          'close\r\n\r\n{"code":"BAD_REQUEST","message":"Malformed HTTP request","details":null}',
-      )
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (socket.writable) socket.end(clientErrorAnswer(err))
     else socket.destroy()
   })
   await new Promise<void>((resolve, reject) => {

@@ -1,3 +1,4 @@
+import type { AuditEntry } from './audit.js'
 import type { BrokerPolicy } from '../broker/policy.js'
 import type { Identity } from '../core/identity.js'
 import type { Topics } from '../core/topics.js'
@@ -11,6 +12,8 @@ export interface SecurityPolicyOptions {
   /** Roles of clients without credentials, or undefined when they are refused. */
   anonymousRoles: readonly string[] | undefined
   grantsOf(roles: readonly string[]): Grants
+  /** Writes the audit record of a publish that was acknowledged and dropped. */
+  dropped?(entry: AuditEntry): void
 }
 
 export interface SecurityPolicy extends BrokerPolicy {
@@ -83,6 +86,22 @@ export function createSecurityPolicy(opts: SecurityPolicyOptions): SecurityPolic
       if (topics.isOwned(topic)) return false
       if (topics.areaOf(topic) === 'request') return true
       return grantsOf(identity).canPublish(topic)
+    },
+
+    onDeniedPublish(identity, topic) {
+      if (topics.isOwned(topic)) return 'close'
+      opts.dropped?.({
+        capability: '(publish)',
+        transaction: topic.length > 64 ? `${topic.slice(0, 64)}…` : topic,
+        via: 'mqtt',
+        transport: identity?.transport ?? 'mqtt',
+        clientId: identity?.clientId,
+        username: identity?.user,
+        roles: identity?.roles,
+        outcome: 'FORBIDDEN (dropped)',
+        durationMs: 0,
+      })
+      return 'drop'
     },
 
     canSubscribe(identity, filter) {

@@ -120,7 +120,13 @@ export function createSecurity(opts: SecurityOptions): Security {
     grantsOf,
     refused: (e) => auditor.refused(e),
   })
-  const policy = createSecurityPolicy({ topics, users: config.security.users, anonymousRoles, grantsOf })
+  const policy = createSecurityPolicy({
+    topics,
+    users: config.security.users,
+    anonymousRoles,
+    grantsOf,
+    dropped: (e) => auditor.refused(e),
+  })
   log.info(
     { anonymous, users: config.security.users.length, tokens: config.security.tokens.length, tls: Object.keys(tls) },
     'security settings',
