@@ -77,6 +77,17 @@ export function brokerHooks(opts: {
 > {
   const { policy, log, identities } = opts
   const zeroLengthId = new WeakSet<Client>()
+  // Asked once per client: most clients' grants need no per-message check.
+  const checked = new WeakMap<Client, boolean>()
+  const checksEachMessage = (client: Client) => {
+    let yes = checked.get(client)
+    if (yes === undefined) {
+      const identity = identities.get(client)
+      yes = identity !== undefined && (policy.filtersDelivery?.(identity) ?? false)
+      checked.set(client, yes)
+    }
+    return yes
+  }
   const readable = (client: Client, topic: string) => {
     const identity = identities.get(client)
     return identity === undefined || (policy.canRead ?? policy.canSubscribe)(identity, topic)
@@ -153,7 +164,7 @@ export function brokerHooks(opts: {
       if (packet.topic === DROPPED_TOPIC) return null
       // A resumed session's queue was filled under the subscriptions of an earlier connection; the
       // roles may have changed since (a config edit, a restart), so it delivers only what they allow now.
-      if (!client.clean && !readable(client, packet.topic)) return null
+      if ((!client.clean || checksEachMessage(client)) && !readable(client, packet.topic)) return null
       // A client that does not read its socket loses QoS 0 messages rather than growing our memory
       // ([MQTT-4.3.1]: at most once); QoS 1 and 2 wait, and Aedes drops a client that never drains.
       if (packet.qos === 0 && unsent(client) > opts.limits.maxClientBufferBytes) return null

@@ -32,6 +32,8 @@ export interface BrokerPolicy {
   mayRetain?(identity: Identity, topic: string): boolean
   /** Whether a message on `topic` may reach this identity; no side effects (unlike claiming a reply id). */
   canRead?(identity: Identity, topic: string): boolean
+  /** Whether every message to this identity must pass `canRead` (its grants carve exceptions out of filters). */
+  filtersDelivery?(identity: Identity): boolean
   /** The connection this identity stood for has closed (release whatever it held). */
   disconnected?(identity: Identity): void
 }

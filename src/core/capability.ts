@@ -51,6 +51,8 @@ export interface AppInfo {
 export interface TopicAccess {
   canPublish(topic: string): boolean
   canSubscribe(filter: string): boolean
+  /** Whether the caller's roles reach this KV namespace (all of them unless a role scopes KV). */
+  kvNamespace(namespace: string): boolean
 }
 
 /** Built-in roles a capability can grant itself to; `admin` has every capability anyway. */

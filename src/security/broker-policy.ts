@@ -121,7 +121,11 @@ export function createSecurityPolicy(opts: SecurityPolicyOptions): SecurityPolic
       if (grants.isAdmin) return grants.canSubscribe(topic)
       const replyId = topics.replyIdOf(topic)
       if (replyId !== undefined) return claims.get(replyId)?.clientId === identity.clientId
-      return grants.canSubscribe(topic)
+      return grants.canReceive(topic)
+    },
+
+    filtersDelivery(identity) {
+      return grantsOf(identity).filtersDelivery
     },
 
     mayReplyTo(identity, topic) {

@@ -33,7 +33,29 @@ export const tokenSchema = Type.Object(
 export type TokenConfig = Static<typeof tokenSchema>
 
 export const roleSpecSchema = Type.Object(
-  { capabilities: patternList, publish: patternList, subscribe: patternList },
+  {
+    capabilities: patternList,
+    publish: patternList,
+    subscribe: patternList,
+    denyPublish: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Topic filters this role may never publish on, whatever any grant says',
+    }),
+    denySubscribe: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Topic filters this role never receives: covering subscriptions are refused, others filtered',
+    }),
+    kv: Type.Optional(
+      Type.Object(
+        {
+          namespaces: Type.Array(Type.String({ minLength: 1 }), {
+            description: "KV namespaces this role reaches (`*` matches any characters: 'reports/*')",
+          }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
   { additionalProperties: false },
 )
 /** A role as written in config: topic patterns may use `{base}` for the base topic. */

@@ -1,3 +1,4 @@
+import type { TopicAccess } from '../core/capability.js'
 import type { Identity } from '../core/identity.js'
 import type { Topics } from '../core/topics.js'
 import type { Logger } from '../log.js'
@@ -25,7 +26,7 @@ export interface Security {
   /** The dispatcher's check, for every door. */
   mayCall(identity: Identity, capability: string): boolean
   /** Topic rights of a caller as the broker applies them (sensebus' own trees are never publishable). */
-  accessOf(identity: Identity): { canPublish(topic: string): boolean; canSubscribe(filter: string): boolean }
+  accessOf(identity: Identity): TopicAccess
   http: HttpGuard
   auditor: Auditor
   tls: { mqtts?: ServerTlsOptions; wss?: ServerTlsOptions; http?: ServerTlsOptions }
@@ -138,6 +139,7 @@ export function createSecurity(opts: SecurityOptions): Security {
     accessOf: (identity) => ({
       canPublish: (topic) => policy.canPublish(identity, topic) && topics.areaOf(topic) !== 'request',
       canSubscribe: (filter) => grantsOf(identity.roles).canSubscribe(filter),
+      kvNamespace: (namespace) => grantsOf(identity.roles).kvNamespace(namespace),
     }),
     http,
     auditor,

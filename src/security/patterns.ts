@@ -38,3 +38,21 @@ export function filterCovers(pattern: string, filter: string): boolean {
   }
   return f.length === p.length
 }
+
+/** A namespace pattern: `*` matches any run of characters (`/` included), everything else itself. */
+export function namespaceMatches(pattern: string, namespace: string): boolean {
+  const parts = pattern.split('*')
+  if (parts.length === 1) return pattern === namespace
+  const first = parts[0] as string
+  const last = parts[parts.length - 1] as string
+  if (namespace.length < first.length + last.length || !namespace.startsWith(first) || !namespace.endsWith(last))
+    return false
+  let at = first.length
+  const end = namespace.length - last.length
+  for (const middle of parts.slice(1, -1)) {
+    const found = namespace.indexOf(middle, at)
+    if (found === -1 || found + middle.length > end) return false
+    at = found + middle.length
+  }
+  return true
+}

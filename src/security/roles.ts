@@ -1,6 +1,6 @@
 import type { Topics } from '../core/topics.js'
 import type { RoleSpec } from './config.js'
-import { capabilityMatches, filterCovers, responseFilterOf } from './patterns.js'
+import { capabilityMatches, filterCovers, namespaceMatches, responseFilterOf } from './patterns.js'
 
 /** What a set of roles together allows, with `{base}` resolved and response topics derived. */
 export interface Grants {
@@ -9,6 +9,23 @@ export interface Grants {
   canCall(capability: string): boolean
   canPublish(topic: string): boolean
   canSubscribe(filter: string): boolean
+  /** Whether a message on `topic` may reach these roles: a grant covers it and no deny filter matches. */
+  canReceive(topic: string): boolean
+  /** Whether the KV namespace is within reach (every one unless a role scopes KV). */
+  kvNamespace(namespace: string): boolean
+  /** Deliveries must be checked message by message (deny filters or a KV scope cut into grants). */
+  filtersDelivery: boolean
+}
+
+/** A role with `{base}` resolved and every list present. */
+export interface ResolvedRole {
+  capabilities: string[]
+  publish: string[]
+  subscribe: string[]
+  denyPublish: string[]
+  denySubscribe: string[]
+  /** Undefined: every namespace. */
+  kvNamespaces?: string[] | undefined
 }
 
 /** Capability names per grantable built-in role, as the registry's capabilities declare them. */
@@ -19,7 +36,9 @@ export type RegistryGrants = Readonly<Record<'loadscript' | 'observer', readonly
  * for), so adding a capability never means editing a list here. `loadscript` is what a Qlik load
  * script needs; `observer` watches events, state and availability.
  */
-export function builtInRoles(registry: RegistryGrants): Record<string, Required<RoleSpec>> {
+export function builtInRoles(
+  registry: RegistryGrants,
+): Record<string, Pick<ResolvedRole, 'capabilities' | 'publish' | 'subscribe'>> {
   const watch = ['{base}/event/#', '{base}/state/#', '{base}/bridge/#']
   return {
     admin: { capabilities: ['*'], publish: ['#'], subscribe: ['#', '$SYS/#'] },
@@ -28,7 +47,7 @@ export function builtInRoles(registry: RegistryGrants): Record<string, Required<
   }
 }
 
-export type RoleTable = ReadonlyMap<string, Required<RoleSpec>>
+export type RoleTable = ReadonlyMap<string, ResolvedRole>
 
 /** Built-ins plus config roles; redefining a built-in is refused so `admin` always means admin. */
 export function buildRoleTable(
@@ -36,7 +55,7 @@ export function buildRoleTable(
   topics: Topics,
   registry: RegistryGrants,
 ): RoleTable {
-  const table = new Map<string, Required<RoleSpec>>()
+  const table = new Map<string, ResolvedRole>()
   const BUILT_IN_ROLES = builtInRoles(registry)
   const resolve = (patterns: string[]) => patterns.map((p) => p.replaceAll('{base}', topics.base))
   for (const [name, spec] of Object.entries(BUILT_IN_ROLES)) {
@@ -44,6 +63,8 @@ export function buildRoleTable(
       capabilities: spec.capabilities,
       publish: resolve(spec.publish),
       subscribe: resolve(spec.subscribe),
+      denyPublish: [],
+      denySubscribe: [],
     })
   }
   for (const [name, spec] of Object.entries(configRoles)) {
@@ -55,6 +76,9 @@ export function buildRoleTable(
       capabilities: spec.capabilities ?? [],
       publish: resolve(spec.publish ?? []),
       subscribe: resolve(spec.subscribe ?? []),
+      denyPublish: resolve(spec.denyPublish ?? []),
+      denySubscribe: resolve(spec.denySubscribe ?? []),
+      kvNamespaces: spec.kv?.namespaces,
     })
   }
   return table
@@ -68,7 +92,7 @@ export function grantsFactory(table: RoleTable, topics: Topics): (roles: readonl
     const key = roles.join('\u0000')
     let grants = cache.get(key)
     if (grants) return grants
-    const specs = roles.map((r) => table.get(r)).filter((s): s is Required<RoleSpec> => s !== undefined)
+    const specs = roles.map((r) => table.get(r)).filter((s): s is ResolvedRole => s !== undefined)
     const capabilities = specs.flatMap((s) => s.capabilities)
     const publish = specs.flatMap((s) => s.publish)
     // Whoever may call a capability may read its answers on the shared response topic.
@@ -76,12 +100,36 @@ export function grantsFactory(table: RoleTable, topics: Topics): (roles: readonl
       ...specs.flatMap((s) => s.subscribe),
       ...capabilities.map((c) => responseFilterOf(responseBase, c)),
     ]
+    const isAdmin = roles.includes('admin')
+    // A deny in any role wins over every grant of every role (admin is never restricted).
+    const denyPublish = isAdmin ? [] : specs.flatMap((s) => s.denyPublish)
+    const denySubscribe = isAdmin ? [] : specs.flatMap((s) => s.denySubscribe)
+    // A KV scope in any role limits KV to the scopes' union: a broad role held alongside does not widen it.
+    const scopes = specs.filter((s) => s.kvNamespaces !== undefined).flatMap((s) => s.kvNamespaces as string[])
+    const kvScoped = !isAdmin && specs.some((s) => s.kvNamespaces !== undefined)
+    const kvNamespace = (ns: string) => !kvScoped || scopes.some((p) => namespaceMatches(p, ns))
+    const kvMirror = `${topics.area('state')}/kv/`
+    const canSubscribe = (filter: string) =>
+      subscribe.some((p) => filterCovers(p, filter)) && !denySubscribe.some((d) => filterCovers(d, filter))
     grants = {
       roles,
-      isAdmin: roles.includes('admin'),
+      isAdmin,
       canCall: (capability) => capabilities.some((p) => capabilityMatches(p, capability)),
-      canPublish: (topic) => publish.some((p) => filterCovers(p, topic)),
-      canSubscribe: (filter) => subscribe.some((p) => filterCovers(p, filter)),
+      canPublish: (topic) =>
+        publish.some((p) => filterCovers(p, topic)) && !denyPublish.some((d) => filterCovers(d, topic)),
+      canSubscribe,
+      canReceive: (topic) => {
+        if (!canSubscribe(topic)) return false
+        if (!kvScoped || !topic.startsWith(kvMirror)) return true
+        const segment = topic.slice(kvMirror.length).split('/')[0] ?? ''
+        try {
+          return kvNamespace(decodeURIComponent(segment))
+        } catch {
+          return false
+        }
+      },
+      kvNamespace,
+      filtersDelivery: denySubscribe.length > 0 || kvScoped,
     }
     cache.set(key, grants)
     return grants

@@ -1,4 +1,4 @@
-import { capabilityWith } from '../../core/capability.js'
+import { capabilityWith, type TopicAccess } from '../../core/capability.js'
 import { CapabilityError } from '../../core/errors.js'
 import type { KvConfig } from './schema.js'
 import type { KvEntry, KvStore } from './store.js'
@@ -31,4 +31,12 @@ export async function requireEntry(store: KvStore, namespace: string, key: strin
       details: { namespace, key },
     })
   return entry
+}
+
+/** A role may scope KV to some namespaces (`security.roles.<r>.kv.namespaces`); every kv/* call checks it. */
+export function requireKvAccess(access: TopicAccess, namespace: string): void {
+  if (!access.kvNamespace(namespace))
+    throw new CapabilityError('FORBIDDEN', `Your roles do not reach KV namespace '${namespace}'`, {
+      details: { namespace },
+    })
 }

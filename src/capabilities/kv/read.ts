@@ -1,5 +1,5 @@
 import type { HttpRequestParts } from '../../core/capability.js'
-import { BUTLER_KV_ERRORS, iso, kvCapability, requireEntry, requireNamespace } from './context.js'
+import { BUTLER_KV_ERRORS, iso, kvCapability, requireEntry, requireKvAccess, requireNamespace } from './context.js'
 import * as s from './schema.js'
 
 const keyFromQuery = ({ params, query }: HttpRequestParts) => ({
@@ -28,7 +28,8 @@ export const kvGet = kvCapability({
       errorStatus: BUTLER_KV_ERRORS,
     },
   ],
-  async handle(req, { state }) {
+  async handle(req, { state, access }) {
+    requireKvAccess(access, req.namespace)
     const entry = await requireEntry(state.store, req.namespace, req.key)
     return { namespace: req.namespace, key: req.key, value: entry.value, expiresAt: iso(entry.expiresAt) }
   },
@@ -58,7 +59,8 @@ export const kvExists = kvCapability({
       errorStatus: BUTLER_KV_ERRORS,
     },
   ],
-  async handle(req, { state }) {
+  async handle(req, { state, access }) {
+    requireKvAccess(access, req.namespace)
     requireNamespace(state.store, req.namespace)
     const entry = await state.store.get(req.namespace, req.key)
     return entry
@@ -84,7 +86,8 @@ export const kvKeys = kvCapability({
       errorStatus: BUTLER_KV_ERRORS,
     },
   ],
-  async handle(req, { state }) {
+  async handle(req, { state, access }) {
+    requireKvAccess(access, req.namespace)
     requireNamespace(state.store, req.namespace)
     const keys = (state.store.keys(req.namespace) ?? []).map((k) => ({ key: k.key, expiresAt: iso(k.expiresAt) }))
     return { namespace: req.namespace, keys }
@@ -107,7 +110,7 @@ export const kvNamespaces = kvCapability({
       toBody: (d) => d.namespaces,
     },
   ],
-  async handle(_req, { state }) {
-    return { namespaces: state.store.namespaces() }
+  async handle(_req, { state, access }) {
+    return { namespaces: state.store.namespaces().filter((ns) => access.kvNamespace(ns)) }
   },
 })

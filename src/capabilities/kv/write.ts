@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { CapabilityError } from '../../core/errors.js'
-import { BUTLER_KV_ERRORS, iso, kvCapability, requireNamespace } from './context.js'
+import { BUTLER_KV_ERRORS, iso, kvCapability, requireKvAccess, requireNamespace } from './context.js'
 import * as s from './schema.js'
 
 /** ECMAScript's largest Date (epoch ms). */
@@ -41,7 +41,8 @@ export const kvSet = kvCapability({
       errorStatus: BUTLER_KV_ERRORS,
     },
   ],
-  async handle(req, { state }) {
+  async handle(req, { state, access }) {
+    requireKvAccess(access, req.namespace)
     const ttl = req.ttl === undefined ? 0 : Number(req.ttl)
     // The deadline must be a representable Date, or the mirror and every later read of the key fail.
     if (!Number.isSafeInteger(ttl) || Date.now() + ttl > MAX_DATE_MS) {
@@ -90,7 +91,8 @@ export const kvDelete = kvCapability({
       errorStatus: BUTLER_KV_ERRORS,
     },
   ],
-  async handle(req, { state }) {
+  async handle(req, { state, access }) {
+    requireKvAccess(access, req.namespace)
     requireNamespace(state.store, req.namespace)
     if (!(await state.store.delete(req.namespace, req.key))) {
       throw new CapabilityError('NOT_FOUND', `Key '${req.key}' does not exist in namespace '${req.namespace}'`, {
@@ -118,7 +120,8 @@ export const kvDeleteNamespace = kvCapability({
       errorStatus: BUTLER_KV_ERRORS,
     },
   ],
-  async handle(req, { state }) {
+  async handle(req, { state, access }) {
+    requireKvAccess(access, req.namespace)
     const deletedKeys = await state.store.deleteNamespace(req.namespace)
     if (deletedKeys === undefined)
       throw new CapabilityError('NOT_FOUND', `Namespace '${req.namespace}' does not exist`, {
