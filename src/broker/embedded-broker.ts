@@ -14,6 +14,7 @@ import { type Listener, type ListenerKind, startTcpListener, startTlsListener, s
 import { guardPacketSize, type Oversize } from './packet-size-guard.js'
 import { capReads } from './read-cap.js'
 import type { BrokerPolicy } from './policy.js'
+import { DEFAULT_RETAINED_LIMITS, type RetainedLimits, RetainedQuota } from './retained-quota.js'
 import { SessionOwners } from './session-owners.js'
 
 export type { PublishedHook } from './hooks.js'
@@ -35,6 +36,8 @@ export interface BrokerLimits {
   connectTimeoutMs: number
   /** Unsent bytes a client may have waiting before QoS 0 messages to it are dropped and its own publishes wait. */
   maxClientBufferBytes: number
+  /** Quotas on the retained messages clients publish. */
+  retained: RetainedLimits
 }
 
 export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
@@ -42,6 +45,7 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxConnections: 1000,
   connectTimeoutMs: 10_000,
   maxClientBufferBytes: 8 * 1024 * 1024,
+  retained: DEFAULT_RETAINED_LIMITS,
 }
 
 export interface EmbeddedBrokerOptions {
@@ -113,6 +117,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const flow = new FlowControl(FLOW_HIGH_WATER, FLOW_LOW_WATER)
   let openConnections = 0
   const owners = await SessionOwners.open(db)
+  const retained = await RetainedQuota.open(db, limits.retained)
 
   const persistence = withFastPaths(levelPersistence(db))
   const aedes = new Aedes({
@@ -132,6 +137,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       hooks,
       flow,
       owners,
+      retained,
       adminTakesOverClientIds: opts.adminTakesOverClientIds ?? false,
       limits,
     }),

@@ -4,6 +4,7 @@ import { CLI_CLIENT_PREFIX, type Identity } from '../core/identity.js'
 import type { Logger } from '../log.js'
 import type { FlowControl } from './flow-control.js'
 import type { BrokerPolicy } from './policy.js'
+import type { RetainedQuota } from './retained-quota.js'
 import type { SessionOwners } from './session-owners.js'
 
 export type PublishedHook = (
@@ -68,6 +69,8 @@ export function brokerHooks(opts: {
   hooks: Set<PublishedHook>
   flow: FlowControl
   owners: SessionOwners
+  /** Per-user and global accounts of the retained messages clients publish. */
+  retained: RetainedQuota
   /** Admin may connect with another user's client id (and take its session over). */
   adminTakesOverClientIds: boolean
   limits: { maxConnections: number; maxClientBufferBytes: number }
@@ -158,6 +161,17 @@ export function brokerHooks(opts: {
         return cb(null)
       }
       if (identity && packet.retain && policy.mayRetain?.(identity, packet.topic) === false) packet.retain = false
+      if (packet.retain) {
+        const bytes = typeof packet.payload === 'string' ? Buffer.byteLength(packet.payload) : packet.payload.length
+        if (!opts.retained.admit(identity?.user ?? '', packet.topic, bytes)) {
+          // MQTT 3.1.1 cannot say why; the message still goes out live, it is just not kept.
+          log.warn(
+            { clientId: client?.id, username: identity?.user, topic: packet.topic.slice(0, MAX_LOGGED_TOPIC), bytes },
+            'retained quota reached; delivered without retaining',
+          )
+          packet.retain = false
+        }
+      }
       cb(null)
     },
     authorizeForward(client, packet) {

@@ -81,6 +81,12 @@ const rootSchema = section({
       8 * 1024 * 1024,
       'Bytes waiting to be sent to one client; beyond, QoS 0 messages to it are dropped and its own publishes wait',
     ),
+    retained: section({
+      maxMessages: limit(100_000, 'Retained messages clients may keep, all users together; beyond, not retained'),
+      maxBytes: limit(256 * 1024 * 1024, 'Payload bytes of the retained messages clients keep, all users together'),
+      maxMessagesPerUser: limit(10_000, 'Retained messages one user may keep; beyond, delivered but not retained'),
+      maxBytesPerUser: limit(64 * 1024 * 1024, 'Payload bytes of the retained messages one user may keep'),
+    }),
   }),
   http: section({
     enabled: Type.Boolean({ default: true }),

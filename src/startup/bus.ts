@@ -67,6 +67,7 @@ export async function openBus(opts: {
       maxConnections: config.broker.maxConnections,
       connectTimeoutMs: config.broker.connectTimeoutMs,
       maxClientBufferBytes: config.broker.maxClientBufferBytes,
+      retained: config.broker.retained,
     },
     policy: opts.policy ?? security.policy,
     adminTakesOverClientIds: config.broker.adminTakesOverClientIds,
