@@ -120,7 +120,14 @@ export async function startApp({ config, log, modules, policy, baseDir = process
     cleanups.push(async () => {
       offHealth()
       offReconnect()
+      const stopping = Date.now()
+      await liveBus.quiesce?.()
+      const quiesced = Date.now()
       await dispatcher.stop()
+      log.info(
+        { quiesceMs: quiesced - stopping, drainMs: Date.now() - quiesced },
+        'requests stopped: every acknowledged request answered',
+      )
       await publishBridge(liveBus, topics, 'offline')
     })
     await publishState()

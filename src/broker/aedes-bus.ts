@@ -95,6 +95,10 @@ export class AedesBus implements Bus {
     return this.requester.request<T>(capability, body, opts)
   }
 
+  quiesce(): Promise<void> {
+    return this.broker.quiesce()
+  }
+
   async close(): Promise<void> {
     await this.requester.close()
     this.subs.clear()

@@ -15,6 +15,7 @@ import { guardPacketSize, type Oversize } from './packet-size-guard.js'
 import { capReads } from './read-cap.js'
 import type { BrokerPolicy } from './policy.js'
 import { DEFAULT_RETAINED_LIMITS, type RetainedLimits, RetainedQuota } from './retained-quota.js'
+import { RoutingGauge } from './routing-gauge.js'
 import { SessionOwners } from './session-owners.js'
 
 export type { PublishedHook } from './hooks.js'
@@ -74,7 +75,43 @@ export interface EmbeddedBroker {
   onPublished(hook: PublishedHook): () => void
   /** The retained messages the broker holds under a filter. */
   retained(filter: string): Promise<Array<{ topic: string; payload: Buffer }>>
+  /**
+   * The start of a shutdown: no new connections and no more packets read from connected clients,
+   * once every packet already read has been routed. Clients stay connected to receive their answers.
+   */
+  quiesce(): Promise<void>
   close(): Promise<void>
+}
+
+/** The longest a shutdown step waits for packets to be routed or answers to be written out. */
+const QUIESCE_WAIT_MS = 3_000
+
+/** Resolves once every client's socket has written what it was given, or after `maxMs`. */
+async function flushed(clients: Client[], maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs
+  const pending = () =>
+    clients.some((c) => ((c.conn as unknown as { writableLength?: number }).writableLength ?? 0) > 0)
+  while (pending() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+}
+
+/**
+ * Ends each connection with a FIN after its last answer and waits for the client to close its side
+ * (or `maxMs`): destroying a socket outright may reset it and lose answers still in flight.
+ */
+async function halfClosed(clients: Client[], maxMs: number): Promise<void> {
+  const closing = clients.map((c) => {
+    const conn = c.conn as unknown as Duplex
+    if (conn.destroyed) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, maxMs)
+      conn.once('close', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      conn.end()
+    })
+  })
+  await Promise.all(closing)
 }
 
 async function openDb(dataDir: string): Promise<Level<string, Buffer>> {
@@ -116,6 +153,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const hooks = new Set<PublishedHook>()
   const flow = new FlowControl(FLOW_HIGH_WATER, FLOW_LOW_WATER)
   let openConnections = 0
+  const readers = new Set<{ hold(): void }>()
+  const routing = new RoutingGauge()
   const owners = await SessionOwners.open(db)
   const retained = await RetainedQuota.open(db, limits.retained)
 
@@ -138,6 +177,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       flow,
       owners,
       retained,
+      routing,
       adminTakesOverClientIds: opts.adminTakesOverClientIds ?? false,
       limits,
     }),
@@ -157,7 +197,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     stream.once('close', () => openConnections--)
     const overLimit = openConnections > limits.maxConnections
     streams.set(stream, { transport, overLimit, ...(certSubject !== undefined ? { certSubject } : {}) })
-    capReads(stream, READ_CAP_BYTES)
+    const reads = capReads(stream, READ_CAP_BYTES)
+    readers.add(reads)
+    stream.once('close', () => readers.delete(reads))
     guardPacketSize(stream, limits.maxPayloadBytes, (info) => {
       const client = (stream as Duplex & { client?: Client }).client
       const sender = client ? identities.get(client) : undefined
@@ -218,7 +260,18 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       hooks.add(hook)
       return () => hooks.delete(hook)
     },
+    async quiesce() {
+      for (const l of listeners) l.stopAccepting()
+      for (const r of readers) r.hold()
+      await routing.idle(QUIESCE_WAIT_MS)
+    },
     async close() {
+      for (const l of listeners) l.stopAccepting()
+      for (const r of readers) r.hold()
+      // Answers already written to a client's socket go out before the connection is destroyed.
+      const clients = Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)
+      await flushed(clients, QUIESCE_WAIT_MS)
+      await halfClosed(clients, QUIESCE_WAIT_MS)
       await Promise.all(listeners.map((l) => l.close()))
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       // Closing the DB while a retained scan still iterates kills the process (MQTT-STACK.md A1):

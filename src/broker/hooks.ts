@@ -5,6 +5,7 @@ import type { Logger } from '../log.js'
 import type { FlowControl } from './flow-control.js'
 import type { BrokerPolicy } from './policy.js'
 import type { RetainedQuota } from './retained-quota.js'
+import type { RoutingGauge } from './routing-gauge.js'
 import type { SessionOwners } from './session-owners.js'
 
 export type PublishedHook = (
@@ -71,6 +72,8 @@ export function brokerHooks(opts: {
   owners: SessionOwners
   /** Per-user and global accounts of the retained messages clients publish. */
   retained: RetainedQuota
+  /** Client packets accepted but not yet routed (shutdown waits for them). */
+  routing: RoutingGauge
   /** Admin may connect with another user's client id (and take its session over). */
   adminTakesOverClientIds: boolean
   limits: { maxConnections: number; maxClientBufferBytes: number }
@@ -158,6 +161,7 @@ export function brokerHooks(opts: {
         log.warn(who, 'publish denied; acknowledged and dropped')
         packet.topic = DROPPED_TOPIC
         packet.retain = false
+        if (client) opts.routing.enter()
         return cb(null)
       }
       if (identity && packet.retain && policy.mayRetain?.(identity, packet.topic) === false) packet.retain = false
@@ -172,6 +176,7 @@ export function brokerHooks(opts: {
           packet.retain = false
         }
       }
+      if (client) opts.routing.enter()
       cb(null)
     },
     authorizeForward(client, packet) {
@@ -198,6 +203,7 @@ export function brokerHooks(opts: {
       cb(null, sub)
     },
     published(packet, client, cb) {
+      if (client) opts.routing.leave()
       const sender = client ? identities.get(client) : undefined
       try {
         if (opts.hooks.size > 0 && !packet.topic.startsWith('$')) {

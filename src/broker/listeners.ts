@@ -15,6 +15,8 @@ export interface Listener {
   kind: ListenerKind
   host: string
   port: number
+  /** No new connections; those open stay (shutdown: they still get their answers). */
+  stopAccepting(): void
   close(): Promise<void>
 }
 
@@ -26,6 +28,11 @@ function listen(server: NetServer | HttpServer, host: string, port: number): Pro
       resolve((server.address() as AddressInfo).port)
     })
   })
+}
+
+/** Stops listening; `close` later ends the connections (server.close's callback waits for them). */
+function stopAccepting(server: NetServer | HttpServer): void {
+  if (server.listening) server.close()
 }
 
 /** Tracks sockets so shutdown does not wait for idle keep-alive clients. */
@@ -48,7 +55,13 @@ export async function startTcpListener(host: string, port: number, handle: Handl
     handle(socket, 'mqtt')
   })
   const bound = await listen(server, host, port)
-  return { kind: 'mqtt', host, port: bound, close: () => closeServer(server, sockets) }
+  return {
+    kind: 'mqtt',
+    host,
+    port: bound,
+    stopAccepting: () => stopAccepting(server),
+    close: () => closeServer(server, sockets),
+  }
 }
 
 /** MQTT over TLS (mqtts); the client certificate, when verified, travels with the stream. */
@@ -68,7 +81,13 @@ export async function startTlsListener(
   // A failed handshake (no or a bad client certificate under 'require') only concerns that socket.
   server.on('tlsClientError', (_err, socket) => socket.destroy())
   const bound = await listen(server, host, port)
-  return { kind: 'mqtts', host, port: bound, close: () => closeServer(server, sockets) }
+  return {
+    kind: 'mqtts',
+    host,
+    port: bound,
+    stopAccepting: () => stopAccepting(server),
+    close: () => closeServer(server, sockets),
+  }
 }
 
 export interface WsListenerOptions {
@@ -126,6 +145,7 @@ export async function startWsListener(
     kind,
     host,
     port: bound,
+    stopAccepting: () => stopAccepting(http),
     close: async () => {
       for (const client of wss.clients) client.terminate()
       await new Promise<void>((resolve) => wss.close(() => resolve()))

@@ -84,14 +84,25 @@ class PacketBoundaries {
  * Capped reads keep its batches small; together with flow control (flow-control.ts), which holds a
  * client's next batch until its backlog drains, a flooder waits, not everyone else.
  *
+ * `hold()` stops parsing for good (shutdown): bytes still arriving are drained and dropped, so nothing
+ * more is acknowledged.
+ *
  * A batch always ends on a packet boundary and holds at least one whole packet when one is there:
  * Aedes reads again only after a packet of the batch is handled (or new bytes arrive), so a batch
  * holding only part of a packet, with the rest already buffered, would stall the connection.
  */
-export function capReads(stream: Duplex, maxBytes: number): void {
+export function capReads(stream: Duplex, maxBytes: number): { hold(): void } {
   const read = stream.read.bind(stream)
   const boundaries = new PacketBoundaries()
+  // At shutdown: the broker takes no more packets from this client (it stays connected to get its answers).
+  let held = false
   stream.read = (size?: number) => {
+    if (held) {
+      // Read and drop: unread bytes at close make the kernel reset the connection, and a reset
+      // throws away the answers still on their way to the client.
+      while (read() !== null);
+      return null
+    }
     if (size !== undefined && size !== null) return read(size)
     const chunk = read() as Buffer | null
     if (chunk === null || boundaries.broken) return chunk
@@ -100,5 +111,10 @@ export function capReads(stream: Duplex, maxBytes: number): void {
     if (end < chunk.length) stream.unshift(chunk.subarray(end))
     boundaries.consume(batch)
     return batch
+  }
+  return {
+    hold: () => {
+      held = true
+    },
   }
 }

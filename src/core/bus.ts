@@ -63,6 +63,12 @@ export interface Bus {
   onReconnect(listener: () => void): () => void
   /** Publishes a request and resolves with its one response envelope (TIMEOUT envelope if none comes). */
   request<T = unknown>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>>
+  /**
+   * Shutdown, first step: take nothing more from clients, once what was already acknowledged has been
+   * routed, so every acknowledged request reaches the dispatcher and gets its answer. Only the
+   * embedded broker can; on an external one, other instances take over the shared subscription.
+   */
+  quiesce?(): Promise<void>
   close(): Promise<void>
 }
 

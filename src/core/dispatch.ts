@@ -207,12 +207,16 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
   }
 
   const filter = opts.sharedGroup ? `$share/${opts.sharedGroup}/${topics.requestFilter}` : topics.requestFilter
+  // Every request from arrival until its answer is out, refusals included: stop() waits for all of them.
+  const answering = new Set<Promise<void>>()
   const unsubscribe = await bus.subscribe(filter, (msg) => {
     let settled: () => void = () => undefined
     const whenSettled = new Promise<void>((resolve) => (settled = resolve))
-    onRequest(msg, settled)
+    const done = onRequest(msg, settled)
       .catch((err) => log.error({ err }, 'dispatcher failure'))
       .finally(settled)
+    answering.add(done)
+    void done.then(() => answering.delete(done))
     return whenSettled
   })
 
@@ -221,10 +225,14 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
     async stop(graceMs = 10_000) {
       stopping = true
       await unsubscribe()
+      // Messages the bus matched before the unsubscribe reach their handler on the next turn.
+      await new Promise((resolve) => setImmediate(resolve))
       await jobs.stop()
       const grace = setTimeout(() => shutdown.abort(), graceMs)
       await admission.drained()
       clearTimeout(grace)
+      // Refusals (SHUTTING_DOWN, BUSY, …) are not admitted, but their answers must go out too.
+      await Promise.race([Promise.all([...answering]), new Promise((resolve) => setTimeout(resolve, graceMs))])
     },
   }
 }
