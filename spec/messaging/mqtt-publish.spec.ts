@@ -71,7 +71,7 @@ describe('mqtt/publish on the embedded broker', () => {
     expect(await sb.app.bus.retained('plant/line1/#')).toEqual([])
   })
 
-  it("Butler's PostToMQTT sub, byte for byte: POST + override PUT → 201 echoing the body, message delivered", async () => {
+  it("Butler's PostToMQTT sub, byte for byte: POST + override PUT → 201 echo, message delivered", async () => {
     const got = await admin.collect('qliksense/new_data_notification/#')
     // What butler_subs.qvs builds for PostToMQTT('qliksense/new_data_notification/sales', 'dt=20201028').
     const bytes = '{"topic":"qliksense/new_data_notification/sales", "message":"dt=20201028"}'
