@@ -156,6 +156,14 @@ describe('mqtt/publish on the embedded broker', () => {
       headers: { authorization: `Bearer ${TOKENS.admin}` },
     })
     expectGenericError(generic, 403, 'FORBIDDEN')
+    const got = await admin.collect('generic/#')
+    const fine = await call(sb.httpUrl, 'POST', '/api/v1/mqtt/publish', {
+      body: { topic: 'generic/x', message: 'via http', qos: 1 },
+      headers: { authorization: `Bearer ${TOKENS.admin}` },
+    })
+    expect(fine.status, fine.text).toBe(200)
+    expect(fine.json).toEqual({ topic: 'generic/x', qos: 1, retain: false, bytes: 8 })
+    await expect.poll(() => got.map((m) => m.payload)).toEqual(['via http'])
   })
 })
 

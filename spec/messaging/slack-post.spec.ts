@@ -132,6 +132,9 @@ describe('slack/post over MQTT', () => {
         'VALIDATION_FAILED',
       ],
       [{ text: 'x', webhook: 'nope' }, 'NOT_FOUND'],
+      // Names that exist on every JavaScript object, but not in the config.
+      [{ text: 'x', webhook: 'constructor' }, 'NOT_FOUND'],
+      [{ text: 'x', webhook: '__proto__' }, 'NOT_FOUND'],
     ]
     for (const [body, code] of cases) {
       const env = (await rig.client.request('slack/post', body)) as Json
