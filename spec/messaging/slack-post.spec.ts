@@ -87,6 +87,7 @@ describe('slack/post over MQTT', () => {
     expect(env.status).toBe('error')
     expect(env.error).toMatchObject({
       code: 'DELIVERY_FAILED',
+      message: 'The post was not delivered: Slack: HTTP 404 channel_not_found',
       details: { webhook: 'ops', attempts: 1, error: 'Slack: HTTP 404 channel_not_found' },
     })
     expect(rig.ops.received).toHaveLength(1)

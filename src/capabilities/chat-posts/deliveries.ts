@@ -105,9 +105,13 @@ export class ChatPosts {
     const item = await enqueue(meta)
     const final = o.wait && item.state === 'pending' ? await this.settled(item.id, o.waitMs, o.signal) : item
     if (o.wait && final.state === 'dead') {
-      throw new CapabilityError('DELIVERY_FAILED', `${LABEL[kind]} did not take the post: ${final.lastError ?? ''}`, {
-        details: { deliveryId: final.id, webhook, attempts: final.attempts, error: final.lastError ?? null },
-      })
+      throw new CapabilityError(
+        'DELIVERY_FAILED',
+        `The post was not delivered: ${final.lastError ?? 'no reason given'}`,
+        {
+          details: { deliveryId: final.id, webhook, attempts: final.attempts, error: final.lastError ?? null },
+        },
+      )
     }
     return resultOf(final, webhook)
   }
