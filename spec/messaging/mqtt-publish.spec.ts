@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hash } from '../../src/security/hash.js'
 import { connect, type TestClient } from '../helpers/client.js'
+import { startTestApp } from '../helpers/app.js'
 import { startInMode } from '../helpers/modes.js'
 import { call, expectButlerError, expectGenericError } from '../http/http-helpers.js'
 import { type SecureApp, securityOverrides, startSecureApp, TOKENS } from '../security/harness.js'
@@ -193,4 +194,27 @@ describe('mqtt/publish on an external broker (Mosquitto)', () => {
       await sb.stop({ clean: true })
     }
   }, 30_000)
+})
+
+describe('mqtt/publish retained limit across a restart', () => {
+  it('still counts the retained topics the broker kept', async () => {
+    const overrides = { 'capabilities.mqtt.maxRetainedTopics': 1 }
+    const first = await startTestApp({ overrides })
+    const c1 = await connect(first.mqttUrl)
+    expect(((await c1.request('mqtt/publish', { topic: 'keep/a', message: 'v', retain: true })) as Json).status).toBe(
+      'ok',
+    )
+    await c1.end()
+    await first.stop()
+    const again = await startTestApp({ dataDir: first.dataDir, overrides })
+    try {
+      expect(await again.app.bus.retained('keep/#')).toMatchObject([{ topic: 'keep/a' }])
+      const c2 = await connect(again.mqttUrl)
+      const env = (await c2.request('mqtt/publish', { topic: 'keep/b', message: 'v', retain: true })) as Json
+      expect(env.error?.code).toBe('LIMIT_EXCEEDED')
+      await c2.end()
+    } finally {
+      await again.stop({ clean: true })
+    }
+  })
 })
