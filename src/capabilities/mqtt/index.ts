@@ -2,7 +2,6 @@ import { type Static, Type } from '@sinclair/typebox'
 import { capabilityWith, defineModule } from '../../core/capability.js'
 import { CapabilityError } from '../../core/errors.js'
 import { closed, limit, section } from '../../core/schema.js'
-import { isObject } from '../chat-posts/config.js'
 import { RetainedLedger } from './retained.js'
 import { checkTarget } from './target.js'
 
@@ -90,6 +89,10 @@ const publish = capabilityWith<MqttState, MqttConfig>()({
     return { topic: req.topic, qos: q, retain, bytes }
   },
 })
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
 
 function unavailable(message: string): CapabilityError {
   return new CapabilityError('BROKER_UNAVAILABLE', message)
