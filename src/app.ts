@@ -128,7 +128,8 @@ export async function startApp({ config, log, modules, policy, baseDir = process
         { quiesceMs: quiesced - stopping, drainMs: Date.now() - quiesced },
         'requests stopped: every acknowledged request answered',
       )
-      await publishBridge(liveBus, topics, 'offline')
+      // An unreachable external broker would hold this publish forever; it sends our last will instead.
+      if (liveBus.connected) await publishBridge(liveBus, topics, 'offline')
     })
     await publishState()
     const offHealth = health.onChange(() => void publishState())

@@ -48,6 +48,14 @@ export async function startReceiver(opts: { script?: Reply[]; fallback?: Reply }
     setFallback(reply: Reply) {
       fallback = reply
     },
+    /** Replies for the next calls, after any still scripted. */
+    script(...replies: Reply[]) {
+      script.push(...replies)
+    },
+    /** Forgets what was received so far (one rig, several tests). */
+    clear() {
+      received.length = 0
+    },
     async down() {
       await new Promise<void>((r) => {
         server.close(() => r())

@@ -20,6 +20,8 @@ import { Requester } from './requester.js'
  */
 export class AedesBus implements Bus {
   readonly id = `sb-${randomUUID().slice(0, 8)}`
+  /** The broker lives in this process: a publish always reaches it. */
+  readonly connected = true
   private readonly subs = new Set<{ filter: string; handler: MessageHandler }>()
   private readonly requester: Requester
   private readonly detach: () => void

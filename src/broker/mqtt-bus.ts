@@ -39,12 +39,15 @@ export class MqttBus implements Bus {
   readonly id = `sb-${randomUUID().slice(0, 8)}`
   private readonly subs = new Map<string, Set<MessageHandler>>()
   private readonly requester: Requester
+  /** Where answers to this bus' own requests go (the HTTP shim's, the scheduler's). */
+  private readonly ownReplies: string
 
   private constructor(
     private readonly client: MqttClient,
     readonly topics: Topics,
     defaultTimeoutMs: number,
   ) {
+    this.ownReplies = `${topics.area('reply', this.id)}/`
     client.on('message', (topic, payload, packet) => {
       // Live messages only, as on the embedded bus: a retained copy replayed on SUBSCRIBE is old news
       // ([MQTT-3.3.1-9]: live forwards never carry the retain flag).
@@ -79,16 +82,22 @@ export class MqttBus implements Bus {
     return new MqttBus(client, topics, opts.defaultTimeoutMs)
   }
 
+  get connected(): boolean {
+    return this.client.connected
+  }
+
   async publish(topic: string, payload: string | Buffer | object, opts: PublishOptions = {}): Promise<void> {
     // An identity cannot cross the external broker (it would arrive as anyone's message), so a request
-    // made in this process on someone's behalf (the HTTP shim, the scheduler) is served right here.
-    if (opts.identity) {
+    // made in this process on someone's behalf (the HTTP shim, the scheduler) is served right here,
+    // and so is its answer: an HTTP caller then gets one even while the broker is unreachable.
+    const ownReply = topic.startsWith(this.ownReplies)
+    if (opts.identity || ownReply) {
       const msg: BusMessage = {
         topic,
         payload: toPayload(payload),
         qos: opts.qos ?? 1,
         retain: false,
-        identity: opts.identity,
+        ...(opts.identity ? { identity: opts.identity } : {}),
       }
       this.deliverLocally(msg)
       return

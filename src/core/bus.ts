@@ -48,6 +48,11 @@ export type MessageHandler = (msg: BusMessage) => void | Promise<unknown>
 export interface Bus {
   readonly id: string
   readonly topics: Topics
+  /**
+   * Whether a publish reaches the broker now. Always true on the embedded bus; false while the
+   * connection to an external broker is down (a publish would wait in mqtt.js' queue meanwhile).
+   */
+  readonly connected: boolean
   publish(topic: string, payload: string | Buffer | object, opts?: PublishOptions): Promise<void>
   /**
    * Live messages published after the subscription is active (retained copies are not replayed);

@@ -76,6 +76,12 @@ export interface HandlerContext<S = unknown, C = unknown> {
   access: TopicAccess
   /** Aborted on timeout, on `job/cancel` and when sensebus shuts down. */
   signal: AbortSignal
+  /**
+   * The caller sent `wait: true`. Jobs answer with their final result (the dispatcher does that);
+   * other capabilities whose work goes on after the answer (a chat post in the outbox) may hold
+   * their answer until it is done.
+   */
+  wait: boolean
   /** Progress of long-running work: published as an event (the job's, for jobs), never as a response. */
   progress(data: Record<string, unknown>): void
   /** The job this request runs as (long-running capabilities only). */

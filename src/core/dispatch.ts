@@ -146,7 +146,7 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
         env = await started.answer
       } else {
         const timeoutMs = mounted.capability.timeoutMs ?? opts.defaultTimeoutMs
-        const input = { mounted, request, transaction, identity }
+        const input = { mounted, request, transaction, identity, wait: req.wait }
         env = ok(transaction, await runWithTimeout(deps, input, timeoutMs, shutdown.signal))
       }
     } catch (err) {
@@ -187,6 +187,7 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
             transaction: req.transaction,
             identity,
             signal: jctx.signal,
+            wait: req.wait,
             job: { id: jctx.id, progress: jctx.progress },
             accept: (data) => accepted(data),
           }),

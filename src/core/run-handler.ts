@@ -32,6 +32,8 @@ export interface RunInput {
   transaction: Transaction | undefined
   identity: Identity
   signal: AbortSignal
+  /** The caller's `wait: true`. */
+  wait?: boolean
   job?: { id: string; progress(data: Record<string, unknown>): void }
   accept?(data: Record<string, unknown>): void
 }
@@ -58,6 +60,7 @@ export function handlerContext(deps: RunDeps, input: RunInput): HandlerContext {
     identity: input.identity,
     access: deps.accessOf(input.identity),
     signal: input.signal,
+    wait: input.wait === true,
     progress:
       input.job?.progress ??
       ((info) => {

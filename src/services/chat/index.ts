@@ -64,8 +64,11 @@ export const chatService = defineService<'chat', ChatConfig>({
   async create({ config, services }) {
     const { outbox } = services
     const configured = { slack: config.slack.webhooks, teams: config.teams.webhooks }
-    const urlOf = (kind: ChatKind, target: ChatTarget): string | undefined =>
-      target.url ?? configured[kind][target.webhook ?? 'default']
+    // Own keys only: a name like `constructor` or `__proto__` must not find something on Object.prototype.
+    const urlOf = (kind: ChatKind, target: ChatTarget): string | undefined => {
+      const name = target.webhook ?? 'default'
+      return target.url ?? (Object.hasOwn(configured[kind], name) ? configured[kind][name] : undefined)
+    }
     const requireUrl = (kind: ChatKind, target: ChatTarget): string => {
       const url = urlOf(kind, target)
       if (url === undefined)
