@@ -4,12 +4,7 @@ import { modules } from '../../capabilities/index.js'
 import { loadConfig } from '../../config/load.js'
 import { createLogger } from '../../log.js'
 import { startSimulator } from '../../sim/index.js'
-
-const port = (v: string) => {
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`not a port: ${v}`)
-  return n
-}
+import { port } from '../exit.js'
 
 interface DemoFlags {
   certDir: string
