@@ -7,7 +7,7 @@ import { connect } from '../helpers/client.js'
 import { startMosquitto } from '../helpers/mosquitto.js'
 import { runCli, startServer, type ServerProcess } from '../helpers/process.js'
 
-describe('sensebus CLI against a running sensebus process', { timeout: 60_000 }, () => {
+describe('sensebus CLI against a running sensebus process', { timeout: 90_000 }, () => {
   let server: ServerProcess
   let dataDir: string
   let url: string
@@ -16,7 +16,7 @@ describe('sensebus CLI against a running sensebus process', { timeout: 60_000 },
     dataDir = await mkdtemp(join(tmpdir(), 'sensebus-cli-'))
     server = await startServer(['--data-dir', dataDir])
     url = server.mqttUrl
-  })
+  }, 60_000)
   afterAll(async () => {
     server.child.kill('SIGTERM')
     await server.exited
@@ -91,7 +91,7 @@ describe('sensebus CLI against a running sensebus process', { timeout: 60_000 },
   })
 })
 
-describe('sensebus CLI without a server', { timeout: 60_000 }, () => {
+describe('sensebus CLI without a server', { timeout: 90_000 }, () => {
   it('topics prints the catalogue', async () => {
     const r = await runCli(['topics'])
     expect(r.code).toBe(0)
@@ -149,7 +149,7 @@ describe('sensebus CLI without a server', { timeout: 60_000 }, () => {
   })
 })
 
-describe('sensebus process lifecycle', () => {
+describe('sensebus process lifecycle', { timeout: 90_000 }, () => {
   it('shuts down on SIGTERM with exit 0 and a retained offline state', async () => {
     const mosquitto = await startMosquitto()
     const dataDir = await mkdtemp(join(tmpdir(), 'sensebus-life-'))

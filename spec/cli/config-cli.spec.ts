@@ -28,7 +28,7 @@ const problems = (text: string) =>
     .filter((l) => l.startsWith('  - '))
     .sort()
 
-describe('config check refuses exactly what start refuses', { timeout: 60_000 }, () => {
+describe('config check refuses exactly what start refuses', { timeout: 90_000 }, () => {
   const dir = tempCertDir('cliconf-check')
 
   it("passes the README's own security example, and start starts with it", async () => {
@@ -59,7 +59,7 @@ describe('config check refuses exactly what start refuses', { timeout: 60_000 },
       expect(problems(check.stderr).length).toBeGreaterThan(0)
       expect(problems(check.stderr)).toEqual(problems(start.stderr))
     },
-    60_000,
+    90_000,
   )
 
   it('token refuses a role nobody defined, and accepts one the config defines', async () => {
@@ -74,7 +74,7 @@ describe('config check refuses exactly what start refuses', { timeout: 60_000 },
   })
 })
 
-describe('config from the environment', { timeout: 60_000 }, () => {
+describe('config from the environment', { timeout: 90_000 }, () => {
   it('start runs with the client variables set (SENSEBUS_URL is not a config key)', async () => {
     const server = await startServer(['--data-dir', join(tempCertDir('cliconf-env'), 'data')], {
       SENSEBUS_URL: 'mqtt://127.0.0.1:1',

@@ -14,7 +14,7 @@ function saysWhy(r: RunResult, pattern: RegExp): void {
   expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/)
 }
 
-describe('CLI exit codes and messages (against a running sensebus)', { timeout: 60_000 }, () => {
+describe('CLI exit codes and messages (against a running sensebus)', { timeout: 90_000 }, () => {
   let server: ServerProcess
   let dir: string
   let url: string
@@ -29,7 +29,7 @@ describe('CLI exit codes and messages (against a running sensebus)', { timeout: 
     await writeFile(join(dir, 'sensebus.yaml'), stringify(config))
     server = await startServer(['--config', join(dir, 'sensebus.yaml'), '--data-dir', join(dir, 'data')])
     url = server.mqttUrl
-  })
+  }, 60_000)
   afterAll(async () => {
     server?.child.kill('SIGTERM')
     await server?.exited
@@ -102,6 +102,12 @@ describe('CLI exit codes and messages (against a running sensebus)', { timeout: 
     expect(JSON.parse(none.stdout)).toMatchObject({ status: 'ok' })
   })
 
+  it("request keeps the caller's transaction, a number as a number", async () => {
+    const r = await runCli(['request', 'util/ping', '{"transaction":7}', '--url', url])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ transaction: 7, status: 'ok' })
+  })
+
   it('a bad payload names the JSON parse error and where it came from', async () => {
     const arg = await runCli(['request', 'kv/get', '{"namespace": x}', '--url', url])
     expect(arg.code).toBe(2)
@@ -140,7 +146,7 @@ describe('CLI exit codes and messages (against a running sensebus)', { timeout: 
   })
 })
 
-describe('CLI against a broker without sensebus', { timeout: 60_000 }, () => {
+describe('CLI against a broker without sensebus', { timeout: 90_000 }, () => {
   it('says no sensebus is there (3) instead of a made-up TIMEOUT', async () => {
     const mosquitto = await startMosquitto()
     try {

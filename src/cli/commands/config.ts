@@ -1,8 +1,5 @@
 import { Command } from 'commander'
 import { stringify } from 'yaml'
-import { modules } from '../../capabilities/index.js'
-import { loadConfig, redactConfig } from '../../config/load.js'
-import { preflight } from '../../startup/preflight.js'
 import { EXIT } from '../exit.js'
 
 export function configCommand(): Command {
@@ -15,7 +12,12 @@ export function configCommand(): Command {
     )
     .argument('<file>', 'YAML config file')
     .addHelpText('after', `\nExample:\n  $ sensebus config check sensebus.yaml\n\nExit codes: 0 ok, 1 problems found.`)
-    .action((file: string) => {
+    .action(async (file: string) => {
+      const [{ modules }, { loadConfig }, { preflight }] = await Promise.all([
+        import('../../capabilities/index.js'),
+        import('../../config/load.js'),
+        import('../../startup/preflight.js'),
+      ])
       try {
         preflight(loadConfig(modules, { file, env: process.env }), modules)
         process.stdout.write(`${file}: ok\n`)
@@ -29,7 +31,11 @@ export function configCommand(): Command {
     .description('Print the effective config (file + SENSEBUS_* environment + defaults), secrets redacted')
     .option('-c, --config <file>', 'YAML config file')
     .addHelpText('after', `\nExample:\n  $ sensebus config print --config sensebus.yaml`)
-    .action((flags: { config?: string }) => {
+    .action(async (flags: { config?: string }) => {
+      const [{ modules }, { loadConfig, redactConfig }] = await Promise.all([
+        import('../../capabilities/index.js'),
+        import('../../config/load.js'),
+      ])
       try {
         const config = loadConfig(modules, { ...(flags.config ? { file: flags.config } : {}), env: process.env })
         process.stdout.write(stringify(redactConfig(config)))

@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import type { MqttBus } from '../../broker/mqtt-bus.js'
-import type { Envelope } from '../../core/envelope.js'
+import { type Envelope, pickTransaction } from '../../core/envelope.js'
 import { createTopics, isValidPublishTopic } from '../../core/topics.js'
 import { connectBus, type ConnectionFlags, withConnection } from '../connection.js'
 import { CliError, EXIT, integer, usage } from '../exit.js'
@@ -62,12 +62,17 @@ export function requestCommand(): Command {
         throw usage(`'${capability}' is not a capability name (area/verb, no + or # wildcards)`)
       const body = await readRequestBody(payload)
       const timeoutMs = flags.timeout
+      // The caller's own transaction is kept, so the printed envelope echoes it (a number stays a number).
+      const transaction = pickTransaction(body)
       const bus = await connectBus(flags, timeoutMs)
       let timer: NodeJS.Timeout | undefined
       try {
         // The bus' own deadline is pushed past ours, so a TIMEOUT envelope here is one sensebus sent.
         const answer = await Promise.race([
-          bus.request(capability, body, { timeoutMs: timeoutMs + 60_000 }),
+          bus.request(capability, body, {
+            timeoutMs: timeoutMs + 60_000,
+            ...(transaction !== undefined ? { transaction } : {}),
+          }),
           new Promise<typeof TIMED_OUT>((r) => (timer = setTimeout(r, timeoutMs, TIMED_OUT))),
         ])
         if (answer === TIMED_OUT) throw await explainSilence(bus, capability, timeoutMs)

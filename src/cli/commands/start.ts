@@ -1,8 +1,4 @@
 import { Command } from 'commander'
-import { startApp } from '../../app.js'
-import { modules } from '../../capabilities/index.js'
-import { loadConfig } from '../../config/load.js'
-import { createLogger } from '../../log.js'
 import { oneOf, port } from '../exit.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -45,6 +41,13 @@ export function startCommand(): Command {
         dataDir?: string
         logLevel?: string
       }) => {
+        // Loaded here, not at the top: the client verbs should not pay for every capability module.
+        const [{ startApp }, { modules }, { loadConfig }, { createLogger }] = await Promise.all([
+          import('../../app.js'),
+          import('../../capabilities/index.js'),
+          import('../../config/load.js'),
+          import('../../log.js'),
+        ])
         const overrides: Record<string, unknown> = {
           'broker.mqtt.port': flags.mqttPort,
           'broker.ws.port': flags.wsPort,

@@ -1,19 +1,21 @@
 import { Command } from 'commander'
 import { stringify } from 'yaml'
-import { modules } from '../../capabilities/index.js'
-import { type ConfigError, loadConfig } from '../../config/load.js'
 import { builtInRoles } from '../../security/roles.js'
 import { generateToken } from '../../security/hash.js'
 import { CliError, EXIT, usage } from '../exit.js'
 
 /** Built-in roles, plus those the config file defines when one is given. */
-function knownRoles(configFile: string | undefined): string[] {
+async function knownRoles(configFile: string | undefined): Promise<string[]> {
   const builtIn = Object.keys(builtInRoles({ loadscript: [], observer: [] }))
   if (!configFile) return builtIn
+  const [{ modules }, { loadConfig }] = await Promise.all([
+    import('../../capabilities/index.js'),
+    import('../../config/load.js'),
+  ])
   try {
     return [...builtIn, ...Object.keys(loadConfig(modules, { file: configFile }).security.roles)]
   } catch (err) {
-    throw new CliError((err as ConfigError).message, EXIT.ERROR)
+    throw new CliError((err as Error).message, EXIT.ERROR)
   }
 }
 
@@ -30,8 +32,8 @@ export function tokenCommand(): Command {
         `Authorization: Bearer <token>\n\nExample:\n  $ sensebus token --name etl-scripts --role loadscript\n  ` +
         `$ sensebus token --name reports --role reporting --config sensebus.yaml`,
     )
-    .action((flags: { name: string; role: string[]; json: boolean; config?: string }) => {
-      const known = knownRoles(flags.config)
+    .action(async (flags: { name: string; role: string[]; json: boolean; config?: string }) => {
+      const known = await knownRoles(flags.config)
       const unknown = flags.role.filter((r) => !known.includes(r))
       if (unknown.length > 0)
         throw usage(
