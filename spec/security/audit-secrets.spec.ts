@@ -195,5 +195,7 @@ describe('exposure at start-up', () => {
       expect(await allowed.exited).toBe(0)
       await rm(dir, { recursive: true, force: true })
     },
+    // Two sensebus processes one after the other: slow on a loaded 2-core machine.
+    90_000,
   )
 })
