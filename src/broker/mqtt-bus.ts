@@ -157,6 +157,11 @@ export class MqttBus implements Bus {
     return out
   }
 
+  /** Whether the connection to the broker is up right now. */
+  get connected(): boolean {
+    return this.client.connected
+  }
+
   onReconnect(listener: () => void): () => void {
     // The client is connected before the bus exists, so every later 'connect' is a reconnect.
     const onConnect = () => listener()

@@ -26,6 +26,8 @@ async function bridgeState(bus: MqttBus): Promise<string | undefined> {
  * no sensebus behind it (stopped, or another base topic), which a TIMEOUT envelope would hide.
  */
 async function explainSilence(bus: MqttBus, capability: string, timeoutMs: number): Promise<CliError> {
+  if (!bus.connected)
+    return new CliError(`No answer to '${capability}': the broker closed the connection`, EXIT.CONNECT)
   const state = await bridgeState(bus)
   const base = bus.topics.base
   if (state === undefined)
