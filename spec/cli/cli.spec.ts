@@ -7,7 +7,7 @@ import { connect } from '../helpers/client.js'
 import { startMosquitto } from '../helpers/mosquitto.js'
 import { runCli, startServer, type ServerProcess } from '../helpers/process.js'
 
-describe('sensebus CLI against a running sensebus process', () => {
+describe('sensebus CLI against a running sensebus process', { timeout: 90_000 }, () => {
   let server: ServerProcess
   let dataDir: string
   let url: string
@@ -16,7 +16,7 @@ describe('sensebus CLI against a running sensebus process', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'sensebus-cli-'))
     server = await startServer(['--data-dir', dataDir])
     url = server.mqttUrl
-  })
+  }, 60_000)
   afterAll(async () => {
     server.child.kill('SIGTERM')
     await server.exited
@@ -35,11 +35,13 @@ describe('sensebus CLI against a running sensebus process', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'error', error: { code: 'NOT_FOUND' } })
   })
 
-  it('request exits 1 on JSON that is not an object, and 2 when the broker is unreachable', async () => {
-    expect((await runCli(['request', 'kv/get', '[1]', '--url', url])).code).toBe(1)
+  it('request exits 2 on JSON that is not an object, and 3 when the broker is unreachable', async () => {
+    const notObject = await runCli(['request', 'kv/get', '[1]', '--url', url])
+    expect(notObject.code).toBe(2)
+    expect(notObject.stderr).toContain('must be a JSON object, not an array')
     const r = await runCli(['request', 'util/ping', '{}', '--url', 'mqtt://127.0.0.1:1'])
-    expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/Cannot connect/)
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/Cannot connect to mqtt:\/\/127.0.0.1:1: nothing listens there/)
   })
 
   it('publish and subscribe move messages, retained included', async () => {
@@ -50,9 +52,9 @@ describe('sensebus CLI against a running sensebus process', () => {
     expect(sub.stdout).toBe('cli/retained hello\n')
   })
 
-  it('subscribe --timeout exits 1 when nothing arrives', async () => {
+  it('subscribe --timeout exits 4 when nothing arrives', async () => {
     const sub = await runCli(['subscribe', 'nothing/here', '--count', '1', '--timeout', '300', '--url', url])
-    expect(sub.code).toBe(1)
+    expect(sub.code).toBe(4)
   })
 
   it('mosquitto_pub and mosquitto_sub work against it out of the box', async () => {
@@ -89,7 +91,7 @@ describe('sensebus CLI against a running sensebus process', () => {
   })
 })
 
-describe('sensebus CLI without a server', () => {
+describe('sensebus CLI without a server', { timeout: 90_000 }, () => {
   it('topics prints the catalogue', async () => {
     const r = await runCli(['topics'])
     expect(r.code).toBe(0)
@@ -102,8 +104,8 @@ describe('sensebus CLI without a server', () => {
     await writeFile(join(dir, 'good.yaml'), 'http:\n  port: 8085\n')
     const bad = await runCli(['config', 'check', join(dir, 'bad.yaml')])
     expect(bad.code).toBe(1)
-    expect(bad.stderr).toContain('/http/port: must be >= 0')
-    expect(bad.stderr).toContain('/what: is not a known property')
+    expect(bad.stderr).toContain('http.port: must be >= 0')
+    expect(bad.stderr).toContain('what: is not a known property')
     const good = await runCli(['config', 'check', join(dir, 'good.yaml')])
     expect(good.code).toBe(0)
   })
@@ -123,7 +125,7 @@ describe('sensebus CLI without a server', () => {
     await writeFile(join(dir, 'bad.yaml'), 'broker:\n  mqtt:\n    port: 99999\n')
     const r = await runCli(['start', '--config', join(dir, 'bad.yaml')])
     expect(r.code).toBe(1)
-    expect(r.stderr).toContain('/broker/mqtt/port: must be <= 65535')
+    expect(r.stderr).toContain('broker.mqtt.port: must be <= 65535')
   })
 
   it.each([
@@ -147,7 +149,7 @@ describe('sensebus CLI without a server', () => {
   })
 })
 
-describe('sensebus process lifecycle', () => {
+describe('sensebus process lifecycle', { timeout: 90_000 }, () => {
   it('shuts down on SIGTERM with exit 0 and a retained offline state', async () => {
     const mosquitto = await startMosquitto()
     const dataDir = await mkdtemp(join(tmpdir(), 'sensebus-life-'))

@@ -49,7 +49,7 @@ describe('sensebus demo (npm run demo)', () => {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )
     ready = await new Promise<DemoReady>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('demo did not become ready')), 20_000)
+      const timer = setTimeout(() => reject(new Error('demo did not become ready')), 60_000)
       createInterface({ input: child.stdout! }).on('line', (line) => {
         if (!line.includes('demo ready')) return
         clearTimeout(timer)
@@ -57,7 +57,7 @@ describe('sensebus demo (npm run demo)', () => {
       })
       child.once('exit', (code) => reject(new Error(`demo exited with ${code}`)))
     })
-  }, 30_000)
+  }, 90_000)
   afterAll(async () => {
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))

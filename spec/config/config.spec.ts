@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { modules } from '../../src/capabilities/index.js'
-import { ConfigError, loadConfig, redactConfig } from '../../src/config/load.js'
+import { ConfigError, type ConfigSources, loadConfig, redactConfig } from '../../src/config/load.js'
 
 async function file(text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sensebus-config-'))
@@ -11,6 +11,18 @@ async function file(text: string): Promise<string> {
   await writeFile(path, text)
   return path
 }
+
+function thrown(fn: () => unknown): ConfigError {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    return err as ConfigError
+  }
+  throw new Error('expected a ConfigError')
+}
+
+const problemsOf = (sources: ConfigSources) => thrown(() => loadConfig(modules, sources)).problems
 
 describe('loadConfig', () => {
   it('works with no file at all, on loopback defaults', () => {
@@ -39,19 +51,73 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError)
     expect(error!.problems).toEqual(
       expect.arrayContaining([
-        '/http/port: must be integer',
-        '/http/colour: is not a known property',
-        '/broker/mqtt/port: must be <= 65535',
-        '/nope: is not a known property',
-        '/capabilities/kv/maxKeysPerNamespace: must be >= 1',
+        'http.port: must be integer',
+        'http.colour: is not a known property',
+        'broker.mqtt.port: must be <= 65535',
+        'nope: is not a known property',
+        'capabilities.kv.maxKeysPerNamespace: must be >= 1',
       ]),
     )
     expect(error!.message).toContain(path)
   })
 
-  it('reports a YAML syntax error with its line', async () => {
-    const path = await file('http:\n  port: [1,\n')
-    expect(() => loadConfig(modules, { file: path })).toThrow(/not valid YAML \(line \d+\)/)
+  it('names array items the way they are written: security.users[1].roles', () => {
+    const users = [
+      { username: 'a', certificateCN: 'a', roles: ['admin'] },
+      { username: 'b', certificateCN: 'b', roles: [] },
+    ]
+    expect(problemsOf({ overrides: { 'security.users': users } })).toEqual([
+      'security.users[1].roles: must NOT have fewer than 1 items (from a command-line flag)',
+    ])
+  })
+
+  it('lists the allowed values of an enum', () => {
+    expect(problemsOf({ overrides: { 'log.level': 'loud' } })).toEqual([
+      'log.level: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent" (from a command-line flag)',
+    ])
+  })
+
+  it('shows every YAML error with its line, column and a caret under it', async () => {
+    const path = await file('http:\n  port: 1\n  port: 2\nlog:\n\tlevel: info\n')
+    const error = thrown(() => loadConfig(modules, { file: path }))
+    expect(error.message).toContain(`Config file ${path} is not valid YAML`)
+    expect(error.problems).toHaveLength(2)
+    expect(error.problems[0]).toContain('line 3, column 3: Map keys must be unique')
+    expect(error.problems[0]).toContain('        2 |   port: 1\n      > 3 |   port: 2\n          |   ^')
+    expect(error.problems[1]).toMatch(/^line 5, column 1: Tabs are not allowed as indentation/)
+    expect(error.problems[1]).toMatch(/> 5 \| {2}level: info\n +\| \^/)
+  })
+
+  it('says which environment variable or flag a bad value came from', async () => {
+    const path = await file('http:\n  port: 8080\n')
+    const problems = problemsOf({
+      file: path,
+      env: { SENSEBUS_HTTP__PORT: '99999', SENSEBUS_BUS__MAX_IN_FLIGHT: 'many' },
+      overrides: { 'broker.mqtt.port': -1 },
+      flagNames: { 'broker.mqtt.port': '--mqtt-port' },
+    })
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'http.port: must be <= 65535 (from SENSEBUS_HTTP__PORT)',
+        'bus.maxInFlight: must be integer (from SENSEBUS_BUS__MAX_IN_FLIGHT)',
+        'broker.mqtt.port: must be >= 0 (from --mqtt-port)',
+      ]),
+    )
+  })
+
+  it('leaves the client variables (SENSEBUS_URL, _USERNAME, _PASSWORD) to the client verbs', () => {
+    const c = loadConfig(modules, {
+      env: {
+        SENSEBUS_URL: 'mqtt://127.0.0.1:1883',
+        SENSEBUS_USERNAME: 'etl',
+        SENSEBUS_PASSWORD: 'pw',
+        SENSEBUS_DATA_DIR: '/var/lib/sensebus',
+        SENSEBUS_BASE_TOPIC: 'qs',
+      },
+    })
+    expect(c.dataDir).toBe('/var/lib/sensebus')
+    expect(c.baseTopic).toBe('qs')
+    expect(c.broker.url).toBeUndefined()
   })
 
   it('reports a missing file clearly', () => {
@@ -77,6 +143,18 @@ describe('loadConfig', () => {
     expect(c.bus.maxInFlight).toBe(10)
     expect(c.log.level).toBe('warn')
     expect(c.capabilities.disabled).toEqual(['kv/*'])
+  })
+
+  it('redacts the password inside a URL, wherever the URL sits', () => {
+    const out = redactConfig({
+      broker: { url: 'mqtt://sensebus:s3cret-pw@mosquitto.example:1883' },
+      other: ['wss://u:pw2@h/x', 'https://host/no-credentials', 'mqtt://only-user@host'],
+    })
+    expect(JSON.stringify(out)).not.toMatch(/s3cret-pw|pw2/)
+    expect(out).toEqual({
+      broker: { url: 'mqtt://sensebus:[redacted]@mosquitto.example:1883' },
+      other: ['wss://u:[redacted]@h/x', 'https://host/no-credentials', 'mqtt://only-user@host'],
+    })
   })
 
   it('redacts secrets for printing', () => {

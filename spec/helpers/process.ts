@@ -27,7 +27,7 @@ export function runCli(
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`sensebus ${args.join(' ')} did not finish: ${stdout}${stderr}`))
-    }, opts.timeoutMs ?? 15_000)
+    }, opts.timeoutMs ?? 40_000)
     child.on('exit', (code) => {
       clearTimeout(timer)
       resolve({ code, stdout, stderr })
@@ -69,7 +69,7 @@ export function startServer(args: string[], env: NodeJS.ProcessEnv = {}): Promis
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`sensebus did not become ready: ${logs.join('\n')}${stderr}`))
-    }, 15_000)
+    }, 40_000)
     void exited.then((code) => {
       clearTimeout(timer)
       reject(new Error(`sensebus exited with ${code} before it was ready: ${stderr}`))

@@ -134,7 +134,7 @@ describe('TLS listener requiring client certificates', () => {
 
   it('names the missing setting when TLS material is absent or unreadable', async () => {
     expect(() => loadConfig(modules, { overrides: { 'broker.mqtts.enabled': true } })).toThrow(
-      /broker\/mqtts\/tls: is required/,
+      /broker\.mqtts\.tls: is required/,
     )
     await expect(
       startSecureApp({

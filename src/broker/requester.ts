@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { BusMessage, PublishOptions, RequestOptions } from '../core/bus.js'
-import { type Envelope, fail, isEnvelope, pickTransaction } from '../core/envelope.js'
+import { type Envelope, fail, isEnvelope, pickTransaction, type Transaction } from '../core/envelope.js'
 import type { Topics } from '../core/topics.js'
 
 type Publish = (topic: string, payload: Buffer, opts: PublishOptions) => Promise<void>
 type Subscribe = (filter: string, handler: (msg: BusMessage) => void) => Promise<() => Promise<void>>
 
 interface Pending {
+  transaction: Transaction
   resolve(env: Envelope): void
   timer: NodeJS.Timeout
 }
@@ -32,21 +33,23 @@ export class Requester {
   async request<T>(capability: string, body: Record<string, unknown>, opts: RequestOptions = {}): Promise<Envelope<T>> {
     await this.listen()
     const transaction = opts.transaction ?? `${this.busId}-${++this.counter}-${randomUUID().slice(0, 8)}`
+    // Answers are matched as text (7 and "7" are one request), the envelope keeps the caller's type.
+    const key = String(transaction)
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs
     const replyTo = this.topics.reply(this.busId, capability)
     const answer = new Promise<Envelope>((resolve) => {
       const timer = setTimeout(() => {
-        this.pending.delete(transaction)
+        this.pending.delete(key)
         resolve(fail(transaction, 'TIMEOUT', `No response to '${capability}' within ${timeoutMs} ms`))
       }, timeoutMs)
-      this.pending.set(transaction, { resolve, timer })
+      this.pending.set(key, { transaction, resolve, timer })
     })
     const payload = Buffer.from(JSON.stringify({ ...body, transaction, replyTo }))
     try {
       await this.publish(this.topics.request(capability), payload, { qos: 1, identity: opts.identity })
     } catch (err) {
       this.settle(
-        transaction,
+        key,
         fail(transaction, 'INTERNAL', `Could not publish the request: ${(err as Error).message}`),
       )
     }
@@ -54,9 +57,9 @@ export class Requester {
   }
 
   async close(): Promise<void> {
-    for (const [transaction, p] of this.pending) {
+    for (const p of this.pending.values()) {
       clearTimeout(p.timer)
-      p.resolve(fail(transaction, 'TIMEOUT', 'The bus closed before a response came'))
+      p.resolve(fail(p.transaction, 'TIMEOUT', 'The bus closed before a response came'))
     }
     this.pending.clear()
     await this.unsubscribe?.()

@@ -1,7 +1,10 @@
 import { ERROR_CODES } from '../core/errors.js'
 import type { JsonSchema } from '../core/validate.js'
 
-const transaction = { type: 'string', description: 'Echoed from the request' }
+const transaction = {
+  type: ['string', 'number'],
+  description: 'Echoed from the request exactly: a number stays a number',
+}
 
 /** The request as published: the capability's fields plus the reserved correlation keys. */
 export function requestEnvelopeSchema(request: JsonSchema): JsonSchema {

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs'
-import { parse as parseYaml, YAMLParseError } from 'yaml'
+import { parseDocument } from 'yaml'
 import type { CapabilityModule } from '../core/capability.js'
 import { createAjv, toIssues } from '../core/validate.js'
+import { envSettings } from './env.js'
+import { configPath, fromPointer, isAtOrUnder } from './paths.js'
 import { buildConfigSchema, type Config } from './schema.js'
+import { describeYamlError } from './yaml-errors.js'
 
 export class ConfigError extends Error {
   constructor(
@@ -17,13 +20,13 @@ export class ConfigError extends Error {
 export interface ConfigSources {
   /** YAML file path; none means embedded defaults. */
   file?: string
-  /** Process environment; `SENSEBUS_HTTP__PORT=0` sets `http.port`. */
+  /** Process environment; `SENSEBUS_HTTP__PORT=0` sets `http.port` (see `envSettings`). */
   env?: NodeJS.ProcessEnv
   /** Command-line overrides, as dotted paths: `{ 'http.port': 0 }`. */
   overrides?: Record<string, unknown>
+  /** The flag behind each override, for messages: `{ 'http.port': '--http-port' }`. */
+  flagNames?: Record<string, string>
 }
-
-const ENV_PREFIX = 'SENSEBUS_'
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
   let node = target
@@ -35,14 +38,6 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   node[path[path.length - 1] as string] = value
 }
 
-/** `HTTP__BODY_LIMIT_BYTES` → `['http', 'bodyLimitBytes']`. */
-function envPath(name: string): string[] {
-  return name
-    .slice(ENV_PREFIX.length)
-    .split('__')
-    .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()))
-}
-
 function readFile(file: string): Record<string, unknown> {
   let text: string
   try {
@@ -50,18 +45,16 @@ function readFile(file: string): Record<string, unknown> {
   } catch (err) {
     throw new ConfigError(`Cannot read config file ${file}`, [(err as Error).message])
   }
-  let doc: unknown
-  try {
-    doc = parseYaml(text) ?? {}
-  } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line})` : ''
-    throw new ConfigError(`Config file ${file} is not valid YAML${where}`, [
-      (err as Error).message.split('\n')[0] ?? '',
-    ])
-  }
-  if (typeof doc !== 'object' || Array.isArray(doc))
-    throw new ConfigError(`Config file ${file} is invalid`, ['/: must be a mapping of settings'])
-  return doc as Record<string, unknown>
+  const doc = parseDocument(text)
+  if (doc.errors.length > 0)
+    throw new ConfigError(
+      `Config file ${file} is not valid YAML:`,
+      doc.errors.map((e) => describeYamlError(text, e)),
+    )
+  const value: unknown = doc.toJS() ?? {}
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(`Config file ${file} is invalid:`, ['(root): must be a mapping of settings'])
+  return value as Record<string, unknown>
 }
 
 function deepFreeze<T>(value: T): T {
@@ -72,31 +65,43 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
+/** `http.port: must be <= 65535 (from SENSEBUS_HTTP__PORT)`: a value that did not come from the file says where it did. */
+function withSource(path: string, sources: Array<{ path: string; label: string }>): string {
+  // The last writer wins, so the last source at or above the path is the one that set it.
+  const hit = [...sources].reverse().find((s) => isAtOrUnder(path, s.path))
+  return hit ? ` (from ${hit.label})` : ''
+}
+
 /**
  * File → environment → flags, then defaults and validation with every problem listed as
- * `path: message`. The result is frozen and passed in to whoever needs it, never imported.
+ * `path: message` (paths as `security.users[1].roles`). The result is frozen and passed in to
+ * whoever needs it, never imported.
  */
 export function loadConfig(modules: CapabilityModule[], sources: ConfigSources = {}): Config {
   const raw: Record<string, unknown> = sources.file ? readFile(sources.file) : {}
-  for (const [name, value] of Object.entries(sources.env ?? {})) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue
-    let parsed: unknown = value
-    try {
-      parsed = parseYaml(value)
-    } catch {
-      // not YAML: keep the string as it is
-    }
-    setPath(raw, envPath(name), parsed)
+  const schema = buildConfigSchema(modules)
+  const origins: Array<{ path: string; label: string }> = []
+  const topLevel = Object.entries(schema.properties)
+    .filter(([, s]) => (s as { type?: unknown }).type !== 'object')
+    .map(([k]) => k)
+  for (const setting of envSettings(sources.env ?? {}, topLevel)) {
+    setPath(raw, setting.path, setting.value)
+    origins.push({ path: configPath(setting.path), label: setting.source })
   }
   for (const [path, value] of Object.entries(sources.overrides ?? {})) {
-    if (value !== undefined) setPath(raw, path.split('.'), value)
+    if (value === undefined) continue
+    setPath(raw, path.split('.'), value)
+    origins.push({ path: configPath(path.split('.')), label: sources.flagNames?.[path] ?? 'a command-line flag' })
   }
-  const validate = createAjv({ useDefaults: true }).compile(buildConfigSchema(modules))
+  const validate = createAjv({ useDefaults: true }).compile(schema)
   if (!validate(raw)) {
     const where = sources.file ? `Config file ${sources.file}` : 'Config'
     throw new ConfigError(
       `${where} has problems:`,
-      toIssues(validate.errors).map((i) => `${i.path}: ${i.message}`),
+      toIssues(validate.errors).map((i) => {
+        const path = fromPointer(i.path)
+        return `${path}: ${i.message}${withSource(path, origins)}`
+      }),
     )
   }
   return deepFreeze(raw as unknown as Config)
@@ -111,5 +116,10 @@ export function redactConfig(value: unknown, key = ''): unknown {
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]))
   }
-  return value
+  return typeof value === 'string' ? redactUrlPassword(value) : value
+}
+
+/** `mqtt://user:secret@host` → `mqtt://user:[redacted]@host`, wherever a URL sits in the config. */
+export function redactUrlPassword(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi, '$1:[redacted]@')
 }

@@ -1,4 +1,4 @@
-import type { Envelope } from './envelope.js'
+import type { Envelope, Transaction } from './envelope.js'
 import type { Identity } from './identity.js'
 import type { Topics } from './topics.js'
 
@@ -23,7 +23,8 @@ export interface PublishOptions {
 
 export interface RequestOptions {
   timeoutMs?: number
-  transaction?: string
+  /** The caller's own correlation id (echoed as given, a number stays a number); one is made up otherwise. */
+  transaction?: Transaction
   /** Required in practice: the dispatcher refuses a request nobody stands behind. */
   identity?: Identity
 }

@@ -98,3 +98,13 @@ export const MAX_TOPIC_BYTES = 65_535
 export function isValidPublishTopic(topic: string): boolean {
   return topic.length > 0 && !/[+#\u0000]/.test(topic) && Buffer.byteLength(topic) <= MAX_TOPIC_BYTES
 }
+
+/** A topic filter a broker accepts: `#` only as the whole last level, `+` only as a whole level ([MQTT-4.7.1]). */
+export function isValidFilter(filter: string): boolean {
+  if (filter.length === 0 || filter.includes('\u0000') || Buffer.byteLength(filter) > MAX_TOPIC_BYTES) return false
+  const levels = filter.split('/')
+  return levels.every((level, i) => {
+    if (level.includes('#')) return level === '#' && i === levels.length - 1
+    return !level.includes('+') || level === '+'
+  })
+}

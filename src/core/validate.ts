@@ -27,6 +27,15 @@ export function createAjv(opts: { useDefaults?: boolean } = {}): Ajv {
   return ajv
 }
 
+const listValues = (values: unknown[]) => values.map((v) => JSON.stringify(v)).join(', ')
+
+/** An enum written as a union of literals (TypeBox's `Type.Union([Type.Literal(...)])`): its values, listed. */
+function literalsOf(branches: unknown): string | undefined {
+  if (!Array.isArray(branches) || branches.length === 0) return undefined
+  if (!branches.every((b) => b && typeof b === 'object' && 'const' in b)) return undefined
+  return listValues(branches.map((b) => (b as { const: unknown }).const))
+}
+
 export function toIssues(errors: ErrorObject[] | null | undefined): SchemaIssue[] {
   const all = errors ?? []
   // An anyOf/oneOf failure also reports each branch's failure; one line per field reads better.
@@ -48,8 +57,14 @@ export function toIssues(errors: ErrorObject[] | null | undefined): SchemaIssue[
         path = `${e.instancePath}/${extra}`
         message = 'is not a known property'
       } else if (e.keyword === 'anyOf' || e.keyword === 'oneOf') {
+        const allowed = literalsOf(e.schema)
         const description = (e.parentSchema as { description?: string } | undefined)?.description
-        message = description ? `is not an allowed form: ${description}` : 'is not any of the allowed forms'
+        if (allowed) message = `must be one of ${allowed}`
+        else message = description ? `is not an allowed form: ${description}` : 'is not any of the allowed forms'
+      } else if (e.keyword === 'enum') {
+        message = `must be one of ${listValues((e.params as { allowedValues: unknown[] }).allowedValues)}`
+      } else if (e.keyword === 'const') {
+        message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`
       } else if (e.keyword === 'required') {
         path = `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`
         message = 'is required'

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { createLogger } from '../log.js'
-import { startSimulator, type SimulatorOptions } from './index.js'
+import type { SimulatorOptions } from './index.js'
 import type { UdpTarget } from './udp/sender.js'
 
 function port(value: string): number {
@@ -77,6 +77,8 @@ export function simCommand(): Command {
             ? undefined
             : { port: o.vpPort, prefix: o.vpPrefix, header: o.vpHeader, userDirectory: o.vpDirectory },
       }
+      // Loaded when the verb runs, so other CLI verbs do not pay for the simulator.
+      const { startSimulator } = await import('./index.js')
       const sim = await startSimulator(options)
       if (o.json) process.stdout.write(`${JSON.stringify(sim.settings)}\n`)
       else log.info({ config: sim.settings.configFile, control: sim.settings.controlUrl }, 'simulator ready')

@@ -1,22 +1,29 @@
 import { Command } from 'commander'
 import { stringify } from 'yaml'
-import { modules } from '../../capabilities/index.js'
-import { type ConfigError, loadConfig, redactConfig } from '../../config/load.js'
+import { EXIT } from '../exit.js'
 
 export function configCommand(): Command {
   const cmd = new Command('config').description('Validate or show configuration')
   cmd
     .command('check')
-    .description('Validate a config file; lists every problem as path: message')
+    .description(
+      'Validate a config file as `start` reads it (with SENSEBUS_<SECTION>__<KEY> environment): the schema, then ' +
+        'users, hashes, roles, exposure and TLS files; lists every problem as path: message',
+    )
     .argument('<file>', 'YAML config file')
-    .addHelpText('after', `\nExample:\n  $ sensebus config check sensebus.yaml`)
-    .action((file: string) => {
+    .addHelpText('after', `\nExample:\n  $ sensebus config check sensebus.yaml\n\nExit codes: 0 ok, 1 problems found.`)
+    .action(async (file: string) => {
+      const [{ modules }, { loadConfig }, { preflight }] = await Promise.all([
+        import('../../capabilities/index.js'),
+        import('../../config/load.js'),
+        import('../../startup/preflight.js'),
+      ])
       try {
-        loadConfig(modules, { file })
+        preflight(loadConfig(modules, { file, env: process.env }), modules)
         process.stdout.write(`${file}: ok\n`)
       } catch (err) {
         process.stderr.write(`${(err as Error).message}\n`)
-        process.exitCode = 1
+        process.exitCode = EXIT.ERROR
       }
     })
   cmd
@@ -24,13 +31,17 @@ export function configCommand(): Command {
     .description('Print the effective config (file + SENSEBUS_* environment + defaults), secrets redacted')
     .option('-c, --config <file>', 'YAML config file')
     .addHelpText('after', `\nExample:\n  $ sensebus config print --config sensebus.yaml`)
-    .action((flags: { config?: string }) => {
+    .action(async (flags: { config?: string }) => {
+      const [{ modules }, { loadConfig, redactConfig }] = await Promise.all([
+        import('../../capabilities/index.js'),
+        import('../../config/load.js'),
+      ])
       try {
         const config = loadConfig(modules, { ...(flags.config ? { file: flags.config } : {}), env: process.env })
         process.stdout.write(stringify(redactConfig(config)))
       } catch (err) {
-        process.stderr.write(`${(err as ConfigError).message}\n`)
-        process.exitCode = 1
+        process.stderr.write(`${(err as Error).message}\n`)
+        process.exitCode = EXIT.ERROR
       }
     })
   return cmd

@@ -1,15 +1,5 @@
 import { Command } from 'commander'
-import { startApp } from '../../app.js'
-import { modules } from '../../capabilities/index.js'
-import { loadConfig } from '../../config/load.js'
-import { createLogger } from '../../log.js'
-import { startSimulator } from '../../sim/index.js'
-
-const port = (v: string) => {
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`not a port: ${v}`)
-  return n
-}
+import { port } from '../exit.js'
 
 interface DemoFlags {
   certDir: string
@@ -46,6 +36,13 @@ export function demoCommand(): Command {
     .option('--http-port <port>', 'sensebus HTTP port (0 = free)', port)
     .addHelpText('after', `\nExample:\n  $ npm run demo\n  $ sensebus demo --cert-dir /tmp/sim-certs --http-port 8081`)
     .action(async (flags: DemoFlags) => {
+      const [{ startApp }, { modules }, { loadConfig }, { createLogger }, { startSimulator }] = await Promise.all([
+        import('../../app.js'),
+        import('../../capabilities/index.js'),
+        import('../../config/load.js'),
+        import('../../log.js'),
+        import('../../sim/index.js'),
+      ])
       const log = createLogger({ level: process.env.SENSEBUS_LOG__LEVEL ?? 'info' })
       const sim = await startSimulator({
         certDir: flags.certDir,

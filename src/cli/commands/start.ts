@@ -1,13 +1,18 @@
 import { Command } from 'commander'
-import { startApp } from '../../app.js'
-import { modules } from '../../capabilities/index.js'
-import { loadConfig } from '../../config/load.js'
-import { createLogger } from '../../log.js'
+import { oneOf, port } from '../exit.js'
 
-const int = (v: string) => {
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`not a port: ${v}`)
-  return n
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Which flag set which setting, so a config error can name it. */
+const FLAG_NAMES: Record<string, string> = {
+  'broker.mqtt.port': '--mqtt-port',
+  'broker.ws.port': '--ws-port',
+  'http.port': '--http-port',
+  dataDir: '--data-dir',
+  'log.level': '--log-level',
+  'broker.mqtt.host': '--host',
+  'broker.ws.host': '--host',
+  'http.host': '--host',
 }
 
 export function startCommand(): Command {
@@ -15,15 +20,16 @@ export function startCommand(): Command {
     .description('Start sensebus (embedded broker, HTTP shim, capabilities); no config file needed')
     .option('-c, --config <file>', 'YAML config file (optional)')
     .option('--host <address>', 'bind every listener to this address (default 127.0.0.1)')
-    .option('--mqtt-port <port>', 'MQTT TCP port (0 = pick a free one)', int)
-    .option('--ws-port <port>', 'MQTT over WebSocket port (0 = pick a free one)', int)
-    .option('--http-port <port>', 'HTTP shim port (0 = pick a free one)', int)
+    .option('--mqtt-port <port>', 'MQTT TCP port (0 = pick a free one)', port)
+    .option('--ws-port <port>', 'MQTT over WebSocket port (0 = pick a free one)', port)
+    .option('--http-port <port>', 'HTTP shim port (0 = pick a free one)', port)
     .option('--data-dir <dir>', 'where durable state lives (default ./data)')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', oneOf(LOG_LEVELS))
     .addHelpText(
       'after',
       `\nExample:\n  $ sensebus start\n  $ sensebus start --config sensebus.yaml --http-port 8080\n\nEnvironment: ` +
-        `SENSEBUS_<SECTION>__<KEY> overrides a setting, e.g. SENSEBUS_HTTP__PORT=8081.`,
+        `SENSEBUS_<SECTION>__<KEY> overrides a setting, e.g. SENSEBUS_HTTP__PORT=8081 (top-level settings: ` +
+        `SENSEBUS_DATA_DIR, SENSEBUS_BASE_TOPIC). Client variables such as SENSEBUS_URL are not config.`,
     )
     .action(
       async (flags: {
@@ -35,6 +41,13 @@ export function startCommand(): Command {
         dataDir?: string
         logLevel?: string
       }) => {
+        // Loaded here, not at the top: the client verbs should not pay for every capability module.
+        const [{ startApp }, { modules }, { loadConfig }, { createLogger }] = await Promise.all([
+          import('../../app.js'),
+          import('../../capabilities/index.js'),
+          import('../../config/load.js'),
+          import('../../log.js'),
+        ])
         const overrides: Record<string, unknown> = {
           'broker.mqtt.port': flags.mqttPort,
           'broker.ws.port': flags.wsPort,
@@ -50,7 +63,12 @@ export function startCommand(): Command {
           })
         let config
         try {
-          config = loadConfig(modules, { ...(flags.config ? { file: flags.config } : {}), env: process.env, overrides })
+          config = loadConfig(modules, {
+            ...(flags.config ? { file: flags.config } : {}),
+            env: process.env,
+            overrides,
+            flagNames: FLAG_NAMES,
+          })
         } catch (err) {
           process.stderr.write(`${(err as Error).message}\n`)
           process.exit(1)

@@ -1,13 +1,21 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Command } from 'commander'
-import { modules } from '../../capabilities/index.js'
-import { generateTopicFiles } from '../../catalogue/generate.js'
-import { withCapabilityTable } from '../../catalogue/readme-table.js'
 import { VERSION } from '../../version.js'
+
+// The catalogue needs every capability module; loaded when a topics verb runs, not for every CLI call.
+const catalogue = async () => {
+  const [{ modules }, { generateTopicFiles }, { withCapabilityTable }] = await Promise.all([
+    import('../../capabilities/index.js'),
+    import('../../catalogue/generate.js'),
+    import('../../catalogue/readme-table.js'),
+  ])
+  return { modules, generateTopicFiles, withCapabilityTable }
+}
 
 /** Writes topics/ exactly (stale schema files removed), so `git diff` tells whether it is current. */
 export async function writeTopics(dir: string): Promise<number> {
+  const { modules, generateTopicFiles } = await catalogue()
   const files = generateTopicFiles(modules, VERSION)
   await rm(join(dir, 'schemas'), { recursive: true, force: true })
   for (const [path, content] of files) {
@@ -19,6 +27,7 @@ export async function writeTopics(dir: string): Promise<number> {
 
 /** Rewrites the capability table in a README (the project's own, next to topics/). */
 export async function writeReadmeTable(readme: string): Promise<void> {
+  const { modules, withCapabilityTable } = await catalogue()
   await writeFile(readme, withCapabilityTable(await readFile(readme, 'utf8'), modules))
 }
 
@@ -35,6 +44,7 @@ export function topicsCommand(): Command {
         process.stdout.write(`wrote ${count} schemas, asyncapi.json and README.md to ${flags.write}\n`)
         return
       }
+      const { modules, generateTopicFiles } = await catalogue()
       process.stdout.write(generateTopicFiles(modules, VERSION).get('README.md') ?? '')
     })
 }
