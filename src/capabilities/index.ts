@@ -1,6 +1,7 @@
 import type { CapabilityModule } from '../core/capability.js'
 import alert from './alert/index.js'
 import app from './app/index.js'
+import file from './file/index.js'
 import job from './job/index.js'
 import kv from './kv/index.js'
 import schedule from './schedule/index.js'
@@ -8,4 +9,4 @@ import task from './task/index.js'
 import util from './util/index.js'
 
 /** The registry: one line per capability folder. Order is the order of the topic catalogue. */
-export const modules: CapabilityModule[] = [kv, job, util, task, app, schedule, alert]
+export const modules: CapabilityModule[] = [kv, job, util, task, app, schedule, alert, file]
