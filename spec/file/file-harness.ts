@@ -42,7 +42,7 @@ async function walk(dir: string, skip: string, out: string[]): Promise<void> {
       const hash = createHash('sha256')
         .update(await readFile(p))
         .digest('hex')
-      out.push(`${p} ${st.size} ${hash} ${st.mtimeMs} nlink=${st.nlink}`)
+      out.push(`${p} ${st.size} ${hash} ${st.mtimeMs}`)
     }
   }
 }

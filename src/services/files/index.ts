@@ -89,6 +89,20 @@ async function realOrNearest(path: string): Promise<string> {
   }
 }
 
+/** Why a path could not be resolved, as the caller should hear it. */
+function unresolvable(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'ELOOP') return new CapabilityError('FORBIDDEN', `${path} runs into a loop of symbolic links`)
+  if (code === 'ENAMETOOLONG')
+    return new CapabilityError('VALIDATION_FAILED', `${path} is too long for the file system`)
+  if (code === 'EACCES' || code === 'EPERM')
+    return new CapabilityError('FORBIDDEN', `sensebus may not look into ${path} (file system permissions)`)
+  // Directories that vanish or turn into files between the check and the use (another process at work).
+  if (code === 'ENOENT') return new CapabilityError('NOT_FOUND', `${path} vanished during the operation`)
+  if (code === 'ENOTDIR') return new CapabilityError('CONFLICT', `${path} is no longer a directory`)
+  return err
+}
+
 export function createSandbox(baseDir: string, config?: Partial<FilesConfig>): FileSandbox {
   const rules: PathRules = {
     platform: process.platform === 'win32' ? 'win32' : 'posix',
@@ -101,11 +115,14 @@ export function createSandbox(baseDir: string, config?: Partial<FilesConfig>): F
     localPath,
     async resolve(path, kind) {
       const local = localPath(path)
-      if (kind === 'dir') return realOrNearest(local)
       const name = basename(local)
-      if (name === '' || dirname(local) === local)
+      if (kind === 'file' && (name === '' || dirname(local) === local))
         throw new CapabilityError('VALIDATION_FAILED', `${path} names no file`)
-      return join(await realOrNearest(dirname(local)), name)
+      try {
+        return kind === 'dir' ? await realOrNearest(local) : join(await realOrNearest(dirname(local)), name)
+      } catch (err) {
+        throw unresolvable(err, path)
+      }
     },
     async roots(dirs) {
       const out: string[] = []
@@ -130,7 +147,9 @@ export function createSandbox(baseDir: string, config?: Partial<FilesConfig>): F
     },
     async hold(dir, root, create) {
       if (!isInside(root, dir)) throw new CapabilityError('FORBIDDEN', `${dir} is not inside ${root}`)
-      const top = await holdDir(root)
+      const top = await holdDir(root).catch((err: unknown) => {
+        throw unresolvable(err, root)
+      })
       try {
         const segments = relative(root, dir).split(sep).filter(Boolean)
         const held = await descend(top, segments, create)
@@ -138,7 +157,7 @@ export function createSandbox(baseDir: string, config?: Partial<FilesConfig>): F
         return held
       } catch (err) {
         await top.close()
-        throw err
+        throw unresolvable(err, dir)
       }
     },
   }
