@@ -176,6 +176,20 @@ describe("Butler's /v4 file routes over HTTP", () => {
     )
   })
 
+  it('HTTP calls are audited like MQTT ones, as via http', async () => {
+    await rig.http('DELETE', '/v4/filedelete', {
+      body: JSON.stringify({ deleteFile: join(rig.dirs.outside, 'secret.txt') }),
+      headers: json,
+    })
+    const env = (await rig.client.request('file/audit', { limit: 1 })) as any
+    expect(env.data.records[0]).toMatchObject({
+      operation: 'file/delete',
+      result: 'refused',
+      via: 'http',
+      paths: { file: join(rig.dirs.outside, 'secret.txt') },
+    })
+  })
+
   it('the routes are listed by GET /v4/configfile/endpointsenabled', async () => {
     const res = await rig.http('GET', '/v4/configfile/endpointsenabled')
     expect(res.json).toEqual(

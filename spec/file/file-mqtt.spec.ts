@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp } from '../helpers/app.js'
@@ -22,7 +22,11 @@ describe('file/* and dir/* over MQTT', () => {
   }
 
   beforeAll(async () => {
-    rig = await startFileRig()
+    rig = await startFileRig({
+      'capabilities.file.maxListEntries': 4,
+      'capabilities.file.maxDeleteEntries': 6,
+      'capabilities.file.maxCopyBytes': 1024 * 1024,
+    })
   })
   afterAll(async () => {
     await rig?.stop()
@@ -110,6 +114,16 @@ describe('file/* and dir/* over MQTT', () => {
       )
     })
 
+    it('a file larger than maxCopyBytes is LIMIT_EXCEEDED and not copied', async () => {
+      await writeFile(join(rig.dirs.in, 'huge.qvd'), Buffer.alloc(1024 * 1024 + 1))
+      await fails(
+        'file/copy',
+        { fromFile: join(rig.dirs.in, 'huge.qvd'), toFile: join(rig.dirs.out, 'huge.qvd') },
+        'LIMIT_EXCEEDED',
+      )
+      await expect(stat(join(rig.dirs.out, 'huge.qvd'))).rejects.toThrow()
+    })
+
     it('Windows forms map through files.pathMappings: C:\\Data\\… and \\\\fileserver\\share\\…', async () => {
       await writeFile(join(rig.dirs.in, 'win.qvd'), 'win')
       const d = await ok('file/copy', {
@@ -177,6 +191,14 @@ describe('file/* and dir/* over MQTT', () => {
       await expect(stat(join(rig.dirs.in, 'old'))).rejects.toThrow()
     })
 
+    it('a tree larger than maxDeleteEntries is LIMIT_EXCEEDED and nothing of it is deleted', async () => {
+      const big = join(rig.dirs.in, 'big')
+      await mkdir(big, { recursive: true })
+      for (let i = 0; i < 7; i++) await writeFile(join(big, `f${i}`), 'x')
+      await fails('file/delete', { file: big, recursive: true }, 'LIMIT_EXCEEDED')
+      expect((await readdir(big)).length).toBe(7)
+    })
+
     it('an approved directory itself is not deletable', async () => {
       await fails('file/delete', { file: rig.dirs.out, recursive: true }, 'FORBIDDEN')
       await stat(rig.dirs.out)
@@ -235,6 +257,9 @@ describe('file/* and dir/* over MQTT', () => {
       const limited = await ok('file/list', { directory: d, limit: 2 })
       expect(limited.entries).toHaveLength(2)
       expect(limited.truncated).toBe(true)
+      await writeFile(join(d, 'd.txt'), 'd')
+      const capped = await ok('file/list', { directory: d, limit: 100 })
+      expect([capped.entries.length, capped.truncated]).toEqual([4, true])
       await fails('file/list', { directory: rig.dirs.made }, 'FORBIDDEN')
     })
   })
