@@ -3,7 +3,7 @@ import { basename, dirname } from 'node:path'
 import { CapabilityError } from '../../core/errors.js'
 import { BUTLER_FILE_ERRORS, bodyObject, present } from './butler.js'
 import { audited, type FileContext, fileCapability } from './context.js'
-import { removeSafely } from './fs-ops.js'
+import { removeSafely } from './fs-remove.js'
 import * as s from './schema.js'
 
 /** The real roots of a directory list; NOT_CONFIGURED when the list is empty or none of them exists. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { constants, type Stats } from 'node:fs'
-import { type FileHandle, link, lstat, open, opendir, rename, rmdir, unlink } from 'node:fs/promises'
+import { type FileHandle, link, lstat, open, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CapabilityError } from '../../core/errors.js'
-import { type DirHandle, holdChild } from '../../services/files/index.js'
+import type { DirHandle } from '../../services/files/index.js'
 
 /**
  * The file system steps of the file capabilities. Every name is reached through a held directory
@@ -21,7 +21,7 @@ const NOFOLLOW = constants.O_NOFOLLOW ?? 0
 const CHUNK = 1024 * 1024
 
 const code = (err: unknown) => (err as NodeJS.ErrnoException).code
-const where = (e: Entry) => join(e.dir.path, e.name)
+export const where = (e: Entry) => join(e.dir.path, e.name)
 
 /** File system errors a caller can act on, as capability errors; the rest stay internal. */
 export function fsError(err: unknown, path: string): unknown {
@@ -217,117 +217,4 @@ export async function moveSafely(
     throw fsError(err, where(dst))
   }
   return { outcome: 'done', replaced: !!existing }
-}
-
-/** Counts a directory tree without following links; LIMIT_EXCEEDED past `max`. */
-async function countTree(dir: DirHandle, max: number, seen = { n: 0 }): Promise<number> {
-  for await (const e of await opendir(dir.at('.'))) {
-    if (++seen.n > max)
-      throw new CapabilityError(
-        'LIMIT_EXCEEDED',
-        `More than ${max} entries to delete (capabilities.file.maxDeleteEntries)`,
-      )
-    if (e.isDirectory()) await withChild(dir, e.name, (child) => countTree(child, max, seen))
-  }
-  return seen.n
-}
-
-async function removeTree(dir: DirHandle): Promise<void> {
-  const names: string[] = []
-  for await (const e of await opendir(dir.at('.'))) names.push(e.name)
-  for (const name of names) {
-    const st = await lstat(dir.at(name))
-    await dir.verify()
-    if (st.isDirectory()) {
-      await withChild(dir, name, removeTree)
-      await rmdir(dir.at(name))
-    } else await unlink(dir.at(name))
-  }
-}
-
-async function withChild<T>(dir: DirHandle, name: string, fn: (child: DirHandle) => Promise<T>): Promise<T> {
-  const child = await holdChild(dir, name)
-  try {
-    return await fn(child)
-  } finally {
-    await child.close()
-  }
-}
-
-export async function removeSafely(
-  e: Entry,
-  opts: { recursive: boolean; dryRun: boolean; maxEntries: number },
-): Promise<number> {
-  const st = await inspect(e)
-  if (!st) throw new CapabilityError('NOT_FOUND', `${where(e)} does not exist`)
-  try {
-    if (!st.isDirectory()) {
-      if (opts.dryRun) return 1
-      await e.dir.verify()
-      // unlink removes a symlink itself, never its target.
-      await unlink(e.dir.at(e.name))
-      return 1
-    }
-    if (!opts.recursive) {
-      const empty = await withChild(e.dir, e.name, async (d) => {
-        for await (const _ of await opendir(d.at('.'))) return false
-        return true
-      })
-      if (!empty) throw new CapabilityError('CONFLICT', `${where(e)} is not empty; send recursive: true to delete it`)
-      if (opts.dryRun) return 1
-      await e.dir.verify()
-      await rmdir(e.dir.at(e.name))
-      return 1
-    }
-    const count = 1 + (await withChild(e.dir, e.name, (d) => countTree(d, opts.maxEntries - 1)))
-    if (opts.dryRun) return count
-    await withChild(e.dir, e.name, removeTree)
-    await e.dir.verify()
-    await rmdir(e.dir.at(e.name))
-    return count
-  } catch (err) {
-    throw fsError(err, where(e))
-  }
-}
-
-export interface ListedEntry {
-  name: string
-  type: 'file' | 'directory' | 'symlink' | 'other'
-  size: number
-  modifiedAt: string
-}
-
-function globToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.')
-  return new RegExp(`^${body}$`, 'is')
-}
-
-export async function listSafely(
-  dir: DirHandle,
-  opts: { pattern: string | undefined; limit: number },
-): Promise<{ entries: ListedEntry[]; truncated: boolean }> {
-  const match = opts.pattern ? globToRegExp(opts.pattern) : undefined
-  const names: string[] = []
-  let truncated = false
-  // Streamed, so a huge directory costs at most `limit` names of memory.
-  for await (const e of await opendir(dir.at('.'))) {
-    if (match && !match.test(e.name)) continue
-    if (names.length >= opts.limit) {
-      truncated = true
-      break
-    }
-    names.push(e.name)
-  }
-  names.sort()
-  const entries: ListedEntry[] = []
-  for (const name of names) {
-    const st = await lstat(dir.at(name)).catch(() => undefined)
-    if (!st) continue
-    const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'directory' : st.isFile() ? 'file' : 'other'
-    entries.push({ name, type, size: st.isFile() ? st.size : 0, modifiedAt: st.mtime.toISOString() })
-  }
-  return { entries, truncated }
 }

@@ -1,6 +1,6 @@
 import { audited, fileCapability } from './context.js'
 import { approvedRoots } from './delete.js'
-import { listSafely } from './fs-ops.js'
+import { listSafely } from './fs-list.js'
 import * as s from './schema.js'
 
 export const fileList = fileCapability({
