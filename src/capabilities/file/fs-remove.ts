@@ -8,14 +8,19 @@ import { type Entry, fsError, inspect, where } from './fs-ops.js'
  * tree past the limit is left whole) and then removed level by level through held directories.
  */
 /** Counts a directory tree without following links; LIMIT_EXCEEDED past `max`. */
-async function countTree(dir: DirHandle, max: number, seen = { n: 0 }): Promise<number> {
+// Each level of a tree being walked holds two descriptors (the directory and its listing).
+const MAX_DEPTH = 128
+
+async function countTree(dir: DirHandle, max: number, seen = { n: 0 }, depth = 1): Promise<number> {
+  if (depth > MAX_DEPTH)
+    throw new CapabilityError('LIMIT_EXCEEDED', `The tree is more than ${MAX_DEPTH} directories deep`)
   for await (const e of await opendir(dir.at('.'))) {
     if (++seen.n > max)
       throw new CapabilityError(
         'LIMIT_EXCEEDED',
         `More than ${max} entries to delete (capabilities.file.maxDeleteEntries)`,
       )
-    if (e.isDirectory()) await withChild(dir, e.name, (child) => countTree(child, max, seen))
+    if (e.isDirectory()) await withChild(dir, e.name, (child) => countTree(child, max, seen, depth + 1))
   }
   return seen.n
 }
