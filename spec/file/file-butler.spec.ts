@@ -135,7 +135,7 @@ describe("Butler's /v4 file routes over HTTP", () => {
   })
 
   describe('POST /v4/createdir and /v4/createdirqvd', () => {
-    it('createdir → 201 echoing the body; outside the approved directories → 403 (Butler allowed anywhere)', async () => {
+    it('createdir → 201 echoing the body; outside the approved directories → 403 (Butler: anywhere)', async () => {
       const directory = join(rig.dirs.made, 'a/b')
       const res = await rig.http('POST', '/v4/createdir', { body: JSON.stringify({ directory }), headers: json })
       expect(res.status, res.text).toBe(201)

@@ -29,7 +29,8 @@ describe("Butler's load-script file subs, replayed", () => {
     const dst = subPath('C:\\Data\\out\\2026\\sales.qvd')
     const body = `{"fromFile":"${src}", "toFile":"${dst}", "overwrite":"true", "preserveTimestamp":"true"}`
     expect(body).toBe(
-      '{"fromFile":"C:/Data/in/sales.qvd", "toFile":"C:/Data/out/2026/sales.qvd", "overwrite":"true", "preserveTimestamp":"true"}',
+      '{"fromFile":"C:/Data/in/sales.qvd", "toFile":"C:/Data/out/2026/sales.qvd", ' +
+        '"overwrite":"true", "preserveTimestamp":"true"}',
     )
     const res = await post('/v4/filecopy', body, { 'X-HTTP-Method-Override': 'PUT' })
     expect(res.status, res.text).toBe(201)
@@ -44,7 +45,9 @@ describe("Butler's load-script file subs, replayed", () => {
 
   it('CopyFile with empty overwrite and preserveTimestamp arguments ("") → 201 with both false', async () => {
     await writeFile(join(rig.dirs.in, 'e.qvd'), 'E')
-    const body = `{"fromFile":"${rig.dirs.in}/e.qvd", "toFile":"${rig.dirs.out}/e.qvd", "overwrite":"", "preserveTimestamp":""}`
+    const body =
+      `{"fromFile":"${rig.dirs.in}/e.qvd", "toFile":"${rig.dirs.out}/e.qvd", ` +
+      `"overwrite":"", "preserveTimestamp":""}`
     const res = await post('/v4/filecopy', body, { 'X-HTTP-Method-Override': 'PUT' })
     expect(res.status, res.text).toBe(201)
     expect(res.json).toMatchObject({ overwrite: false, preserveTimestamp: false })
@@ -102,7 +105,8 @@ describe("Butler's load-script file subs, replayed", () => {
     await writeFile(join(rig.dirs.in, 'a#b.qvd'), 'hash')
     const src = subPath(join(rig.dirs.in, 'a#b.qvd'))
     expect(src).toContain('a%23b.qvd')
-    const body = `{"fromFile":"${src}", "toFile":"${rig.dirs.out}/hash.qvd", "overwrite":"true", "preserveTimestamp":"false"}`
+    const body =
+      `{"fromFile":"${src}", "toFile":"${rig.dirs.out}/hash.qvd", ` + `"overwrite":"true", "preserveTimestamp":"false"}`
     const res = await post('/v4/filecopy', body, { 'X-HTTP-Method-Override': 'PUT' })
     expect(res.status).toBe(400)
     await writeFile(join(rig.dirs.in, 'a%23b.qvd'), 'literal')

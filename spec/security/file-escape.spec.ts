@@ -400,7 +400,11 @@ describe('file capabilities: escape attempts', () => {
       const fs = require('node:fs')
       const [path, target, file] = process.argv.slice(1)
       for (;;) {
-        try { fs.rmSync(path, { recursive: true, force: true }); fs.mkdirSync(path); if (file) fs.writeFileSync(path + '/' + file, 'inside') } catch {}
+        try {
+          fs.rmSync(path, { recursive: true, force: true })
+          fs.mkdirSync(path)
+          if (file) fs.writeFileSync(path + '/' + file, 'inside')
+        } catch {}
         try { fs.rmSync(path, { recursive: true, force: true }); fs.symlinkSync(target, path) } catch {}
       }`
     return spawn(process.execPath, ['-e', script, path, target, ...(file ? [file] : [])], { stdio: 'ignore' })
