@@ -96,9 +96,11 @@ describe('file/* and dir/* over MQTT', () => {
     it('a missing source is NOT_FOUND, a directory source VALIDATION_FAILED, a wrong pair FORBIDDEN', async () => {
       await fails(
         'file/copy',
-        { fromFile: join(rig.dirs.in, 'nope.qvd'), toFile: join(rig.dirs.out, 'n.qvd') },
+        { fromFile: join(rig.dirs.in, 'nope.qvd'), toFile: join(rig.dirs.out, 'never/made/n.qvd') },
         'NOT_FOUND',
       )
+      // Checked before the destination's directories are made: a failed call leaves nothing behind.
+      await expect(stat(join(rig.dirs.out, 'never'))).rejects.toThrow()
       await mkdir(join(rig.dirs.in, 'adir'), { recursive: true })
       await fails(
         'file/copy',

@@ -5,7 +5,7 @@ import type { DirHandle } from '../../services/files/index.js'
 import { butlerForm } from '../../services/files/paths.js'
 import { BUTLER_FILE_ERRORS, bodyObject, butlerFlag, present } from './butler.js'
 import { audited, type FileContext, fileCapability } from './context.js'
-import { copyFileSafely, type Entry, moveSafely } from './fs-ops.js'
+import { copyFileSafely, type Entry, inspect, moveSafely } from './fs-ops.js'
 import * as s from './schema.js'
 
 type Pairs = ReadonlyArray<{ fromDirectory: string; toDirectory: string }>
@@ -45,6 +45,9 @@ async function withEnds<T>(
   try {
     const src = await files.hold(dirname(ends.from), ends.fromRoot, false)
     held.push(src.dir)
+    const source = { dir: src.dir, name: basename(ends.from) }
+    // Before any destination directory is made: a failed call leaves nothing behind.
+    if (!(await inspect(source))) throw new CapabilityError('NOT_FOUND', `${ends.from} does not exist`)
     let dst: Entry | undefined
     try {
       const d = await files.hold(dirname(ends.to), ends.toRoot, !dryRun)
@@ -53,7 +56,7 @@ async function withEnds<T>(
     } catch (err) {
       if (!dryRun || (err as CapabilityError).code !== 'NOT_FOUND') throw err
     }
-    return await work({ dir: src.dir, name: basename(ends.from) }, dst)
+    return await work(source, dst)
   } finally {
     for (const h of held) await h.close()
   }
