@@ -105,8 +105,8 @@ describe("Butler's load-script file subs, replayed", () => {
     await writeFile(join(rig.dirs.in, 'a#b.qvd'), 'hash')
     const src = subPath(join(rig.dirs.in, 'a#b.qvd'))
     expect(src).toContain('a%23b.qvd')
-    const body =
-      `{"fromFile":"${src}", "toFile":"${rig.dirs.out}/hash.qvd", ` + `"overwrite":"true", "preserveTimestamp":"false"}`
+    const flags = '"overwrite":"true", "preserveTimestamp":"false"}'
+    const body = `{"fromFile":"${src}", "toFile":"${rig.dirs.out}/hash.qvd", ${flags}`
     const res = await post('/v4/filecopy', body, { 'X-HTTP-Method-Override': 'PUT' })
     expect(res.status).toBe(400)
     await writeFile(join(rig.dirs.in, 'a%23b.qvd'), 'literal')
