@@ -87,12 +87,14 @@ describe('roles', () => {
     topics,
   )
 
-  it('gives loadscript KV and utilities but not other areas, and the answers of what it may call', () => {
+  it('gives loadscript KV, utilities and files but not other areas, and the answers of what it may call', () => {
     const g = grantsOf(['loadscript'])
-    expect(['kv/set', 'kv/get', 'util/ping', 'task/start', 'app/reload'].every(g.canCall)).toBe(true)
-    expect(['file/copy', 'file/move', 'kv2/set'].some(g.canCall)).toBe(false)
+    expect(
+      ['kv/set', 'kv/get', 'util/ping', 'task/start', 'app/reload', 'file/copy', 'dir/create'].every(g.canCall),
+    ).toBe(true)
+    expect(['alert/test', 'file/audit', 'kv2/set'].some(g.canCall)).toBe(false)
     expect(g.canSubscribe('sense/response/kv/set')).toBe(true)
-    expect(g.canSubscribe('sense/response/file/copy')).toBe(false)
+    expect(g.canSubscribe('sense/response/alert/test')).toBe(false)
     expect(g.canSubscribe('sense/response/#')).toBe(false)
   })
 

@@ -1,6 +1,7 @@
 import type { CapabilityModule } from '../core/capability.js'
 import alert from './alert/index.js'
 import app from './app/index.js'
+import file from './file/index.js'
 import job from './job/index.js'
 import kv from './kv/index.js'
 import mqtt from './mqtt/index.js'
@@ -11,4 +12,4 @@ import teams from './teams/index.js'
 import util from './util/index.js'
 
 /** The registry: one line per capability folder. Order is the order of the topic catalogue. */
-export const modules: CapabilityModule[] = [kv, job, util, task, app, schedule, alert, slack, teams, mqtt]
+export const modules: CapabilityModule[] = [kv, job, util, task, app, schedule, alert, file, slack, teams, mqtt]

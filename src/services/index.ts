@@ -1,5 +1,5 @@
 import { chatService } from './chat/index.js'
-import { filesService } from './files.js'
+import { filesService } from './files/index.js'
 import { mailService } from './mail.js'
 import { outboxService } from './outbox/index.js'
 import { senseService } from './sense.js'
