@@ -13,6 +13,7 @@ import { startApp } from '../../src/app.js'
 import { modules } from '../../src/capabilities/index.js'
 import { KvStore } from '../../src/capabilities/kv/store.js'
 import { loadConfig } from '../../src/config/load.js'
+import { systemIdentity } from '../../src/core/identity.js'
 import { silentLogger } from '../../src/log.js'
 import { LevelStore } from '../../src/services/store/level-store.js'
 
@@ -20,6 +21,8 @@ import { LevelStore } from '../../src/services/store/level-store.js'
 export const KEYS_PER_NAMESPACE = 1000
 export const storeNs = (i: number) => `s${String(i).padStart(3, '0')}`
 export const storeKey = (i: number) => `key${String(i).padStart(4, '0')}`
+/** Who the bench's in-process requests speak for (the dispatcher refuses requests without an identity). */
+const identity = systemIdentity('bench')
 /** A 64-character value, as in the retained scenario. */
 const VALUE = 'v'.repeat(64)
 
@@ -132,7 +135,8 @@ async function expiry(dataDir: string, keys: number): Promise<StoreChildResult> 
         while (next < keys) {
           const i = next++
           const ttl = base + i - Date.now()
-          const env = await app.bus.request('kv/set', { namespace: 'expiring', key: storeKey(i), value: VALUE, ttl })
+          const body = { namespace: 'expiring', key: storeKey(i), value: VALUE, ttl }
+          const env = await app.bus.request('kv/set', body, { identity })
           if (env.status !== 'ok') throw new Error(`kv/set failed: ${JSON.stringify(env)}`)
         }
       }),
@@ -159,11 +163,11 @@ async function expiry(dataDir: string, keys: number): Promise<StoreChildResult> 
 }
 
 async function countKeys(app: Awaited<ReturnType<typeof startApp>>): Promise<number> {
-  const env = await app.bus.request('kv/namespaces', {})
-  if (env.status !== 'ok') throw new Error('kv/namespaces failed')
+  const env = await app.bus.request('kv/namespaces', {}, { identity })
+  if (env.status !== 'ok') throw new Error(`kv/namespaces failed: ${JSON.stringify(env)}`)
   let n = 0
   for (const namespace of (env.data as { namespaces: string[] }).namespaces) {
-    const keys = await app.bus.request('kv/keys', { namespace })
+    const keys = await app.bus.request('kv/keys', { namespace }, { identity })
     if (keys.status === 'ok') n += (keys.data as { keys: unknown[] }).keys.length
   }
   return n
