@@ -49,9 +49,10 @@ function configFor(dataDir: string) {
       'broker.ws.port': 0,
       'http.port': 0,
       'log.level': 'silent',
-      // Room for the bench's keys with the default per-namespace limit.
+      // Room for the bench's keys, and for the expiring ones in a namespace of their own.
       'capabilities.kv.maxKeys': 200_000,
       'capabilities.kv.maxNamespaces': 1000,
+      'capabilities.kv.maxKeysPerNamespace': 100_000,
     },
   })
 }
