@@ -79,7 +79,10 @@ describe('kv at start-up', () => {
     }
   })
 
-  it('imports the key-value store of an earlier build (<dataDir>/kv): values, namespaces and deadlines', async () => {
+  // The deadline leaves a slow start-up time to read the key first, so the spec runs long.
+  it('imports the key-value store of an earlier build (<dataDir>/kv): values, namespaces and deadlines', {
+    timeout: 60_000,
+  }, async () => {
     const seed = await startTestApp()
     const dataDir = seed.dataDir
     await seed.stop()
@@ -94,7 +97,7 @@ describe('kv at start-up', () => {
       {
         type: 'put',
         key: 'k\u0000etl\u0000soon',
-        value: JSON.stringify({ value: 'brief', expiresAt: now + 1500, updatedAt: now }),
+        value: JSON.stringify({ value: 'brief', expiresAt: now + 8000, updatedAt: now }),
       },
       {
         type: 'put',
@@ -114,13 +117,13 @@ describe('kv at start-up', () => {
       })
       expect(data(await c.request('kv/get', { namespace: 'etl', key: 'soon' }))).toMatchObject({
         value: 'brief',
-        expiresAt: new Date(now + 1500).toISOString(),
+        expiresAt: new Date(now + 8000).toISOString(),
       })
       expect(errorCode(await c.request('kv/get', { namespace: 'etl', key: 'past' }))).toBe('NOT_FOUND')
       // Mirrored like any key, and the deadline is indexed: it goes at its time, mirror cleared, no read needed.
       const watch = await connect(sb.mqttUrl)
       const seen = await watch.collect(mirrorTopic('etl', 'soon'))
-      await expect.poll(() => seen.some((m) => m.payload === ''), { timeout: 5000 }).toBe(true)
+      await expect.poll(() => seen.some((m) => m.payload === ''), { timeout: 20_000 }).toBe(true)
       await watch.end()
       expect(errorCode(await c.request('kv/get', { namespace: 'etl', key: 'soon' }))).toBe('NOT_FOUND')
       // The old folder is kept under another name, so a restart does not import it again.
