@@ -129,7 +129,8 @@ export function renderStore(run: StoreRun): string {
   )
   out.push(
     `| RSS when ready (after a GC) | ${med((r) => r.emptyStart.rssMb).toFixed(0)} MB | ` +
-      `${med((r) => r.fullStart.rssMb).toFixed(0)} MB | ${fmtRatio(med((r) => r.fullStart.rssMb / r.emptyStart.rssMb))} | ` +
+      `${med((r) => r.fullStart.rssMb).toFixed(0)} MB | ` +
+      `${fmtRatio(med((r) => r.fullStart.rssMb / r.emptyStart.rssMb))} | ` +
       `${perRep((r) => r.fullStart.rssMb, 0)} MB |`,
   )
   out.push(
@@ -157,7 +158,8 @@ export function renderStore(run: StoreRun): string {
   out.push('| target | measured | per repetition | verdict |')
   out.push('|---|---|---|---|')
   out.push(
-    `| ready with ${n} keys < ${fmtMs(START_TARGET_MS)} | ${fmtMs(ready)} | ${perRep((r) => r.fullStart.readyMs, 0)} | ` +
+    `| ready with ${n} keys < ${fmtMs(START_TARGET_MS)} | ${fmtMs(ready)} | ` +
+      `${perRep((r) => r.fullStart.readyMs, 0)} | ` +
       `${pass(ready < START_TARGET_MS)} |`,
   )
   out.push(
