@@ -66,7 +66,8 @@ export async function startApp({ config, log, modules, policy, baseDir = process
   }
 
   try {
-    bus = await openBus({ config, topics, security, log, endpoints, cleanups, ...(policy ? { policy } : {}) })
+    const opened = await openBus({ config, topics, security, log, endpoints, cleanups, ...(policy ? { policy } : {}) })
+    bus = opened.bus
     // Sense is always watched: its reachability is part of the bridge state whoever uses it.
     const wanted = new Set<ServiceName>(['sense', ...enabled.flatMap((m) => m.needs ?? [])])
     const services = await buildServices({
@@ -141,6 +142,8 @@ export async function startApp({ config, log, modules, policy, baseDir = process
       if (stop) cleanups.push(stop)
     }
 
+    // Only now, with every request answered: earlier, the broker would acknowledge requests nobody answers.
+    await opened.listen()
     if (config.http.enabled) {
       const http = await startHttpShim({
         bus: liveBus,

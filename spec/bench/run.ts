@@ -27,6 +27,7 @@ import {
 import { httpGetLoad, mqttRequestLoad, type LoadWindow, type MqttTarget, type Probe } from './load.js'
 import { renderReport, type BenchRun, type RepResult } from './report.js'
 import { retainedSubscribe, type RetainedOptions, type RetainedTarget } from './retained.js'
+import { renderStore, runStoreScenario, type StoreRun } from './store.js'
 
 interface Args {
   reps: number
@@ -268,6 +269,11 @@ async function main(): Promise<void> {
     await server.stop()
     clearTimeout(watchdog)
   }
+  // Its own fresh processes, one per start, after the server is gone so nothing else competes.
+  const store: StoreRun = await runStoreScenario(
+    { keys: args.quick ? 10_000 : 100_000, expiring: args.quick ? 500 : 2000, reps: args.reps },
+    (what) => console.error(`[bench] ${what} (${((performance.now() - started) / 1000).toFixed(0)} s)`),
+  )
 
   const run: BenchRun = {
     date: new Date().toISOString(),
@@ -284,12 +290,12 @@ async function main(): Promise<void> {
     restart: restart!,
     reps,
   }
-  const report = renderReport(run)
+  const report = `${renderReport(run)}\n\n${renderStore(store)}`
   process.stdout.write(`${report}\n`)
   if (args.write) {
     mkdirSync(dirname(args.out), { recursive: true })
     writeFileSync(args.out, `${report}\n`)
-    writeFileSync(`${args.out.replace(/\.md$/, '')}.json`, `${JSON.stringify(run, null, 2)}\n`)
+    writeFileSync(`${args.out.replace(/\.md$/, '')}.json`, `${JSON.stringify({ ...run, store }, null, 2)}\n`)
     console.error(`[bench] wrote ${args.out} and its .json`)
   }
 }

@@ -22,6 +22,7 @@ import { startApp, type App } from '../../src/app.js'
 import type { EmbeddedBroker } from '../../src/broker/embedded-broker.js'
 import { modules } from '../../src/capabilities/index.js'
 import { loadConfig } from '../../src/config/load.js'
+import { systemIdentity } from '../../src/core/identity.js'
 import { silentLogger } from '../../src/log.js'
 import {
   BENCH,
@@ -35,6 +36,8 @@ import {
 } from './ipc.js'
 
 const noop = () => undefined
+/** The dispatcher refuses in-process requests without an identity. */
+const identity = systemIdentity('bench')
 const send = (msg: ServerMessage) => process.send?.(msg)
 
 interface Sensebus {
@@ -165,11 +168,11 @@ async function main(): Promise<void> {
   }
 
   const main = await startSensebus(await tempDir())
-  const seeded = await main.app.bus.request('kv/set', {
-    namespace: BENCH.namespace,
-    key: BENCH.key,
-    value: BENCH.value,
-  })
+  const seeded = await main.app.bus.request(
+    'kv/set',
+    { namespace: BENCH.namespace, key: BENCH.key, value: BENCH.value },
+    { identity },
+  )
   if (seeded.status !== 'ok') throw new Error(`could not seed the bench key: ${JSON.stringify(seeded)}`)
 
   // Raw echo on the same broker: acknowledge the delivery slot at once, republish on the next turn
@@ -224,7 +227,7 @@ async function main(): Promise<void> {
             key: retainedKey(i % BENCH.retainedKeysPerNamespace),
             value,
           },
-          { timeoutMs: 60_000 },
+          { timeoutMs: 60_000, identity },
         )
         if (env.status !== 'ok') throw new Error(`kv/set failed while populating: ${JSON.stringify(env)}`)
       })

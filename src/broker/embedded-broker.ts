@@ -68,7 +68,13 @@ export interface EmbeddedBrokerOptions {
 
 export interface EmbeddedBroker {
   aedes: Aedes
+  /** The open ports, once `listen()` ran. */
   listeners: Listener[]
+  /**
+   * Opens the MQTT ports. Apart from the start so the app opens them only once it answers requests:
+   * a request sent earlier would be acknowledged (PUBACK) and then never answered.
+   */
+  listen(): Promise<Listener[]>
   /** Counts each client's unfinished messages and holds a client back that has too many. */
   flow: FlowControl
   /** Called for every routed message, with the identity of the client that sent it. */
@@ -219,42 +225,38 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   // A WebSocket message holds at least one whole packet; the guard above does the precise check.
   const maxWsMessage = limits.maxPayloadBytes + 70_000
   const listeners: Listener[] = []
-  try {
-    if (opts.mqtt) listeners.push(await startTcpListener(opts.mqtt.host, opts.mqtt.port, handle))
-    const origins = opts.wsOrigins ?? []
-    if (opts.ws) {
-      listeners.push(await startWsListener(opts.ws.host, opts.ws.port, handle, { maxPayload: maxWsMessage, origins }))
+  const listen = async (): Promise<Listener[]> => {
+    try {
+      if (opts.mqtt) listeners.push(await startTcpListener(opts.mqtt.host, opts.mqtt.port, handle))
+      const origins = opts.wsOrigins ?? []
+      if (opts.ws) {
+        listeners.push(await startWsListener(opts.ws.host, opts.ws.port, handle, { maxPayload: maxWsMessage, origins }))
+      }
+      if (opts.mqtts) listeners.push(await startTlsListener(opts.mqtts.host, opts.mqtts.port, opts.mqtts.tls, handle))
+      if (opts.wss) {
+        listeners.push(
+          await startWsListener(opts.wss.host, opts.wss.port, handle, {
+            tls: opts.wss.tls,
+            maxPayload: maxWsMessage,
+            origins,
+          }),
+        )
+      }
+    } catch (err) {
+      // The broker itself is closed by its owner (close() below); only the ports opened so far go here.
+      await Promise.all(listeners.splice(0).map((l) => l.close()))
+      throw err
     }
-    if (opts.mqtts) listeners.push(await startTlsListener(opts.mqtts.host, opts.mqtts.port, opts.mqtts.tls, handle))
-    if (opts.wss) {
-      listeners.push(
-        await startWsListener(opts.wss.host, opts.wss.port, handle, {
-          tls: opts.wss.tls,
-          maxPayload: maxWsMessage,
-          origins,
-        }),
-      )
-    }
-  } catch (err) {
-    await Promise.all(listeners.map((l) => l.close()))
-    await new Promise<void>((resolve) => aedes.close(() => resolve()))
-    await db.close()
-    throw err
+    return listeners
   }
 
   return {
     aedes,
     listeners,
+    listen,
     flow,
     async retained(filter) {
-      const out: Array<{ topic: string; payload: Buffer }> = []
-      for await (const packet of persistence.createRetainedStreamCombi([filter]) as AsyncIterable<{
-        topic: string
-        payload: Buffer
-      }>) {
-        out.push({ topic: packet.topic, payload: Buffer.from(packet.payload) })
-      }
-      return out
+      return persistence.retainedNow(filter).map((p) => ({ topic: p.topic, payload: p.payload as Buffer }))
     },
     onPublished(hook) {
       hooks.add(hook)

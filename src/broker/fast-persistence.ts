@@ -11,7 +11,12 @@ import { topicMatches } from '../core/topics.js'
  * - A PUBACK from a clean-session client clears nothing: Aedes never stores outgoing messages for
  *   clean clients, yet the level store does a LevelDB read per PUBACK (36% of the kv/get path's CPU).
  */
-export function withFastPaths(inner: LevelPersistence): LevelPersistence {
+export type FastPersistence = LevelPersistence & {
+  /** The retained messages under `filter` held now, read straight from memory (no stream per message). */
+  retainedNow(filter: string): RetainedPacket[]
+}
+
+export function withFastPaths(inner: LevelPersistence): FastPersistence {
   const retained = new Map<string, RetainedPacket>()
 
   function* matching(patterns: string[]): Generator<RetainedPacket> {
@@ -31,7 +36,8 @@ export function withFastPaths(inner: LevelPersistence): LevelPersistence {
     }
   }
 
-  const overrides: Partial<LevelPersistence> = {
+  const overrides: Partial<FastPersistence> = {
+    retainedNow: (filter) => [...matching([filter])],
     async setup(broker) {
       await inner.setup(broker)
       for await (const p of inner.createRetainedStreamCombi(['#']) as AsyncIterable<RetainedPacket>) {
@@ -56,9 +62,9 @@ export function withFastPaths(inner: LevelPersistence): LevelPersistence {
       return client.clean ? Promise.resolve(undefined) : inner.outgoingClearMessageId(client, packet)
     },
   }
-  return new Proxy(inner, {
+  return new Proxy(inner as FastPersistence, {
     get(target, prop, receiver) {
-      if (prop in overrides) return overrides[prop as keyof LevelPersistence]
+      if (prop in overrides) return overrides[prop as keyof FastPersistence]
       const value: unknown = Reflect.get(target, prop, receiver)
       return typeof value === 'function' ? value.bind(target) : value
     },

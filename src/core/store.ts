@@ -45,6 +45,8 @@ export interface Collection<T> {
   batch(ops: Array<BatchOp<T>>): Promise<void>
   /** Live entries in key order. */
   list(opts?: ListOptions): Promise<Array<StoredEntry<T>>>
+  /** Live entries in key order, streamed: memory stays flat whatever the collection's size (start-up loads). */
+  scan(opts?: ListOptions): AsyncIterable<StoredEntry<T>>
   /** Live keys in key order, without reading values. */
   keys(opts?: ListOptions): AsyncIterable<string>
   onExpire(listener: (entry: StoredEntry<T>) => void | Promise<void>): () => void

@@ -19,9 +19,19 @@ export interface Endpoints {
   brokerUrl?: string
 }
 
+export interface OpenedBus {
+  bus: Bus
+  /**
+   * Opens the embedded broker's MQTT ports (and fills `endpoints`): the app calls it once requests are
+   * answered, so nothing reaches the broker that would be acknowledged and dropped. No-op on an
+   * external broker.
+   */
+  listen(): Promise<void>
+}
+
 /**
- * The bus: an external broker through one mqtt.js client (`broker.url`), or the embedded Aedes broker
- * with its listeners. Returns what to close, in order, on shutdown.
+ * The bus: an external broker through one mqtt.js client (`broker.url`), or the embedded Aedes broker,
+ * whose ports open later (`listen`). Registers what to close, in order, on shutdown.
  */
 export async function openBus(opts: {
   config: Config
@@ -31,7 +41,7 @@ export async function openBus(opts: {
   log: Logger
   endpoints: Endpoints
   cleanups: Array<() => Promise<void>>
-}): Promise<Bus> {
+}): Promise<OpenedBus> {
   const { config, topics, security, log, endpoints, cleanups } = opts
   if (config.broker.url) {
     const bus = await MqttBus.connect(
@@ -48,7 +58,7 @@ export async function openBus(opts: {
     )
     endpoints.brokerUrl = config.broker.url
     cleanups.push(() => bus.close())
-    return bus
+    return { bus, listen: async () => undefined }
   }
   let bus: Bus | undefined
   const broker: EmbeddedBroker = await startEmbeddedBroker({
@@ -87,10 +97,14 @@ export async function openBus(opts: {
     },
   })
   cleanups.push(() => broker.close())
-  for (const l of broker.listeners) endpoints[l.kind] = { host: l.host, port: l.port }
   bus = new AedesBus(broker, topics, config.bus.requestTimeoutMs)
   security.policy.reserveReplyId(bus.id)
   const opened = bus
   cleanups.push(() => opened.close())
-  return bus
+  return {
+    bus,
+    async listen() {
+      for (const l of await broker.listen()) endpoints[l.kind] = { host: l.host, port: l.port }
+    },
+  }
 }

@@ -1,6 +1,6 @@
 import { defineModule } from '../../core/capability.js'
 import type { KvState } from './context.js'
-import { startMirror } from './mirror.js'
+import { KvMirror } from './mirror.js'
 import { kvExists, kvGet, kvKeys, kvNamespaces } from './read.js'
 import { configSchema, mirrorSchema, type KvConfig } from './schema.js'
 import { KvStore } from './store.js'
@@ -11,11 +11,18 @@ export default defineModule<KvState, KvConfig>({
   summary: 'Key-value store with namespaces and TTL, durable across restarts, mirrored as retained state',
   configSchema,
   needs: ['store'],
-  async setup({ config, services, bus, topics, log }) {
-    const store = await KvStore.open(services.store, config)
-    const state: KvState = { store, config }
-    if (config.mirror) state.stopMirror = await startMirror(store, bus, topics, log, config.mirrorMaxValueBytes)
-    return state
+  async setup({ config, services, bus, topics, log, dataDir }) {
+    if (!config.mirror) return { store: await KvStore.open(services.store, config, { dataDir, log }), config }
+    // The mirror is checked against the store in the pass that loads it: one read of the store at start-up.
+    const mirror = new KvMirror(bus, topics, log, config.mirrorMaxValueBytes)
+    await mirror.snapshot()
+    const store = await KvStore.open(services.store, config, {
+      dataDir,
+      log,
+      visit: mirror.visit,
+      listener: mirror.onChange,
+    })
+    return { store, config, stopMirror: await mirror.follow(store) }
   },
   async teardown(state) {
     state.stopMirror?.()

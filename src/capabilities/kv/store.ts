@@ -1,5 +1,8 @@
 import { CapabilityError } from '../../core/errors.js'
 import type { Collection, Store, StoredEntry } from '../../core/store.js'
+import type { Logger } from '../../log.js'
+import { pairKey, splitPair } from './keys.js'
+import { importLegacyKv } from './legacy.js'
 
 export interface KvValue {
   value: string
@@ -10,6 +13,15 @@ export interface KvEntry extends KvValue {
   /** Epoch ms; undefined = never expires. */
   expiresAt?: number | undefined
 }
+
+export interface KvItem {
+  namespace: string
+  key: string
+  entry: KvEntry
+}
+
+/** Called for each stored entry while the store loads (the mirror compares them in the same pass). */
+export type KvVisitor = (item: KvItem) => Promise<void> | void
 
 export type KvChange =
   | { kind: 'set'; namespace: string; key: string; entry: KvEntry }
@@ -32,13 +44,6 @@ interface KeyMeta {
   expiresAt?: number | undefined
 }
 
-// Collection keys: "<namespace>\0<key>". NUL cannot appear in a namespace (the schema forbids it).
-const SEP = '\u0000'
-const pairKey = (ns: string, key: string) => `${ns}${SEP}${key}`
-const splitPair = (k: string) => {
-  const at = k.indexOf(SEP)
-  return { ns: k.slice(0, at), key: k.slice(at + 1) }
-}
 const sizeOf = (ns: string, key: string, value: string) =>
   Buffer.byteLength(ns) + Buffer.byteLength(key) + Buffer.byteLength(value)
 
@@ -64,9 +69,21 @@ export class KvStore {
     this.stopExpiry = pairs.onExpire((e) => this.expired(e))
   }
 
-  static async open(store: Store, limits: KvLimits): Promise<KvStore> {
-    const kv = new KvStore(store.collection<KvValue>('kv', { cache: true }), store.collection('kv-ns'), limits)
-    await kv.load()
+  /**
+   * `visit` sees every stored entry during the one pass that loads the index; `listener` hears of
+   * changes from the start, so an expiry during the load is not missed.
+   */
+  static async open(
+    store: Store,
+    limits: KvLimits,
+    opts: { visit?: KvVisitor; listener?: Listener; dataDir?: string; log?: Logger } = {},
+  ): Promise<KvStore> {
+    const pairs = store.collection<KvValue>('kv', { cache: true })
+    const spaces = store.collection<{ createdAt: number }>('kv-ns')
+    if (opts.dataDir !== undefined && opts.log) await importLegacyKv(opts.dataDir, pairs, spaces, opts.log)
+    const kv = new KvStore(pairs, spaces, limits)
+    if (opts.listener) kv.onChange(opts.listener)
+    await kv.load(opts.visit)
     return kv
   }
 
@@ -100,18 +117,20 @@ export class KvStore {
     return e && { ...e.value, expiresAt: e.expiresAt }
   }
 
-  /** All live entries, page by page (for the mirror rebuild). */
-  async *all(pageSize = 1000): AsyncIterable<{ namespace: string; key: string; entry: KvEntry }> {
-    let after: string | undefined
-    for (;;) {
-      const page = await this.pairs.list({ limit: pageSize, ...(after !== undefined ? { after } : {}) })
-      for (const e of page) {
-        const { ns, key } = splitPair(e.key)
-        yield { namespace: ns, key, entry: { ...e.value, expiresAt: e.expiresAt } }
-      }
-      if (page.length < pageSize) return
-      after = page[page.length - 1]?.key
+  /** All live entries, streamed in key order (the mirror rebuild): memory stays flat. */
+  async *all(): AsyncIterable<KvItem> {
+    for await (const e of this.pairs.scan()) {
+      const { ns, key } = splitPair(e.key)
+      yield { namespace: ns, key, entry: { ...e.value, expiresAt: e.expiresAt } }
     }
+  }
+
+  /**
+   * Runs `fn` in the key's write order, so what it publishes about the key cannot overtake a write
+   * or an expiry of that key (the mirror's repairs after a rebuild).
+   */
+  withKey<T>(ns: string, key: string, fn: () => Promise<T>): Promise<T> {
+    return this.serial(pairKey(ns, key), fn)
   }
 
   set(ns: string, key: string, value: string, ttlMs: number): Promise<KvEntry> {
@@ -217,13 +236,16 @@ export class KvStore {
     this.totalBytes += meta.bytes
   }
 
-  private async load(): Promise<void> {
+  private async load(visit: KvVisitor | undefined): Promise<void> {
     for await (const ns of this.spaces.keys()) this.index.set(ns, new Map())
-    for await (const e of this.all()) {
-      this.account(e.namespace, e.key, {
-        bytes: sizeOf(e.namespace, e.key, e.entry.value),
-        expiresAt: e.entry.expiresAt,
+    for await (const item of this.all()) {
+      // Expired since the scan began: its sweep already ran, or runs soon and finds it gone from the index.
+      if (item.entry.expiresAt !== undefined && item.entry.expiresAt <= Date.now()) continue
+      this.account(item.namespace, item.key, {
+        bytes: sizeOf(item.namespace, item.key, item.entry.value),
+        expiresAt: item.entry.expiresAt,
       })
+      if (visit) await visit(item)
     }
   }
 

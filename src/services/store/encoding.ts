@@ -10,6 +10,12 @@ const VALUE_SEP = '\u0001'
 
 export const DATA = `d${SEP}`
 export const EXPIRY = `x${SEP}`
+/**
+ * The layout's version. A store without it holds data from before the deadline index existed, or
+ * from a build that did not keep it: the index is rebuilt from the data once, at open.
+ */
+export const FORMAT_KEY = `m${SEP}format`
+export const FORMAT = '2'
 
 export const dataKey = (collection: string, key: string) => `${DATA}${collection}${SEP}${key}`
 export const dataPrefix = (collection: string, prefix = '') => `${DATA}${collection}${SEP}${prefix}`
@@ -47,6 +53,17 @@ export function expiresAtOf(raw: string): number | undefined {
 
 export function decodeValue<T>(raw: string): T {
   return JSON.parse(raw.slice(raw.indexOf(VALUE_SEP) + 1)) as T
+}
+
+/**
+ * The end of a prefix range as a string, when one exists: the prefix with its last UTF-16 unit
+ * raised by one sorts, as UTF-8 bytes, after every key that starts with the prefix. Not for a last
+ * unit at or next to the surrogate range, whose UTF-8 order differs: undefined there.
+ */
+export function prefixEndString(prefix: string): string | undefined {
+  const last = prefix.charCodeAt(prefix.length - 1)
+  if (Number.isNaN(last) || (last >= 0xd7ff && last < 0xe000) || last >= 0xfffe) return undefined
+  return `${prefix.slice(0, -1)}${String.fromCharCode(last + 1)}`
 }
 
 /**

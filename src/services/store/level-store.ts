@@ -14,6 +14,8 @@ import {
 import {
   DATA,
   EXPIRY,
+  FORMAT,
+  FORMAT_KEY,
   dataKey,
   dataPrefix,
   decodeValue,
@@ -22,6 +24,7 @@ import {
   expiryKey,
   expiryUpTo,
   prefixEnd,
+  prefixEndString,
   splitDataKey,
   splitExpiryKey,
 } from './encoding.js'
@@ -38,9 +41,14 @@ export interface LevelStoreOptions {
 }
 
 type Listener = (entry: StoredEntry<unknown>) => void | Promise<void>
+type Range =
+  | { keyEncoding: 'utf8'; gt?: string; gte?: string; lt: string }
+  | { keyEncoding: 'buffer'; gt?: Buffer; gte?: Buffer; lt: Buffer }
 
 /** Expired entries removed per sweep round; the next round follows at once. */
 const SWEEP_BATCH = 1000
+/** Entries read from LevelDB per call when scanning (one native call per batch, not per entry). */
+const SCAN_BATCH = 1000
 
 /** The single-machine backend: one LevelDB under `<dataDir>/store`. */
 export class LevelStore implements Store {
@@ -79,7 +87,13 @@ export class LevelStore implements Store {
       })
     }
     const store = new LevelStore(db, opts)
-    await store.armNext()
+    try {
+      await store.migrate()
+      await store.armNext()
+    } catch (err) {
+      await db.close()
+      throw err
+    }
     return store
   }
 
@@ -115,6 +129,7 @@ export class LevelStore implements Store {
       },
       batch: (ops) => this.write(name, ops),
       list: (o) => this.list(name, o),
+      scan: (o) => this.scan(name, o),
       keys: (o) => this.keys(name, o),
       onExpire: (listener) => {
         let set = this.expireListeners.get(name)
@@ -189,38 +204,91 @@ export class LevelStore implements Store {
   }
 
   private async list<T>(collection: string, o: ListOptions = {}): Promise<Array<StoredEntry<T>>> {
-    await this.commit.settled()
     const out: Array<StoredEntry<T>> = []
+    for await (const e of this.scan<T>(collection, o)) out.push(e)
+    return out
+  }
+
+  private async *scan<T>(collection: string, o: ListOptions = {}): AsyncIterable<StoredEntry<T>> {
+    await this.commit.settled()
     const now = Date.now()
-    for await (const [k, raw] of this.db.iterator(this.range(collection, o))) {
+    let n = 0
+    for await (const [k, raw] of this.entries(this.range(collection, o))) {
       const expiresAt = expiresAtOf(raw)
       if (expiresAt !== undefined && expiresAt <= now) continue
-      out.push({ key: splitDataKey(k.toString()).key, value: decodeValue<T>(raw), expiresAt })
-      if (o.limit !== undefined && out.length >= o.limit) break
+      yield { key: splitDataKey(k).key, value: decodeValue<T>(raw), expiresAt }
+      if (o.limit !== undefined && ++n >= o.limit) return
     }
-    return out
   }
 
   private async *keys(collection: string, o: ListOptions = {}): AsyncIterable<string> {
     await this.commit.settled()
     const now = Date.now()
     let n = 0
-    for await (const [k, raw] of this.db.iterator(this.range(collection, o))) {
+    for await (const [k, raw] of this.entries(this.range(collection, o))) {
       const expiresAt = expiresAtOf(raw)
       if (expiresAt !== undefined && expiresAt <= now) continue
-      yield splitDataKey(k.toString()).key
-      if (o.limit !== undefined && ++n >= o.limit) break
+      yield splitDataKey(k).key
+      if (o.limit !== undefined && ++n >= o.limit) return
     }
   }
 
-  private range(collection: string, o: ListOptions) {
+  /** Raw entries of a range, fetched a batch at a time: one native call per batch, not per entry. */
+  private async *entries(range: Range): AsyncIterable<[string, string]> {
+    const it = this.db.iterator<string | Buffer, string>(range)
+    try {
+      for (;;) {
+        const batch = await it.nextv(SCAN_BATCH)
+        if (batch.length === 0) return
+        for (const [k, raw] of batch) yield [typeof k === 'string' ? k : k.toString(), raw]
+      }
+    } finally {
+      await it.close()
+    }
+  }
+
+  private range(collection: string, o: ListOptions): Range {
     const start = dataPrefix(collection, o.prefix ?? '')
     const after = o.after === undefined ? undefined : dataKey(collection, o.after)
+    const useAfter = after !== undefined && after >= start
+    // String bounds keep keys as strings (several times cheaper to iterate than buffers).
+    const end = prefixEndString(start)
+    if (end !== undefined) return { keyEncoding: 'utf8', ...(useAfter ? { gt: after } : { gte: start }), lt: end }
     return {
-      keyEncoding: 'buffer' as const,
-      ...(after !== undefined && after >= start ? { gt: Buffer.from(after) } : { gte: Buffer.from(start) }),
+      keyEncoding: 'buffer',
+      ...(useAfter ? { gt: Buffer.from(after) } : { gte: Buffer.from(start) }),
       lt: prefixEnd(start),
     }
+  }
+
+  /**
+   * Brings an older layout up to date, once. A store without the format mark may hold entries with a
+   * deadline but no index record (written before the index existed): index them, or they never expire.
+   */
+  private async migrate(): Promise<void> {
+    if ((await this.db.get(FORMAT_KEY)) === FORMAT) return
+    let ops: RawOp[] = []
+    let indexed = 0
+    for await (const [k, raw] of this.entries({
+      keyEncoding: 'utf8',
+      gte: DATA,
+      lt: prefixEndString(DATA) as string,
+    })) {
+      const expiresAt = expiresAtOf(raw)
+      if (expiresAt === undefined) continue
+      const { collection, key } = splitDataKey(k)
+      // Rewriting a record that exists is harmless: the sweep checks the deadline against the entry.
+      ops.push({ type: 'put', key: expiryKey(expiresAt, collection, key), value: '' })
+      indexed++
+      if (ops.length >= SCAN_BATCH) {
+        await this.db.batch(ops, { sync: this.opts.sync })
+        ops = []
+      }
+    }
+    ops.push({ type: 'put', key: FORMAT_KEY, value: FORMAT })
+    await this.db.batch(ops, { sync: this.opts.sync })
+    if (indexed > 0)
+      this.opts.log.info({ indexed }, 'store: indexed the deadlines of entries written without the index')
   }
 
   /** Arms the sweep timer for the earliest deadline in the index. */
