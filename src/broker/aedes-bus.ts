@@ -23,6 +23,7 @@ export class AedesBus implements Bus {
   private readonly subs = new Set<{ filter: string; handler: MessageHandler }>()
   private readonly requester: Requester
   private readonly detach: () => void
+  private closed = false
   /**
    * The identity an in-process sender attached, keyed by the payload buffer it published: Aedes hands
    * the same buffer to the `published` hook, and no client can reach this map.
@@ -91,11 +92,16 @@ export class AedesBus implements Bus {
     return () => undefined
   }
 
+  connected(): boolean {
+    return !this.closed && !this.broker.aedes.closed
+  }
+
   request<T>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>> {
     return this.requester.request<T>(capability, body, opts)
   }
 
   async close(): Promise<void> {
+    this.closed = true
     await this.requester.close()
     this.subs.clear()
     this.detach()

@@ -164,6 +164,10 @@ export class MqttBus implements Bus {
     return () => this.client.off('connect', onConnect)
   }
 
+  connected(): boolean {
+    return this.client.connected
+  }
+
   request<T>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>> {
     return this.requester.request<T>(capability, body, opts)
   }

@@ -61,6 +61,8 @@ export interface Bus {
    * republished. Never fires on the embedded bus, whose broker lives and dies with the process.
    */
   onReconnect(listener: () => void): () => void
+  /** Whether messages flow now: false while an external broker is unreachable or after close. */
+  connected(): boolean
   /** Publishes a request and resolves with its one response envelope (TIMEOUT envelope if none comes). */
   request<T = unknown>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>>
   close(): Promise<void>

@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { Logger } from '../log.js'
+import type { Metrics } from '../ops/metrics.js'
 import type { Bus } from './bus.js'
 import type { ErrorCode } from './errors.js'
 import type { Identity } from './identity.js'
@@ -34,6 +35,8 @@ export interface HttpRoute<Req = unknown, Res = unknown> {
   status?: number
   /** Success body; omit for the capability's `data` as is. Ignored for 204. */
   toBody?(data: Res, req: Req): unknown
+  /** JSON Schema of what `toBody` returns, for the OpenAPI document (required with `toBody`, by spec). */
+  response?: JsonSchema
   /** Error codes Butler answers with another status than our table's (e.g. NOT_FOUND → 400 for KV). */
   errorStatus?: Partial<Record<ErrorCode, number>>
 }
@@ -119,6 +122,8 @@ export interface ModuleContext<C = unknown> {
   topics: Topics
   dataDir: string
   services: Services
+  /** Register the module's own gauges and counters (`sensebus_<area>_...`) for GET /metrics. */
+  metrics: Metrics
 }
 
 /** A retained or event topic a module publishes, for the topic catalogue. */

@@ -8,6 +8,7 @@ import type { Bus } from '../core/bus.js'
 import { fail } from '../core/envelope.js'
 import type { Topics } from '../core/topics.js'
 import type { Logger } from '../log.js'
+import type { Metrics } from '../ops/metrics.js'
 import type { Security } from '../security/index.js'
 
 export interface Endpoints {
@@ -31,6 +32,7 @@ export async function openBus(opts: {
   log: Logger
   endpoints: Endpoints
   cleanups: Array<() => Promise<void>>
+  metrics?: Metrics
 }): Promise<Bus> {
   const { config, topics, security, log, endpoints, cleanups } = opts
   if (config.broker.url) {
@@ -86,6 +88,11 @@ export async function openBus(opts: {
     },
   })
   cleanups.push(() => broker.close())
+  opts.metrics?.gauge(
+    'sensebus_mqtt_connections',
+    'Connected MQTT clients over all listeners of the embedded broker',
+    () => broker.aedes.connectedClients,
+  )
   for (const l of broker.listeners) endpoints[l.kind] = { host: l.host, port: l.port }
   bus = new AedesBus(broker, topics, config.bus.requestTimeoutMs)
   security.policy.reserveReplyId(bus.id)

@@ -11,8 +11,15 @@ export default defineModule<KvState, KvConfig>({
   summary: 'Key-value store with namespaces and TTL, durable across restarts, mirrored as retained state',
   configSchema,
   needs: ['store'],
-  async setup({ config, services, bus, topics, log }) {
+  async setup({ config, services, bus, topics, log, metrics }) {
     const store = await KvStore.open(services.store, config)
+    metrics.gauge('sensebus_kv_keys', 'Live keys over all namespaces', () => store.stats().keys)
+    metrics.gauge(
+      'sensebus_kv_bytes',
+      'Bytes of namespaces, keys and values (what kv.maxBytes limits)',
+      () => store.stats().bytes,
+    )
+    metrics.gauge('sensebus_kv_namespaces', 'Namespaces holding at least one key', () => store.stats().namespaces)
     const state: KvState = { store, config }
     if (config.mirror) state.stopMirror = await startMirror(store, bus, topics, log, config.mirrorMaxValueBytes)
     return state
