@@ -45,7 +45,8 @@ describe('log noise from clients', () => {
     const socket = tcpConnect(port, '127.0.0.1')
     await new Promise((r) => socket.once('connect', r))
     socket.write(
-      'POST /api/v1/kv/set HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"names',
+      'POST /api/v1/kv/set HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n' +
+        'content-length: 1000\r\n\r\n{"names',
     )
     await new Promise((r) => setTimeout(r, 100))
     socket.destroy()

@@ -1,12 +1,12 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { Logger } from '../log.js'
-import type { Metrics } from '../ops/metrics.js'
 import type { Bus } from './bus.js'
 import type { ErrorCode } from './errors.js'
 import type { Identity } from './identity.js'
 import type { Jobs } from './jobs.js'
 import type { ServiceName, Services } from './services.js'
 import type { Topics } from './topics.js'
+import type { ModuleMetrics } from './metrics.js'
 import type { JsonSchema } from './validate.js'
 
 /** What the REST dialects hand a route to build the capability request from. */
@@ -123,7 +123,7 @@ export interface ModuleContext<C = unknown> {
   dataDir: string
   services: Services
   /** Register the module's own gauges and counters (`sensebus_<area>_...`) for GET /metrics. */
-  metrics: Metrics
+  metrics: ModuleMetrics
 }
 
 /** A retained or event topic a module publishes, for the topic catalogue. */

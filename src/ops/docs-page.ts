@@ -24,8 +24,8 @@ export function renderDocsPage(opts: {
   const rows = Object.entries(opts.openapi.paths).flatMap(([path, ops]) =>
     Object.entries(ops).map(
       ([method, op]) =>
-        `<tr><td class="m ${escape(method)}">${escape(method.toUpperCase())}</td><td><code>${escape(path)}</code></td>` +
-        `<td>${escape(op.summary ?? '')}</td></tr>`,
+        `<tr><td class="m ${escape(method)}">${escape(method.toUpperCase())}</td>` +
+        `<td><code>${escape(path)}</code></td><td>${escape(op.summary ?? '')}</td></tr>`,
     ),
   )
   const topics = opts.topics.map(
@@ -59,7 +59,8 @@ ${topics.join('\n')}
 `
 }
 
-export const DOCS_STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222}
+export const DOCS_STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem}
+body{color:#222}
 h1 small{font-size:.55em;color:#666}
 table{border-collapse:collapse;width:100%;margin-bottom:2rem}
 th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}

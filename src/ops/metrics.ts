@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { AuditRecord } from '../core/dispatch.js'
+import type { ModuleMetrics } from '../core/metrics.js'
 
 /** Buckets in seconds: a KV call answers in well under a millisecond, a reload may take minutes. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
@@ -14,7 +15,7 @@ type LatencyChild = { observe(v: number): void }
  * the tests, do not mix). Per request the cost is a map look-up and two increments: the label
  * children are created once per capability and outcome, and gauges are read only when scraped.
  */
-export class Metrics {
+export class Metrics implements ModuleMetrics {
   readonly registry = new Registry()
   private readonly requests: Counter<'capability' | 'status'>
   private readonly latency: Histogram<'capability'>

@@ -20,7 +20,7 @@ export interface HttpGuard {
    * outside the caller's roles, before anything reaches the bus.
    */
   authorize(req: IncomingMessage, capability: string): Promise<Identity>
-  /** For endpoints outside the capabilities (`/metrics`, `/health`): throws UNAUTHORIZED unless a valid token is sent. */
+  /** For endpoints outside the capabilities (`/metrics`, `/health`): UNAUTHORIZED unless a valid token is sent. */
   requireToken(req: IncomingMessage, endpoint: string): Promise<void>
 }
 
