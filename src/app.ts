@@ -171,7 +171,7 @@ export async function startApp({ config, log, modules, policy, baseDir = process
         requireToken: security.http.requireToken,
         report,
         registry: metrics,
-        ...apiDescription(enabled, capabilities, config.baseTopic),
+        ...apiDescription(enabled, capabilities, config.baseTopic, endpoints),
       })
       const http = await startHttpShim({
         bus: liveBus,

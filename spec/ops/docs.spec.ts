@@ -40,7 +40,10 @@ describe('GET /api/docs', () => {
     const res = await fetch(`${sb.httpUrl}/api/asyncapi.json`)
     expect(res.status).toBe(200)
     const text = await res.text()
-    expect(JSON.parse(text).channels['kv.set.request'].address).toBe('qlik/request/kv/set')
+    const doc = JSON.parse(text)
+    expect(doc.channels['kv.set.request'].address).toBe('qlik/request/kv/set')
+    // The listeners this instance really has.
+    expect(doc.servers.mqtt).toMatchObject({ protocol: 'mqtt', host: `127.0.0.1:${new URL(sb.mqttUrl).port}` })
     // Parsed last: the parser holds the event loop for seconds, long enough for kept-alive sockets to expire.
     const { diagnostics } = await new Parser().parse(text)
     expect(diagnostics.filter((d) => d.severity === 0).map((d) => d.message)).toEqual([])
