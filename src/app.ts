@@ -10,6 +10,11 @@ import { allCapabilities, butlerFlagsOf, enabledModules, registryGrants } from '
 import type { ServiceName } from './core/services.js'
 import { createTopics } from './core/topics.js'
 import { startHttpShim } from './http/server.js'
+import { apiDescription } from './ops/api-description.js'
+import { opsEndpoints } from './ops/endpoints.js'
+import { healthReporter } from './ops/health-report.js'
+import { Metrics } from './ops/metrics.js'
+import { watchBus } from './ops/watch.js'
 import type { Logger } from './log.js'
 import { auditEvent } from './security/audit.js'
 import { createSecurity } from './security/index.js'
@@ -35,6 +40,7 @@ export interface App {
   bus: Bus
   endpoints: Endpoints
   health: Health
+  metrics: Metrics
   stop(): Promise<void>
 }
 
@@ -55,10 +61,13 @@ export async function startApp({ config, log, modules, policy, baseDir = process
     registry: registryGrants(capabilities),
     log,
     publishAudit: async (entry) => bus?.publish(topics.audit, auditEvent(`sensebus/${bus.id}`, entry), { qos: 0 }),
+    onRefused: () => metrics.httpRefused(),
   })
   const health = new Health()
+  const metrics = new Metrics({ capabilities: capabilities.map((c) => c.name) })
   const cleanups: Array<() => Promise<void>> = []
   const endpoints: Endpoints = {}
+  let stopping = false
   const stopAll = async () => {
     for (const fn of cleanups.splice(0).reverse()) {
       await fn().catch((err: unknown) => log.error({ err }, 'shutdown step failed'))
@@ -66,7 +75,16 @@ export async function startApp({ config, log, modules, policy, baseDir = process
   }
 
   try {
-    const opened = await openBus({ config, topics, security, log, endpoints, cleanups, ...(policy ? { policy } : {}) })
+    const opened = await openBus({
+      config,
+      topics,
+      security,
+      log,
+      endpoints,
+      cleanups,
+      metrics,
+      ...(policy ? { policy } : {}),
+    })
     bus = opened.bus
     // Sense is always watched: its reachability is part of the bridge state whoever uses it.
     const wanted = new Set<ServiceName>(['sense', ...enabled.flatMap((m) => m.needs ?? [])])
@@ -82,7 +100,17 @@ export async function startApp({ config, log, modules, policy, baseDir = process
       cleanups,
     })
     const starters: Array<() => Promise<(() => Promise<void>) | undefined>> = []
-    const mounted = await setupModules({ modules: enabled, config, services, bus, topics, log, cleanups, starters })
+    const mounted = await setupModules({
+      modules: enabled,
+      config,
+      services,
+      bus,
+      topics,
+      log,
+      metrics,
+      cleanups,
+      starters,
+    })
 
     const app: AppInfo = {
       name: 'sensebus',
@@ -109,8 +137,12 @@ export async function startApp({ config, log, modules, policy, baseDir = process
       ...(config.broker.url
         ? { unknownSender: { via: 'mqtt', transport: 'mqtt', roles: config.broker.trustedRoles } }
         : {}),
-      audit: (record) => security.auditor.dispatched(record),
+      audit: (record) => {
+        metrics.requestAnswered(record)
+        security.auditor.dispatched(record)
+      },
     })
+    watchBus({ metrics, bus, topics, services, inFlight: () => dispatcher.inFlight(), cleanups })
     const liveBus = bus
     const info = bridgeInfo(liveBus, topics, VERSION, capabilities, new Date())
     const publishState = () =>
@@ -119,14 +151,15 @@ export async function startApp({ config, log, modules, policy, baseDir = process
       })
     // Shutdown order matters: the shim stops taking calls, in-flight requests answer, then offline.
     cleanups.push(async () => {
+      stopping = true
       offHealth()
       offReconnect()
-      const stopping = Date.now()
+      const stopStarted = Date.now()
       await liveBus.quiesce?.()
       const quiesced = Date.now()
       await dispatcher.stop()
       log.info(
-        { quiesceMs: quiesced - stopping, drainMs: Date.now() - quiesced },
+        { quiesceMs: quiesced - stopStarted, drainMs: Date.now() - quiesced },
         'requests stopped: every acknowledged request answered',
       )
       // An unreachable external broker would hold this publish forever; it sends our last will instead.
@@ -145,6 +178,21 @@ export async function startApp({ config, log, modules, policy, baseDir = process
     // Only now, with every request answered: earlier, the broker would acknowledge requests nobody answers.
     await opened.listen()
     if (config.http.enabled) {
+      const report = healthReporter({
+        bus: liveBus,
+        health,
+        store: services.store,
+        version: VERSION,
+        senseRequired: config.http.health.senseRequired,
+        stopping: () => stopping,
+      })
+      const documents = opsEndpoints({
+        ...config.http,
+        requireToken: security.http.requireToken,
+        report,
+        registry: metrics,
+        ...apiDescription(enabled, capabilities, config.baseTopic, endpoints),
+      })
       const http = await startHttpShim({
         bus: liveBus,
         capabilities,
@@ -154,19 +202,20 @@ export async function startApp({ config, log, modules, policy, baseDir = process
         bodyLimitBytes: config.http.bodyLimitBytes,
         requestTimeoutMs: config.bus.requestTimeoutMs,
         corsOrigins: config.http.cors.origins,
-        version: VERSION,
         log: log.child({ area: 'http' }),
         authorize: security.http.authorize,
+        documents,
         maxConnections: config.http.maxConnections,
         headersTimeoutMs: config.http.headersTimeoutMs,
         bodyTimeoutMs: config.http.bodyTimeoutMs,
         ...(security.tls.http ? { tls: security.tls.http } : {}),
       })
+      metrics.gauge('sensebus_http_connections', 'Open HTTP connections', () => http.connections())
       endpoints.http = { host: config.http.host, port: http.port, ...(security.tls.http ? { tls: true } : {}) }
       cleanups.push(() => http.close())
     }
     log.info({ endpoints, capabilities: capabilities.length, version: VERSION }, 'sensebus ready')
-    return { bus: liveBus, endpoints, health, stop: stopAll }
+    return { bus: liveBus, endpoints, health, metrics, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

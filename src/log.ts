@@ -1,4 +1,14 @@
-import { pino, type Logger as PinoLogger, type LoggerOptions } from 'pino'
+import { resolve } from 'node:path'
+import {
+  type DestinationStream,
+  type Level,
+  type Logger as PinoLogger,
+  type LoggerOptions,
+  multistream,
+  pino,
+} from 'pino'
+import { DailyFile } from './logging/daily-file.js'
+import { prettyStream } from './logging/pretty.js'
 
 export type Logger = PinoLogger
 
@@ -21,21 +31,56 @@ export const REDACT_PATHS = [
   '*.passwordHash',
 ]
 
+export type LogFormat = 'auto' | 'json' | 'pretty'
+
+export interface LogFileOptions {
+  enabled: boolean
+  dir: string
+  name: string
+  retainDays: number
+  format: 'json' | 'pretty'
+}
+
 export interface LogOptions {
   level?: string
+  /** `auto`: readable lines when stdout is a terminal, JSON otherwise. */
+  format?: LogFormat
+  /** Also write to a daily-rotated file (the `log.file` config section). */
+  file?: LogFileOptions | undefined
+  /** Where relative `file.dir` paths resolve; default the cwd. */
+  baseDir?: string
   /** Write to this stream instead of stdout (tests, the CLI's quiet modes). */
   destination?: NodeJS.WritableStream
+  /** Whether the console is a terminal; default `process.stdout.isTTY`. */
+  isTTY?: boolean
 }
 
 /** The root logger; everything else gets `log.child({ area })`. */
 export function createLogger(opts: LogOptions = {}): Logger {
+  const level = opts.level ?? 'info'
   const options: LoggerOptions = {
-    level: opts.level ?? 'info',
+    level,
     base: { name: 'sensebus' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   }
-  return opts.destination ? pino(options, opts.destination) : pino(options)
+  const tty = opts.isTTY ?? (opts.destination ? false : process.stdout.isTTY === true)
+  const pretty = opts.format === 'pretty' || ((opts.format ?? 'auto') === 'auto' && tty)
+  const out = opts.destination ?? process.stdout
+  const console: DestinationStream = pretty ? prettyStream(out, { colour: tty }) : (out as DestinationStream)
+  if (!opts.file?.enabled) return opts.destination || pretty ? pino(options, console) : pino(options)
+  const file = new DailyFile({
+    dir: resolve(opts.baseDir ?? process.cwd(), opts.file.dir),
+    name: opts.file.name,
+    retainDays: opts.file.retainDays,
+  })
+  const fileStream: DestinationStream = opts.file.format === 'pretty' ? prettyStream(file) : file
+  // Both streams at the logger's level: the file keeps what the console shows.
+  const streams = multistream([
+    { level: level === 'silent' ? 'fatal' : (level as Level), stream: console },
+    { level: level === 'silent' ? 'fatal' : (level as Level), stream: fileStream },
+  ])
+  return pino(options, streams)
 }
 
 /** A logger that drops everything: for library callers and tests that do not care. */

@@ -54,12 +54,15 @@ export interface ServerProcess {
   exited: Promise<number | null>
 }
 
-/** Starts `sensebus start` as a real process and waits for its "sensebus ready" log line. */
-export function startServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+/**
+ * Starts `sensebus start` as a real process and waits for its "sensebus ready" log line; `cli` is
+ * another build's entry point (the packed tarball's).
+ */
+export function startServer(args: string[], env: NodeJS.ProcessEnv = {}, cli = CLI): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [CLI, 'start', '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0', ...args],
+      [cli, 'start', '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0', ...args],
       { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     const logs: string[] = []

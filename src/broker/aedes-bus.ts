@@ -20,11 +20,10 @@ import { Requester } from './requester.js'
  */
 export class AedesBus implements Bus {
   readonly id = `sb-${randomUUID().slice(0, 8)}`
-  /** The broker lives in this process: a publish always reaches it. */
-  readonly connected = true
   private readonly subs = new Set<{ filter: string; handler: MessageHandler }>()
   private readonly requester: Requester
   private readonly detach: () => void
+  private closed = false
   /**
    * The identity an in-process sender attached, keyed by the payload buffer it published: Aedes hands
    * the same buffer to the `published` hook, and no client can reach this map.
@@ -93,6 +92,11 @@ export class AedesBus implements Bus {
     return () => undefined
   }
 
+  /** The broker lives in this process: a publish reaches it until either is closed. */
+  get connected(): boolean {
+    return !this.closed && !this.broker.aedes.closed
+  }
+
   request<T>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>> {
     return this.requester.request<T>(capability, body, opts)
   }
@@ -102,6 +106,7 @@ export class AedesBus implements Bus {
   }
 
   async close(): Promise<void> {
+    this.closed = true
     await this.requester.close()
     this.subs.clear()
     this.detach()

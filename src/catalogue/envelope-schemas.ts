@@ -13,7 +13,10 @@ export function requestEnvelopeSchema(request: JsonSchema): JsonSchema {
     ...request,
     properties: {
       ...props,
-      transaction: { type: ['string', 'number'], description: 'Any id; echoed in the response' },
+      transaction: {
+        anyOf: [{ type: 'string' }, { type: 'number' }],
+        description: 'Any id; echoed in the response',
+      },
       replyTo: { type: 'string', description: 'Topic for the response instead of <base>/response/<capability>' },
     },
   }

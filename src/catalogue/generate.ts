@@ -140,27 +140,46 @@ function published(t: PublishedTopic, topics: Topics): TopicEntry {
   }
 }
 
-function asyncApi(entries: TopicEntry[], version: string): unknown {
+/** A name derived from the topic, so ids stay put when capabilities are added: `kv.set.request`. */
+export function entryId(e: TopicEntry): string {
+  return e.schemaFile.replace(/^schemas\//, '').replace(/\.json$/, '')
+}
+
+/**
+ * AsyncAPI 3 with every schema inline under `components`, so the document validates on its own
+ * (served over HTTP or read from disk), and ids taken from topic names, not positions.
+ */
+export function buildAsyncApi(entries: TopicEntry[], version: string, servers: Record<string, unknown>): unknown {
   const channels: Record<string, unknown> = {}
   const operations: Record<string, unknown> = {}
-  entries.forEach((e, i) => {
-    const id = `${e.kind}_${i}_${e.topic.replace(/[^A-Za-z0-9]+/g, '_')}`
-    channels[id] = {
-      address: e.topic.replace(/\{([^}]+)\}/g, '{$1}'),
-      description: e.summary,
-      messages: {
-        payload: {
-          payload: { $ref: `./${e.schemaFile}` },
-          ...(e.example !== undefined ? { examples: [{ payload: e.example }] } : {}),
-        },
-      },
+  const messages: Record<string, unknown> = {}
+  const schemas: Record<string, unknown> = {}
+  for (const e of entries) {
+    const id = entryId(e)
+    schemas[id] = e.schema
+    messages[id] = {
+      name: id,
+      title: e.topic,
+      summary: e.summary,
+      contentType: 'application/json',
+      payload: { $ref: `#/components/schemas/${id}` },
+      ...(e.example !== undefined ? { examples: [{ payload: e.example }] } : {}),
     }
-    operations[`${id}_op`] = {
-      action: e.kind === 'request' ? 'receive' : 'send',
+    channels[id] = {
+      address: e.topic,
+      description: e.summary,
+      messages: { [id]: { $ref: `#/components/messages/${id}` } },
+    }
+    // sensebus' point of view: it receives requests and sends everything else.
+    const action = e.kind === 'request' ? 'receive' : 'send'
+    operations[`${action}.${id}`] = {
+      action,
       channel: { $ref: `#/channels/${id}` },
       summary: e.summary,
+      messages: [{ $ref: `#/channels/${id}/messages/${id}` }],
+      ...(e.retained ? { bindings: { mqtt: { retain: true, bindingVersion: '0.2.0' } } } : {}),
     }
-  })
+  }
   return {
     asyncapi: '3.0.0',
     info: {
@@ -170,9 +189,26 @@ function asyncApi(entries: TopicEntry[], version: string): unknown {
         'Every capability is a topic. sensebus receives requests and sends responses, events and retained state.',
     },
     defaultContentType: 'application/json',
+    servers,
     channels,
     operations,
+    components: { schemas, messages },
   }
+}
+
+/** The servers of a default installation, for the generated document; a running sensebus names its own. */
+export const DEFAULT_SERVERS = {
+  mqtt: {
+    host: 'localhost:1883',
+    protocol: 'mqtt',
+    protocolVersion: '3.1.1',
+    description: 'The embedded broker, MQTT over TCP (broker.mqtt)',
+  },
+  ws: {
+    host: 'localhost:9001',
+    protocol: 'ws',
+    description: 'The embedded broker, MQTT over WebSocket (broker.ws)',
+  },
 }
 
 /** All files of topics/, keyed by relative path. Deterministic: the same registry gives the same bytes. */
@@ -181,7 +217,7 @@ export function generateTopicFiles(modules: CapabilityModule[], version: string)
   const files = new Map<string, string>()
   for (const e of entries)
     files.set(e.schemaFile, `${JSON.stringify({ $schema: DRAFT_07, title: e.topic, ...e.schema }, null, 2)}\n`)
-  files.set('asyncapi.json', `${JSON.stringify(asyncApi(entries, version), null, 2)}\n`)
+  files.set('asyncapi.json', `${JSON.stringify(buildAsyncApi(entries, version, DEFAULT_SERVERS), null, 2)}\n`)
   files.set('README.md', renderCatalogue(entries))
   return files
 }

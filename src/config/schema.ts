@@ -1,4 +1,4 @@
-import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox'
+import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox'
 import type { CapabilityModule } from '../core/capability.js'
 import { limit, section } from '../core/schema.js'
 import { tlsFilesSchema, tlsListenerSchema } from '../net/tls-config.js'
@@ -15,6 +15,20 @@ const port = (def: number) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: def, description: '0 picks a free port' })
 const host = Type.String({ minLength: 1, default: '127.0.0.1' })
 const listener = (def: number) => section({ enabled: Type.Boolean({ default: true }), host, port: port(def) })
+
+/** An operational endpoint of the HTTP listener: on or off, open or behind an API token. */
+const opsEndpoint = <P extends TProperties = Record<never, never>>(description: string, extra: P = {} as P) =>
+  section(
+    {
+      ...extra,
+      enabled: Type.Boolean({ default: true }),
+      auth: Type.Union([Type.Literal('none'), Type.Literal('token')], {
+        default: 'none',
+        description: 'token: callers send Authorization: Bearer <token> with any token of security.tokens',
+      }),
+    },
+    { description },
+  )
 
 const capabilitiesBase = {
   disabled: Type.Array(Type.String({ pattern: '^[a-z0-9-]+/([a-z0-9-]+|\\*)$' }), {
@@ -35,6 +49,25 @@ const rootSchema = section({
         default: 'info',
       },
     ),
+    format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+      default: 'auto',
+      description: 'auto: readable lines when stdout is a terminal, JSON lines otherwise',
+    }),
+    file: section({
+      enabled: Type.Boolean({ default: false, description: 'Also write the log to a file, a new one each day' }),
+      dir: Type.String({
+        minLength: 1,
+        default: './log',
+        description: 'Folder of the files (relative to the working directory, like dataDir)',
+      }),
+      name: Type.String({
+        pattern: '^[A-Za-z0-9_.-]+$',
+        default: 'sensebus',
+        description: 'Files are <name>.<YYYY-MM-DD>.log',
+      }),
+      retainDays: limit(30, 'Files of older days are deleted'),
+      format: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
+    }),
   }),
   broker: section({
     url: Type.Optional(
@@ -101,6 +134,14 @@ const rootSchema = section({
     cors: section({
       origins: Type.Array(Type.String(), { default: [], description: "Allowed origins; '*' allows any" }),
     }),
+    health: opsEndpoint('GET /health: readiness (broker, store, Sense) as JSON, 200 or 503; GET /health/live', {
+      senseRequired: Type.Boolean({
+        default: false,
+        description: 'An unreachable Sense makes /health answer 503 (otherwise 200 with status degraded)',
+      }),
+    }),
+    metrics: opsEndpoint('GET /metrics: Prometheus text format'),
+    docs: opsEndpoint('GET /api/docs, /api/openapi.json and /api/asyncapi.json: the API description'),
   }),
   bus: section({
     maxInFlight: limit(256, 'Requests in flight over all callers; more are answered BUSY'),

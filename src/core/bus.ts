@@ -50,8 +50,8 @@ export interface Bus {
   readonly id: string
   readonly topics: Topics
   /**
-   * Whether a publish reaches the broker now. Always true on the embedded bus; false while the
-   * connection to an external broker is down (a publish would wait in mqtt.js' queue meanwhile).
+   * Whether a publish reaches the broker now: false while the connection to an external broker is
+   * down (a publish would wait in mqtt.js' queue meanwhile) and once the bus is closed.
    */
   readonly connected: boolean
   publish(topic: string, payload: string | Buffer | object, opts?: PublishOptions): Promise<void>

@@ -6,6 +6,7 @@ import type { Identity } from './identity.js'
 import type { Jobs } from './jobs.js'
 import type { ServiceName, Services } from './services.js'
 import type { Topics } from './topics.js'
+import type { ModuleMetrics } from './metrics.js'
 import type { JsonSchema } from './validate.js'
 
 /** What the REST dialects hand a route to build the capability request from. */
@@ -34,6 +35,8 @@ export interface HttpRoute<Req = unknown, Res = unknown> {
   status?: number
   /** Success body; omit for the capability's `data` as is. Ignored for 204. */
   toBody?(data: Res, req: Req): unknown
+  /** JSON Schema of what `toBody` returns, for the OpenAPI document (required with `toBody`, by spec). */
+  response?: JsonSchema
   /** Error codes Butler answers with another status than our table's (e.g. NOT_FOUND → 400 for KV). */
   errorStatus?: Partial<Record<ErrorCode, number>>
 }
@@ -127,6 +130,8 @@ export interface ModuleContext<C = unknown> {
   topics: Topics
   dataDir: string
   services: Services
+  /** Register the module's own gauges and counters (`sensebus_<area>_...`) for GET /metrics. */
+  metrics: ModuleMetrics
 }
 
 /** A retained or event topic a module publishes, for the topic catalogue. */

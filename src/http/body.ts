@@ -10,10 +10,16 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   if (declared > limitBytes) throw new CapabilityError('PAYLOAD_TOO_LARGE', `Body exceeds ${limitBytes} bytes`)
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limitBytes) throw new CapabilityError('PAYLOAD_TOO_LARGE', `Body exceeds ${limitBytes} bytes`)
-    chunks.push(chunk)
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > limitBytes) throw new CapabilityError('PAYLOAD_TOO_LARGE', `Body exceeds ${limitBytes} bytes`)
+      chunks.push(chunk)
+    }
+  } catch (err) {
+    if (err instanceof CapabilityError) throw err
+    // The client went away mid-body (ECONNRESET, 'aborted'): its mistake, not ours, and nobody is left to answer.
+    throw new ClientAbortedError((err as Error).message, { cause: err })
   }
   const text = Buffer.concat(chunks).toString('utf8')
   if (text.trim() === '') return undefined
@@ -28,5 +34,12 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     return JSON.parse(text)
   } catch {
     throw new CapabilityError('BAD_JSON', 'Body is not valid JSON')
+  }
+}
+
+/** The request stream broke before its end: logged briefly, answered only if the socket still is open. */
+export class ClientAbortedError extends CapabilityError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('BAD_REQUEST', `The request body was not received completely (${message})`, options)
   }
 }

@@ -5,7 +5,7 @@ import { CapabilityError, httpStatusOf, toCapabilityError } from '../core/errors
 import type { Identity } from '../core/identity.js'
 import { DEFAULT_REQUEST_LIMITS, nestsDeeperThan } from '../core/request.js'
 import type { Logger } from '../log.js'
-import { readJsonBody } from './body.js'
+import { ClientAbortedError, readJsonBody } from './body.js'
 import { applyCors } from './cors.js'
 import { sendError, sendJson } from './respond.js'
 import { type CompiledRoute, compileRoutes, type Dialect, matchRoute } from './routes.js'
@@ -22,8 +22,8 @@ export interface HandlerOptions {
   log: Logger
   /** Who is calling (from the bearer token); throws UNAUTHORIZED/FORBIDDEN before anything reaches the bus. */
   authorize(req: IncomingMessage, capability: string): Promise<Identity>
-  /** Extra GET routes served as they are (the OpenAPI document). */
-  documents: Record<string, () => { type: string; body: string }>
+  /** GET routes outside the capabilities (API description, health, metrics), by exact path. */
+  documents: Record<string, DocumentHandler>
 }
 
 /** Whether every query parameter decodes to well-formed UTF-8. */
@@ -37,6 +37,16 @@ function hasWellFormedQuery(search: string): boolean {
   }
   return true
 }
+
+export interface DocumentAnswer {
+  status?: number
+  type: string
+  body: string
+  headers?: Record<string, string>
+}
+
+/** May throw a CapabilityError (UNAUTHORIZED) to refuse. */
+export type DocumentHandler = (req: IncomingMessage) => DocumentAnswer | Promise<DocumentAnswer>
 
 const OVERRIDABLE = new Set(['GET', 'PUT', 'DELETE', 'PATCH'])
 /** The shim waits a little longer than the capability, so the dispatcher's own TIMEOUT answer wins. */
@@ -90,12 +100,28 @@ export function httpHandler(opts: HandlerOptions): (req: IncomingMessage, res: S
     } catch (err) {
       const e = toCapabilityError(err)
       if (e.code === 'INTERNAL') opts.log.error({ err }, 'http shim failure')
+      if (err instanceof ClientAbortedError) {
+        opts.log.debug({ remote: req.socket.remoteAddress, reason: e.message }, 'client aborted the request')
+        if (req.socket.destroyed) return
+      }
       const status = route.route?.errorStatus?.[e.code] ?? httpStatusOf(e.code)
       // An unread oversized body would otherwise keep the socket busy.
       if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close')
       // RFC 6750 §3: a 401 names the scheme the client should use.
       if (e.code === 'UNAUTHORIZED') res.setHeader('www-authenticate', 'Bearer realm="sensebus"')
       sendError(res, dialect, status, e.toJSON())
+    }
+  }
+
+  const serveDocument = async (req: IncomingMessage, res: ServerResponse, document: DocumentHandler) => {
+    try {
+      const { status = 200, type, body, headers } = await document(req)
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers }).end(body)
+    } catch (err) {
+      const e = toCapabilityError(err)
+      if (e.code === 'INTERNAL') opts.log.error({ err }, 'http document failure')
+      if (e.code === 'UNAUTHORIZED') res.setHeader('www-authenticate', 'Bearer realm="sensebus"')
+      sendError(res, 'generic', httpStatusOf(e.code), e.toJSON())
     }
   }
 
@@ -124,11 +150,7 @@ export function httpHandler(opts: HandlerOptions): (req: IncomingMessage, res: S
       })
     }
     const document = method === 'GET' ? opts.documents[url.pathname] : undefined
-    if (document) {
-      const { type, body } = document()
-      res.writeHead(200, { 'content-type': type }).end(body)
-      return
-    }
+    if (document) return serveDocument(req, res, document)
     let match: ReturnType<typeof matchRoute>
     try {
       match = matchRoute(routes, method, url.pathname)

@@ -36,6 +36,7 @@ export function buildOpenApi(capabilities: Capability[], version: string): Recor
       requestBody: { required: false, content: jsonContent(cap.request) },
       responses: {
         200: { description: 'The result', content: jsonContent(cap.result) },
+        '4XX': { description: 'The request was refused (see code)', content: jsonContent(errorSchema) },
         default: { description: 'An error', content: jsonContent(errorSchema) },
       },
     })
@@ -61,8 +62,9 @@ export function buildOpenApi(capabilities: Capability[], version: string): Recor
         responses: {
           [status]: {
             description: STATUS_CODES[status] ?? 'OK',
-            ...(status === 204 ? {} : { content: jsonContent({}) }),
+            ...(status === 204 ? {} : { content: jsonContent(route.response ?? (route.toBody ? {} : cap.result)) }),
           },
+          '4XX': { description: 'The request was refused (see code)', content: jsonContent(butlerErrorSchema) },
           default: { description: 'An error', content: jsonContent(butlerErrorSchema) },
         },
       })
@@ -75,7 +77,21 @@ export function buildOpenApi(capabilities: Capability[], version: string): Recor
       title: 'sensebus HTTP API',
       version,
       description: 'Each call becomes one request on the MQTT bus; /v4 paths speak Butler’s dialect.',
+      license: { name: 'MIT', identifier: 'MIT' },
     },
+    // Relative: the document is served by the sensebus it describes, wherever that listens.
+    servers: [{ url: '/', description: 'This sensebus' }],
+    // An API token from `sensebus token`; the empty alternative is anonymous access where allowed.
+    security: [{ bearerToken: [] }, {}],
     paths,
+    components: {
+      securitySchemes: {
+        bearerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A token of security.tokens (create one with `sensebus token`)',
+        },
+      },
+    },
   }
 }

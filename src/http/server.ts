@@ -2,15 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Logger } from '../log.js'
-import { buildOpenApi } from './openapi.js'
-import { httpHandler, type HandlerOptions } from './handler.js'
+import { type HandlerOptions, httpHandler } from './handler.js'
 import { sendError, sendJson } from './respond.js'
 import type { Dialect } from './routes.js'
 
-export interface HttpShimOptions extends Omit<HandlerOptions, 'documents'> {
+export interface HttpShimOptions extends HandlerOptions {
   host: string
   port: number
-  version: string
   log: Logger
   /** Serve HTTPS with these options. */
   tls?: HttpsOptions
@@ -25,6 +23,8 @@ export interface HttpShimOptions extends Omit<HandlerOptions, 'documents'> {
 export interface HttpShim {
   port: number
   server: Server
+  /** Open connections now (metrics). */
+  connections(): number
   /** Stops accepting; in-flight requests still get their answer. */
   close(): Promise<void>
 }
@@ -45,11 +45,7 @@ function clientErrorAnswer(err: NodeJS.ErrnoException): string {
  * the handler's job (./handler.ts).
  */
 export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
-  const openapi = JSON.stringify(buildOpenApi(opts.capabilities, opts.version))
-  const handle = httpHandler({
-    ...opts,
-    documents: { '/api/openapi.json': () => ({ type: 'application/json; charset=utf-8', body: openapi }) },
-  })
+  const handle = httpHandler(opts)
   const sockets = new Set<Socket>()
   const overLimit = new WeakSet<Socket>()
   const headersTimeout = opts.headersTimeoutMs ?? 10_000
@@ -117,6 +113,7 @@ export async function startHttpShim(opts: HttpShimOptions): Promise<HttpShim> {
   return {
     port: (server.address() as AddressInfo).port,
     server,
+    connections: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

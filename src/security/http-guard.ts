@@ -20,6 +20,8 @@ export interface HttpGuard {
    * outside the caller's roles, before anything reaches the bus.
    */
   authorize(req: IncomingMessage, capability: string): Promise<Identity>
+  /** For endpoints outside the capabilities (`/metrics`, `/health`): UNAUTHORIZED unless a valid token is sent. */
+  requireToken(req: IncomingMessage, endpoint: string): Promise<void>
 }
 
 const MAX_CACHED = 1000
@@ -58,6 +60,11 @@ export function createHttpGuard(opts: HttpGuardOptions): HttpGuard {
   }
 
   return {
+    async requireToken(req, endpoint) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')
+      const token = match ? await identify(match[1] as string) : undefined
+      if (!token) deny('UNAUTHORIZED', `${endpoint} needs an API token: send Authorization: Bearer <token>`, endpoint)
+    },
     async authorize(req, capability) {
       const header = req.headers.authorization
       const transport = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'

@@ -41,6 +41,8 @@ export interface SecurityOptions {
   log: Logger
   /** Where audit events go when `security.audit.publish` is on. */
   publishAudit: (entry: AuditEntry) => Promise<void>
+  /** Told of every HTTP call refused before it reached the bus (metrics). */
+  onRefused?: (entry: AuditEntry) => void
 }
 
 /**
@@ -119,7 +121,10 @@ export function createSecurity(opts: SecurityOptions): Security {
     tokens: config.security.tokens,
     anonymousRoles,
     grantsOf,
-    refused: (e) => auditor.refused(e),
+    refused: (e) => {
+      auditor.refused(e)
+      opts.onRefused?.(e)
+    },
   })
   const policy = createSecurityPolicy({
     topics,

@@ -8,6 +8,7 @@ import type { Bus } from '../core/bus.js'
 import { fail } from '../core/envelope.js'
 import type { Topics } from '../core/topics.js'
 import type { Logger } from '../log.js'
+import type { Metrics } from '../ops/metrics.js'
 import type { Security } from '../security/index.js'
 
 export interface Endpoints {
@@ -41,6 +42,7 @@ export async function openBus(opts: {
   log: Logger
   endpoints: Endpoints
   cleanups: Array<() => Promise<void>>
+  metrics?: Metrics
 }): Promise<OpenedBus> {
   const { config, topics, security, log, endpoints, cleanups } = opts
   if (config.broker.url) {
@@ -97,6 +99,11 @@ export async function openBus(opts: {
     },
   })
   cleanups.push(() => broker.close())
+  opts.metrics?.gauge(
+    'sensebus_mqtt_connections',
+    'Connected MQTT clients over all listeners of the embedded broker',
+    () => broker.aedes.connectedClients,
+  )
   bus = new AedesBus(broker, topics, config.bus.requestTimeoutMs)
   security.policy.reserveReplyId(bus.id)
   const opened = bus

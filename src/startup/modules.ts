@@ -6,6 +6,7 @@ import type { MountedCapability } from '../core/dispatch.js'
 import { restrictServices, type Services } from '../core/services.js'
 import type { Topics } from '../core/topics.js'
 import type { Logger } from '../log.js'
+import type { Metrics } from '../ops/metrics.js'
 
 /** Runs each module's setup with its config slice and the services it declared. */
 export async function setupModules(opts: {
@@ -15,6 +16,7 @@ export async function setupModules(opts: {
   bus: Bus
   topics: Topics
   log: Logger
+  metrics: Metrics
   cleanups: Array<() => Promise<void>>
   /** Filled with each module's `start`, for the app to run once the dispatcher listens. */
   starters?: Array<() => Promise<(() => Promise<void>) | undefined>>
@@ -24,7 +26,15 @@ export async function setupModules(opts: {
     const config = opts.config.capabilities[mod.area] ?? {}
     const services = restrictServices(opts.services, mod.needs ?? [], mod.area)
     const log = opts.log.child({ area: mod.area })
-    const ctx = { config, log, bus: opts.bus, topics: opts.topics, dataDir: resolve(opts.config.dataDir), services }
+    const ctx = {
+      config,
+      log,
+      bus: opts.bus,
+      topics: opts.topics,
+      dataDir: resolve(opts.config.dataDir),
+      services,
+      metrics: opts.metrics,
+    }
     const state = mod.setup ? await mod.setup(ctx) : undefined
     if (mod.teardown) {
       const teardown = mod.teardown

@@ -37,6 +37,7 @@ export const appList = defineCapability({
     toRequest: () => ({}),
     // Butler answers what GetDocList gives: id and name only.
     toBody: (d: { apps: { id: string; name: string }[] }) => d.apps.map((a) => ({ id: a.id, name: a.name })),
+    response: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
     errorStatus: butlerErrors,
   })),
   async handle(req, { services }) {

@@ -99,6 +99,7 @@ export const appReload = capabilityWith<unknown, AppConfig>()({
       toRequest: ({ params, body }) => fromButler(body, params['appId'] ?? '') as never,
       status: 201,
       toBody: (d) => ({ appId: d.appId }),
+      response: Type.Object({ appId: Type.String() }),
       errorStatus: { ...butlerErrors, NOT_FOUND: 500 },
     },
   ],

@@ -1,4 +1,5 @@
 import { defineModule } from '../../core/capability.js'
+import type { ModuleMetrics } from '../../core/metrics.js'
 import type { KvState } from './context.js'
 import { KvMirror } from './mirror.js'
 import { kvExists, kvGet, kvKeys, kvNamespaces } from './read.js'
@@ -11,8 +12,9 @@ export default defineModule<KvState, KvConfig>({
   summary: 'Key-value store with namespaces and TTL, durable across restarts, mirrored as retained state',
   configSchema,
   needs: ['store'],
-  async setup({ config, services, bus, topics, log, dataDir }) {
-    if (!config.mirror) return { store: await KvStore.open(services.store, config, { dataDir, log }), config }
+  async setup({ config, services, bus, topics, log, dataDir, metrics }) {
+    if (!config.mirror)
+      return withMetrics({ store: await KvStore.open(services.store, config, { dataDir, log }), config }, metrics)
     // The mirror is checked against the store in the pass that loads it: one read of the store at start-up.
     const mirror = new KvMirror(bus, topics, log, config.mirrorMaxValueBytes)
     await mirror.snapshot()
@@ -22,7 +24,7 @@ export default defineModule<KvState, KvConfig>({
       visit: mirror.visit,
       listener: mirror.onChange,
     })
-    return { store, config, stopMirror: await mirror.follow(store) }
+    return withMetrics({ store, config, stopMirror: await mirror.follow(store) }, metrics)
   },
   async teardown(state) {
     state.stopMirror?.()
@@ -45,3 +47,16 @@ export default defineModule<KvState, KvConfig>({
     },
   ],
 })
+
+/** The store's size as gauges, read only when /metrics is scraped. */
+function withMetrics(state: KvState, metrics: ModuleMetrics): KvState {
+  const { store } = state
+  metrics.gauge('sensebus_kv_keys', 'Live keys over all namespaces', () => store.stats().keys)
+  metrics.gauge(
+    'sensebus_kv_bytes',
+    'Bytes of namespaces, keys and values (what kv.maxBytes limits)',
+    () => store.stats().bytes,
+  )
+  metrics.gauge('sensebus_kv_namespaces', 'Namespaces holding at least one key', () => store.stats().namespaces)
+  return state
+}

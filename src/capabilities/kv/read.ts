@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox'
 import type { HttpRequestParts } from '../../core/capability.js'
 import { BUTLER_KV_ERRORS, iso, kvCapability, requireEntry, requireKvAccess, requireNamespace } from './context.js'
 import * as s from './schema.js'
@@ -25,6 +26,7 @@ export const kvGet = kvCapability({
       query: ['key'],
       toRequest: keyFromQuery,
       toBody: (d) => ({ namespace: d.namespace, key: d.key, value: d.value }),
+      response: Type.Object({ namespace: Type.String(), key: Type.String(), value: Type.String() }),
       errorStatus: BUTLER_KV_ERRORS,
     },
   ],
@@ -56,6 +58,13 @@ export const kvExists = kvCapability({
         d.exists
           ? { keyExists: true, keyValue: { namespace: d.namespace, key: d.key, value: d.value } }
           : { keyExists: false, keyValue: {} },
+      response: Type.Object({
+        keyExists: Type.Boolean(),
+        keyValue: Type.Union([
+          Type.Object({ namespace: Type.String(), key: Type.String(), value: Type.String() }),
+          Type.Object({}),
+        ]),
+      }),
       errorStatus: BUTLER_KV_ERRORS,
     },
   ],
@@ -83,6 +92,7 @@ export const kvKeys = kvCapability({
       butlerFlag: 'keyValueStore',
       toRequest: ({ params }) => ({ namespace: params.namespace ?? '' }),
       toBody: (d) => ({ namespace: d.namespace, keys: d.keys.map((k) => ({ key: k.key })) }),
+      response: Type.Object({ namespace: Type.String(), keys: Type.Array(Type.Object({ key: Type.String() })) }),
       errorStatus: BUTLER_KV_ERRORS,
     },
   ],
@@ -108,6 +118,7 @@ export const kvNamespaces = kvCapability({
       butlerFlag: 'keyValueStore',
       toRequest: () => ({}),
       toBody: (d) => d.namespaces,
+      response: Type.Array(Type.String()),
     },
   ],
   async handle(_req, { state, access }) {

@@ -1,4 +1,4 @@
-import type { Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import { CapabilityError } from '../../core/errors.js'
 import { BUTLER_KV_ERRORS, iso, kvCapability, requireKvAccess, requireNamespace } from './context.js'
 import * as s from './schema.js'
@@ -38,6 +38,12 @@ export const kvSet = kvCapability({
       },
       status: 201,
       toBody: (d) => ({ namespace: d.namespace, key: d.key, value: d.value, ttl: d.ttl }),
+      response: Type.Object({
+        namespace: Type.String(),
+        key: Type.String(),
+        value: Type.String(),
+        ttl: Type.Optional(Type.Integer()),
+      }),
       errorStatus: BUTLER_KV_ERRORS,
     },
   ],

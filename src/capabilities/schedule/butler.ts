@@ -21,6 +21,20 @@ export function butlerTaskId(view: Pick<ScheduleView, 'target'>): string | undef
   return typeof ids[0] === 'string' ? ids[0] : undefined
 }
 
+/** What `toButler` returns, for the OpenAPI document. */
+export const butlerScheduleSchema = Type.Object({
+  name: Type.String(),
+  cronSchedule: Type.String(),
+  timezone: Type.String(),
+  qlikSenseTaskId: Type.Optional(Type.String()),
+  target: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  startupState: Type.String(),
+  tags: Type.Array(Type.String()),
+  id: Type.String(),
+  created: Type.String(),
+  lastKnownState: Type.Union([Type.Literal('started'), Type.Literal('stopped')]),
+})
+
 /** A schedule as Butler's API and file show it; other targets are added as `target`. */
 export function toButler(view: ScheduleView): Record<string, unknown> {
   const taskId = butlerTaskId(view)

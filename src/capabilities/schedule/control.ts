@@ -1,4 +1,5 @@
-import { toButler } from './butler.js'
+import { Type } from '@sinclair/typebox'
+import { butlerScheduleSchema, toButler } from './butler.js'
 import { BUTLER_SCHEDULE_ERRORS, scheduleCapability } from './context.js'
 import { scheduleExample as example } from './crud.js'
 import * as s from './schema.js'
@@ -16,6 +17,7 @@ const started = scheduleCapability({
       butlerFlag: 'startSchedule',
       toRequest: ({ params }) => ({ id: params.scheduleId ?? '' }),
       toBody: (d) => [toButler(d)],
+      response: Type.Array(butlerScheduleSchema),
       errorStatus: BUTLER_SCHEDULE_ERRORS,
     },
   ],
@@ -37,6 +39,7 @@ const stopped = scheduleCapability({
       butlerFlag: 'stopSchedule',
       toRequest: ({ params }) => ({ id: params.scheduleId ?? '' }),
       toBody: (d) => [toButler(d)],
+      response: Type.Array(butlerScheduleSchema),
       errorStatus: BUTLER_SCHEDULE_ERRORS,
     },
   ],
@@ -63,6 +66,7 @@ const startAll = scheduleCapability({
       butlerFlag: 'startSchedule',
       toRequest: () => ({}),
       toBody: (d) => d.schedules.map(toButler),
+      response: Type.Array(butlerScheduleSchema),
     },
   ],
   async handle(_req, { state }) {
@@ -83,6 +87,7 @@ const stopAll = scheduleCapability({
       butlerFlag: 'stopSchedule',
       toRequest: () => ({}),
       toBody: (d) => d.schedules.map(toButler),
+      response: Type.Array(butlerScheduleSchema),
     },
   ],
   async handle(_req, { state }) {
@@ -120,6 +125,7 @@ const status = scheduleCapability({
       butlerFlag: 'getScheduleStatusAll',
       toRequest: () => ({}),
       toBody: (d) => d.text,
+      response: Type.String({ description: 'One line per schedule, as Butler prints it' }),
     },
   ],
   async handle(_req, { state }) {

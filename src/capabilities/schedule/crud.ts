@@ -1,4 +1,5 @@
-import { fromButlerBody, requireButlerFields, toButler } from './butler.js'
+import { Type } from '@sinclair/typebox'
+import { butlerScheduleSchema, fromButlerBody, requireButlerFields, toButler } from './butler.js'
 import { BUTLER_SCHEDULE_ERRORS, createSchedule, scheduleCapability, updateSchedule } from './context.js'
 import * as s from './schema.js'
 
@@ -51,6 +52,7 @@ export const scheduleCreate = scheduleCapability({
       toRequest: ({ body }) => fromButlerBody(requireButlerFields(body)) as never,
       status: 201,
       toBody: toButler,
+      response: butlerScheduleSchema,
     },
   ],
   async handle(req, ctx) {
@@ -73,6 +75,7 @@ export const scheduleUpdate = scheduleCapability({
       toRequest: ({ params, body }) =>
         ({ ...fromButlerBody((body ?? {}) as Record<string, unknown>), id: params.scheduleId ?? '' }) as never,
       toBody: toButler,
+      response: butlerScheduleSchema,
       errorStatus: BUTLER_SCHEDULE_ERRORS,
     },
   ],
@@ -109,6 +112,7 @@ export const scheduleList = scheduleCapability({
       query: ['id'],
       toRequest: ({ query }) => (query.id !== undefined ? { id: query.id } : {}),
       toBody: (d) => d.schedules.map(toButler),
+      response: Type.Array(butlerScheduleSchema),
       errorStatus: BUTLER_SCHEDULE_ERRORS,
     },
   ],

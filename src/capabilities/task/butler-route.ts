@@ -1,4 +1,4 @@
-import type { Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import type { HttpRequestParts, HttpRoute } from '../../core/capability.js'
 import type { StartItem, StartRequest, startResult } from './schema.js'
 
@@ -72,6 +72,21 @@ export function butlerStartRequest({ params, query, body }: HttpRequestParts): S
 
 const started = (i: StartItem) => ({ taskId: i.taskId as string, taskName: i.taskName as string })
 
+const taskRef = Type.Object({ taskId: Type.String() })
+const startedTask = Type.Object({ taskId: Type.String(), taskName: Type.String() })
+/** Butler's 200 body for task starts, as `butlerStartBody` builds it. */
+export const butlerStartBodySchema = Type.Object({
+  tasksId: Type.Object({
+    started: Type.Array(startedTask),
+    invalid: Type.Array(taskRef),
+    denied: Type.Array(taskRef),
+  }),
+  tasksTag: Type.Array(startedTask),
+  tasksTagDenied: Type.Array(Type.Object({ tag: Type.String() })),
+  tasksCP: Type.Array(startedTask),
+  tasksCPDenied: Type.Array(Type.Object({ name: Type.String(), value: Type.String() })),
+})
+
 /** Our per-item result in Butler's 200 body. */
 export function butlerStartBody(data: Result): unknown {
   const items = data.items
@@ -105,6 +120,7 @@ export function butlerStartRoutes(): HttpRoute<StartRequest, Result>[] {
     toRequest: butlerStartRequest,
     status: 200,
     toBody: butlerStartBody,
+    response: butlerStartBodySchema,
     errorStatus: BUTLER_ERRORS,
   }))
 }

@@ -105,7 +105,11 @@ export const statusRequest = closed(
     executionId: Type.Optional(guid('An execution (session) id')),
   },
   {
-    oneOf: [{ required: ['taskId'] }, { required: ['executionId'] }],
+    // Each branch names its property too, so the schema compiles under ajv's strictRequired.
+    oneOf: [
+      { required: ['taskId'], properties: { taskId: { type: 'string' } } },
+      { required: ['executionId'], properties: { executionId: { type: 'string' } } },
+    ],
     description: 'Exactly one of taskId, executionId',
   },
 )

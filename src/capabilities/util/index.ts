@@ -20,6 +20,7 @@ const ping = defineCapability({
       butlerFlag: 'butlerping',
       toRequest: () => ({}),
       toBody: (d) => ({ response: d.response, butlerVersion: d.butlerVersion }),
+      response: Type.Object({ response: Type.String(), butlerVersion: Type.String() }),
     },
   ],
   async handle(_req, { app }) {
@@ -92,6 +93,7 @@ const capabilities = defineCapability({
       butlerFlag: 'apiListEnabledEndpoints',
       toRequest: () => ({}),
       toBody: (d) => d.butlerEndpoints,
+      response: Type.Array(Type.String(), { description: "Butler's enable-flag names of the enabled routes" }),
     },
   ],
   async handle(_req, { app }) {

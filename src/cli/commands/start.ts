@@ -73,7 +73,7 @@ export function startCommand(): Command {
           process.stderr.write(`${(err as Error).message}\n`)
           process.exit(1)
         }
-        const log = createLogger({ level: config.log.level })
+        const log = createLogger(config.log)
         // Handlers go in before start-up so a signal during it still ends in a clean stop.
         let app: Awaited<ReturnType<typeof startApp>> | undefined
         let stopping = false
