@@ -165,6 +165,7 @@ async function main(): Promise<void> {
   await new Promise((r) => server.once('exit', r))
   load.after = loadavg()[0] as number
 
+  const recovery = Number.isFinite(recoverySeconds) ? `${recoverySeconds.toFixed(2)} s` : 'not recovered'
   const lines = [
     '# Flood benchmark (issue #8)',
     '',
@@ -178,7 +179,7 @@ async function main(): Promise<void> {
     `| pinger idle p99 | ${fmtMs(idleP99)} (${idle.length} pings) |`,
     `| pinger p99 during the flood | ${fmtMs(floodP99)} (${during.length} pings) |`,
     `| **ratio flood p99 / idle p99** | **${(floodP99 / idleP99).toFixed(1)}×** |`,
-    `| **recovery after the flood** | **${Number.isFinite(recoverySeconds) ? `${recoverySeconds.toFixed(2)} s` : 'not recovered'}** (every later ping < 3× idle p99; target < 1 s) |`,
+    `| **recovery after the flood** | **${recovery}** (every later ping < 3× idle p99; target < 1 s) |`,
     `| load average before / after | ${load.before.toFixed(2)} / ${(load.after ?? Number.NaN).toFixed(2)} |`,
     '',
   ]

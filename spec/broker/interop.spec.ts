@@ -71,7 +71,7 @@ describe('Paho MQTT 3.1.1 interoperability scenarios', () => {
     await sb?.stop()
   })
 
-  it('1 retained messages: kept per topic at QoS 0/1/2, delivered to a wildcard subscriber, cleared by empty payloads', async () => {
+  it('1 retained messages: kept per topic at QoS 0/1/2, delivered to a wildcard, cleared when empty', async () => {
     await cleanup()
     const a = await open('myclientid')
     await a.publishAsync(TOPICS[1] as string, 'qos 0', { qos: 0, retain: true })
@@ -114,7 +114,7 @@ describe('Paho MQTT 3.1.1 interoperability scenarios', () => {
     await expect.poll(() => got.map((m) => m.payload), { timeout: 5000 }).toEqual(['client not disconnected'])
   })
 
-  it('4 offline message queueing: a persistent session gets the QoS 1 and 2 messages sent while it was away', async () => {
+  it('4 offline message queueing: a persistent session gets the QoS 1 and 2 messages sent meanwhile', async () => {
     await cleanup()
     const a = await open('myclientid', { clean: false })
     await a.subscribeAsync(WILDTOPICS[5] as string, { qos: 2 })
@@ -144,7 +144,7 @@ describe('Paho MQTT 3.1.1 interoperability scenarios', () => {
       .toEqual(['qos 1', 'qos 2'])
   })
 
-  it('5 overlapping subscriptions: one message delivered at the highest QoS granted, or once per subscription', async () => {
+  it('5 overlapping subscriptions: one message at the highest QoS granted, or once per subscription', async () => {
     await cleanup()
     const a = await open('myclientid')
     const got = received(a)

@@ -73,7 +73,8 @@ describe('loadConfig', () => {
 
   it('lists the allowed values of an enum', () => {
     expect(problemsOf({ overrides: { 'log.level': 'loud' } })).toEqual([
-      'log.level: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent" (from a command-line flag)',
+      'log.level: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent" ' +
+        '(from a command-line flag)',
     ])
   })
 

@@ -127,7 +127,7 @@ describe('MQTT identity and access', () => {
     expect(seen[0]?.payload).toBe('{"state":"online"}')
   })
 
-  it('applies config roles: publish inside the pattern is delivered, outside it is acknowledged and dropped', async () => {
+  it('applies config roles: publish inside the pattern is delivered, outside it is acked and dropped', async () => {
     const watcher = await open('admin')
     const seen = await watcher.collect('#')
     const sys = await watcher.collect('$SYS/forged')

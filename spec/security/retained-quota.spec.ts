@@ -51,7 +51,7 @@ describe('retained quotas per user and for everyone', () => {
     const live = await (await open('admin')).collect('apps/sense/#')
     for (const n of ['1', '2', '3', '4'])
       await reader.mqtt.publishAsync(`apps/sense/${n}`, `v${n}`, { qos: 1, retain: true })
-    await expect.poll(() => live.length).toBe(4)
+    await expect.poll(() => live.length, { timeout: 5000 }).toBe(4)
     expect(reader.mqtt.connected).toBe(true)
     expect(await retainedUnder(sb.mqttUrl, 'apps/sense/#')).toEqual(['1', '2', '3'])
     // Replacing one of its own does not need a new slot; clearing one frees it.

@@ -59,7 +59,7 @@ describe('namespace-scoped KV grants and deny filters', () => {
     await sb?.stop()
   })
 
-  it('lets a scoped role use its namespaces and answers FORBIDDEN for any other, on every kv/* capability', async () => {
+  it('lets a scoped role use its namespaces and answers FORBIDDEN for others, on every kv/* capability', async () => {
     const r = await open('reporter', REPORTER_PW)
     expect(await r.request('kv/get', { namespace: 'reports/daily', key: 'rows' })).toMatchObject({
       status: 'ok',
@@ -101,7 +101,7 @@ describe('namespace-scoped KV grants and deny filters', () => {
     expect([...namespaces].sort()).toEqual(['reports/daily', 'reports/weekly', 'shared'])
   })
 
-  it('applies deny filters over grants: refused publishes are dropped, covered subscriptions refused, others filtered', async () => {
+  it('applies deny filters over grants: publishes dropped, covered filters refused, others filtered', async () => {
     const r = await open('reporter', REPORTER_PW)
     const admin = await open('admin', PASSWORDS.admin)
     const adminSeen = await admin.collect('plant/#')

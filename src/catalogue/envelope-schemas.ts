@@ -2,7 +2,7 @@ import { ERROR_CODES } from '../core/errors.js'
 import type { JsonSchema } from '../core/validate.js'
 
 const transaction = {
-  type: ['string', 'number'],
+  anyOf: [{ type: 'string' }, { type: 'number' }],
   description: 'Echoed from the request exactly: a number stays a number',
 }
 

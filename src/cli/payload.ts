@@ -37,8 +37,11 @@ export async function readRequestBody(arg: string | undefined): Promise<Record<s
     throw usage(`The request in ${source} is not valid JSON: ${(err as Error).message}`)
   }
   if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw usage(
-      `The request in ${source} must be a JSON object, not ${Array.isArray(body) ? 'an array' : String(body === null ? 'null' : typeof body)}`,
-    )
+    throw usage(`The request in ${source} must be a JSON object, not ${describeJson(body)}`)
   return body as Record<string, unknown>
+}
+
+function describeJson(value: unknown): string {
+  if (Array.isArray(value)) return 'an array'
+  return value === null ? 'null' : typeof value
 }

@@ -65,7 +65,10 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
-/** `http.port: must be <= 65535 (from SENSEBUS_HTTP__PORT)`: a value that did not come from the file says where it did. */
+/**
+ * `http.port: must be <= 65535 (from SENSEBUS_HTTP__PORT)`: a value that did not come from the file
+ * says where it did.
+ */
 function withSource(path: string, sources: Array<{ path: string; label: string }>): string {
   // The last writer wins, so the last source at or above the path is the one that set it.
   const hit = [...sources].reverse().find((s) => isAtOrUnder(path, s.path))

@@ -36,7 +36,8 @@ function clientErrorAnswer(err: NodeJS.ErrnoException): string {
       ? ['431 Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'Request headers are too large']
       : ['400 Bad Request', 'BAD_REQUEST', 'Malformed HTTP request']
   const body = JSON.stringify({ code, message, details: null })
-  return `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`
+  const head = `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}`
+  return `${head}\r\nconnection: close\r\n\r\n${body}`
 }
 
 /**

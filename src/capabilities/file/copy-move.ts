@@ -1,4 +1,4 @@
-import type { Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import { basename, dirname } from 'node:path'
 import { CapabilityError } from '../../core/errors.js'
 import type { DirHandle } from '../../services/files/index.js'
@@ -108,6 +108,12 @@ export const fileCopy = fileCapability({
         }) as Static<typeof s.copyRequest>
       },
       status: 201,
+      response: Type.Object({
+        fromFile: Type.String(),
+        toFile: Type.String(),
+        overwrite: Type.Boolean(),
+        preserveTimestamp: Type.Boolean(),
+      }),
       toBody: (d) => ({
         fromFile: butlerForm(d.fromFile),
         toFile: butlerForm(d.toFile),
@@ -192,6 +198,7 @@ export const fileMove = fileCapability({
         >
       },
       status: 201,
+      response: Type.Object({ fromFile: Type.String(), toFile: Type.String(), overwrite: Type.Boolean() }),
       toBody: (d) => ({ fromFile: butlerForm(d.fromFile), toFile: butlerForm(d.toFile), overwrite: d.overwrite }),
       errorStatus: BUTLER_FILE_ERRORS,
     },

@@ -1,6 +1,6 @@
 import { lstat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
-import type { Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import { CapabilityError } from '../../core/errors.js'
 import { BUTLER_FILE_ERRORS, bodyObject, present } from './butler.js'
 import { audited, type FileContext, fileCapability } from './context.js'
@@ -72,6 +72,7 @@ export const dirCreate = fileCapability({
       summary: 'Create a directory (Butler); confined to the approved directories',
       toRequest: ({ body }) => present({ directory: bodyObject(body).directory }) as Static<typeof s.createDirRequest>,
       status: 201,
+      response: Type.Object({ directory: Type.String() }),
       toBody: (d) => ({ directory: d.directory }),
       errorStatus: BUTLER_FILE_ERRORS,
     },
@@ -119,6 +120,7 @@ export const dirCreateQvd = fileCapability({
       toRequest: ({ body }) =>
         present({ directory: bodyObject(body).directory }) as Static<typeof s.createQvdDirRequest>,
       status: 201,
+      response: Type.Object({ directory: Type.String() }),
       toBody: (d) => ({ directory: d.directory }),
       errorStatus: BUTLER_FILE_ERRORS,
     },

@@ -65,6 +65,7 @@ const publish = capabilityWith<MqttState, MqttConfig>()({
       summary: "Butler's MQTT publish: {topic, message} (plus qos and retain), answered 201 with the body",
       toRequest: ({ body }) => fromButler(body),
       status: 201,
+      response: Type.Object({ topic: Type.String(), message: Type.String() }, { additionalProperties: true }),
       toBody: (_d, req) => req,
     },
   ],

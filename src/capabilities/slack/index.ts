@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox'
 import { capabilityWith, defineModule } from '../../core/capability.js'
 import { CapabilityError } from '../../core/errors.js'
 import { isObject, POST_TIMEOUT_MS, type PostConfig, postConfigSchema } from '../chat-posts/config.js'
@@ -55,6 +56,12 @@ const post = capabilityWith<SlackState, PostConfig>()({
       summary: "Butler's Slack post: {channel, from_user, msg, emoji}, posted as plain text to the default webhook",
       toRequest: ({ body }) => fromButler(body),
       status: 201,
+      response: Type.Object({
+        channel: Type.Optional(Type.String()),
+        from_user: Type.Optional(Type.String()),
+        msg: Type.String(),
+        emoji: Type.Optional(Type.String()),
+      }),
       // Butler echoed the four fields it knows, as it got them.
       toBody: (_d, req) => ({
         channel: req.channel,

@@ -18,8 +18,10 @@ export function closedInstead(client: MqttClient, what: string, hint: string): P
 /** Why a broker (sensebus' own, at least) would refuse a publish to this topic. */
 function refusalHint(topic: string, baseTopic: string): string {
   const topics = createTopics(baseTopic)
-  if (topics.isOwned(topic))
-    return `: only sensebus publishes under ${topics.base}/${topics.areaOf(topic)}/ (send requests to ${topics.base}/request/...)`
+  if (topics.isOwned(topic)) {
+    const area = `${topics.base}/${topics.areaOf(topic)}/`
+    return `: only sensebus publishes under ${area} (send requests to ${topics.base}/request/...)`
+  }
   return ': the user may not publish there'
 }
 
@@ -33,7 +35,8 @@ export function publishCommand(): Command {
     .addHelpText(
       'after',
       `\nExample:\n  $ sensebus publish sense/request/util/ping '{"transaction":"t1"}'\n  $ sensebus publish ` +
-        `my/status online --retain\n\nExit codes: 0 published (acknowledged at QoS 1 and 2), 1 the broker refused it, ` +
+        'my/status online --retain\n\n' +
+        'Exit codes: 0 published (acknowledged at QoS 1 and 2), 1 the broker refused it, ' +
         `2 usage error, 3 cannot connect.`,
     )
     .action(async (topic: string, payload: string, flags: ConnectionFlags & { qos: string; retain: boolean }) => {

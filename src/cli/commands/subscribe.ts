@@ -32,7 +32,8 @@ export function subscribeCommand(): Command {
     .option('--json', 'print each message as a JSON line {topic, payload, retain}; JSON payloads stay JSON', false)
     .addHelpText(
       'after',
-      `\nExample:\n  $ sensebus subscribe 'sense/state/kv/#' --count 1\n  $ sensebus subscribe 'sense/event/#' --json\n\n` +
+      "\nExample:\n  $ sensebus subscribe 'sense/state/kv/#' --count 1\n" +
+        "  $ sensebus subscribe 'sense/event/#' --json\n\n" +
         `When the broker goes away, subscribe says so on stderr and reconnects every second (as mosquitto_sub).\n` +
         `Exit codes: 0 --count messages arrived, 1 the broker refused the subscription, 2 usage error, 3 cannot ` +
         `connect, 4 --timeout passed first.`,
