@@ -204,8 +204,13 @@ describe('sensebus config import-butler', { timeout: 120_000 }, () => {
     expect(written.log).toEqual({ level: 'debug', file: { enabled: true, dir: 'C:/butler/log' } })
 
     // Secrets reach the written file only, never the report.
-    for (const secret of ['smtp-secret', 'hook-secret', 'hooks.slack.com', 'logic.azure.com'])
+    const printed = await runCli(['config', 'print', '--config', out])
+    expect(printed.code).toBe(0)
+    expect(printed.stdout).toContain('smtp.example.com')
+    for (const secret of ['smtp-secret', 'hook-secret', 'hooks.slack.com', 'logic.azure.com']) {
       expect(run.stdout).not.toContain(secret)
+      expect(printed.stdout).not.toContain(secret)
+    }
     const skipped = notCarried(run.stdout)
     expect(skipped.get('Butler.mqttConfig.brokerHost')).toMatch(/broker.url: mqtt:\/\/mqtt.example.com:1884/)
     expect(skipped.get('Butler.slackNotification.reloadTaskFailure.channel')).toMatch(/channel it was created for/)
