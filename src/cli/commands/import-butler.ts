@@ -102,7 +102,7 @@ export function importButlerCommand(): Command {
       }
       const report = [
         `Wrote ${flags.out} (it passes \`sensebus config check\`).`,
-        ...lines('Carried over in another form:', notes),
+        ...lines('Carried over differently, or off as in Butler:', notes),
         ...lines('Not carried over:', skipped),
       ]
       if (schedules) {

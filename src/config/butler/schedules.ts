@@ -45,7 +45,7 @@ export function importSchedules(text: string, name: string, schedulerOn: boolean
   if (schedulerOn === false && entries.length > 0)
     notes.push({
       setting: 'Butler.scheduler.enable',
-      reason: "Butler's scheduler was off: the schedules are imported stopped (schedule/start-all starts them)",
+      reason: "Butler's scheduler was off, so none of them ran: they are imported stopped (schedule/start starts one)",
     })
   return { entries, skipped, notes }
 }
