@@ -112,12 +112,22 @@ export function loadConfig(modules: CapabilityModule[], sources: ConfigSources =
 
 const SECRET_KEY = /(password|passphrase|secret|token|tokens|apikey|privatekey|hash|webhooks)$/i
 
+/** Chat and webhook destinations carry their credentials in the URL (Slack, Teams, most webhooks) or headers. */
+const DESTINATION_TYPES = new Set(['slack', 'teams', 'webhook'])
+const DESTINATION_SECRETS = new Set(['url', 'headers'])
+
 /** A copy safe to print or log: secret-looking values replaced. */
 export function redactConfig(value: unknown, key = ''): unknown {
   if (SECRET_KEY.test(key) && value !== undefined && value !== null) return '[redacted]'
   if (Array.isArray(value)) return value.map((v) => redactConfig(v, key))
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]))
+    const destination = DESTINATION_TYPES.has(String((value as { type?: unknown }).type))
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        destination && DESTINATION_SECRETS.has(k) && v !== undefined ? '[redacted]' : redactConfig(v, k),
+      ]),
+    )
   }
   return typeof value === 'string' ? redactUrlPassword(value) : value
 }

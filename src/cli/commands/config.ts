@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { stringify } from 'yaml'
 import { EXIT } from '../exit.js'
+import { importButlerCommand } from './import-butler.js'
 
 export function configCommand(): Command {
   const cmd = new Command('config').description('Validate or show configuration')
@@ -44,5 +45,6 @@ export function configCommand(): Command {
         process.exitCode = EXIT.ERROR
       }
     })
+  cmd.addCommand(importButlerCommand())
   return cmd
 }
