@@ -108,7 +108,8 @@ export function importButlerCommand(): Command {
       if (schedules) {
         writeFileSync(schedulesOut, `${JSON.stringify({ butlerSchedule: schedules.entries }, null, 2)}\n`)
         report.push(
-          `Wrote ${schedules.entries.length} schedule(s) to ${schedulesOut}. Once sensebus runs, import them (as admin):`,
+          `Wrote ${schedules.entries.length} schedule(s) to ${schedulesOut}.`,
+          'Once sensebus runs, import them (as admin):',
           `  sensebus request schedule/import @${schedulesOut}`,
         )
       }
