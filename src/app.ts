@@ -81,7 +81,17 @@ export async function startApp({ config, log, modules, policy, baseDir = process
       cleanups,
     })
     const starters: Array<() => Promise<(() => Promise<void>) | undefined>> = []
-    const mounted = await setupModules({ modules: enabled, config, services, bus, topics, log, cleanups, starters })
+    const mounted = await setupModules({
+      modules: enabled,
+      config,
+      services,
+      bus,
+      topics,
+      log,
+      cleanups,
+      starters,
+      baseDir,
+    })
 
     const app: AppInfo = {
       name: 'sensebus',

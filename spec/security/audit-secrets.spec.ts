@@ -166,36 +166,33 @@ describe('sensebus passwd and token', () => {
 })
 
 describe('exposure at start-up', () => {
-  it(
-    'refuses to listen beyond loopback with nobody able to log in, unless anonymous access is explicitly ' + 'allowed',
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'sensebus-exposed-'))
-      const refused = await runCli([
-        'start',
-        '--host',
-        '0.0.0.0',
-        '--data-dir',
-        dir,
-        '--mqtt-port',
-        '0',
-        '--ws-port',
-        '0',
-        '--http-port',
-        '0',
-      ])
-      expect(refused.code).toBe(1)
-      expect(refused.stderr).toMatch(
-        /Refusing to start: sensebus would listen beyond this machine \(broker\.mqtt\.host: 0\.0\.0\.0.*allowAnonymous/,
-      )
-      const allowed = await startProcess(['--host', '0.0.0.0', '--data-dir', dir], {
-        SENSEBUS_SECURITY__ALLOW_ANONYMOUS: 'true',
-      })
-      expect(allowed.stdout()).toMatch(/"level":40.*allowAnonymous is true/)
-      allowed.child.kill('SIGTERM')
-      expect(await allowed.exited).toBe(0)
-      await rm(dir, { recursive: true, force: true })
-    },
-    // Two sensebus processes one after the other: slow on a loaded 2-core machine.
-    90_000,
-  )
+  it('refuses to listen beyond loopback with nobody able to log in, unless anonymous access is explicitly ' +
+    'allowed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sensebus-exposed-'))
+    const refused = await runCli([
+      'start',
+      '--host',
+      '0.0.0.0',
+      '--data-dir',
+      dir,
+      '--mqtt-port',
+      '0',
+      '--ws-port',
+      '0',
+      '--http-port',
+      '0',
+    ])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(
+      /Refusing to start: sensebus would listen beyond this machine \(broker\.mqtt\.host: 0\.0\.0\.0.*allowAnonymous/,
+    )
+    const allowed = await startProcess(['--host', '0.0.0.0', '--data-dir', dir], {
+      SENSEBUS_SECURITY__ALLOW_ANONYMOUS: 'true',
+    })
+    expect(allowed.stdout()).toMatch(/"level":40.*allowAnonymous is true/)
+    allowed.child.kill('SIGTERM')
+    expect(await allowed.exited).toBe(0)
+    await rm(dir, { recursive: true, force: true })
+  }, // Two sensebus processes one after the other: slow on a loaded 2-core machine.
+  90_000)
 })

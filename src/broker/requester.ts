@@ -48,10 +48,7 @@ export class Requester {
     try {
       await this.publish(this.topics.request(capability), payload, { qos: 1, identity: opts.identity })
     } catch (err) {
-      this.settle(
-        key,
-        fail(transaction, 'INTERNAL', `Could not publish the request: ${(err as Error).message}`),
-      )
+      this.settle(key, fail(transaction, 'INTERNAL', `Could not publish the request: ${(err as Error).message}`))
     }
     return answer as Promise<Envelope<T>>
   }

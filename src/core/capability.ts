@@ -126,6 +126,8 @@ export interface ModuleContext<C = unknown> {
   bus: Bus
   topics: Topics
   dataDir: string
+  /** Where relative paths in the config resolve: the config file's folder (the working directory without one). */
+  baseDir: string
   services: Services
 }
 

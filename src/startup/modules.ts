@@ -16,6 +16,8 @@ export async function setupModules(opts: {
   topics: Topics
   log: Logger
   cleanups: Array<() => Promise<void>>
+  /** The config file's folder: relative paths in module config resolve against it. */
+  baseDir?: string
   /** Filled with each module's `start`, for the app to run once the dispatcher listens. */
   starters?: Array<() => Promise<(() => Promise<void>) | undefined>>
 }): Promise<MountedCapability[]> {
@@ -24,7 +26,15 @@ export async function setupModules(opts: {
     const config = opts.config.capabilities[mod.area] ?? {}
     const services = restrictServices(opts.services, mod.needs ?? [], mod.area)
     const log = opts.log.child({ area: mod.area })
-    const ctx = { config, log, bus: opts.bus, topics: opts.topics, dataDir: resolve(opts.config.dataDir), services }
+    const ctx = {
+      config,
+      log,
+      bus: opts.bus,
+      topics: opts.topics,
+      dataDir: resolve(opts.config.dataDir),
+      baseDir: resolve(opts.baseDir ?? '.'),
+      services,
+    }
     const state = mod.setup ? await mod.setup(ctx) : undefined
     if (mod.teardown) {
       const teardown = mod.teardown
