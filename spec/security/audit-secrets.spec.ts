@@ -193,6 +193,5 @@ describe('exposure at start-up', () => {
     allowed.child.kill('SIGTERM')
     expect(await allowed.exited).toBe(0)
     await rm(dir, { recursive: true, force: true })
-  }, // Two sensebus processes one after the other: slow on a loaded 2-core machine.
-  90_000)
+  }, 90_000) // Two sensebus processes one after the other: slow on a loaded 2-core machine.
 })
