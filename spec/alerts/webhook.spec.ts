@@ -1,10 +1,13 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { stringify } from 'yaml'
 import { createCa, createLeaf } from '../../src/sim/certs/generate.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { connect, type TestClient } from '../helpers/client.js'
+import { startServer } from '../helpers/process.js'
 import { freeTcpPort, type HookReceiver, startHookReceiver } from './harness.js'
 
 type Summary = { id: string; deliveries: Array<{ itemId: string; state: string; attempts: number }> }
@@ -128,4 +131,42 @@ describe('webhook deliveries that fail and come back', () => {
     expect(receiptsOf(untrusted.id, 'failed')[0]?.error).toMatch(/certificate/i)
     expect(hook.calls).toHaveLength(1)
   }, 30_000)
+})
+
+describe('sensebus start --config: a relative caFile', () => {
+  it('is read from the config file folder, not the working directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alerts2-webhook-cli-'))
+    const ca = createCa('alerts2 cli CA')
+    const leaf = createLeaf(ca, { commonName: '127.0.0.1', altNames: ['127.0.0.1'], usage: 'server' })
+    writeFileSync(join(dir, 'hook-ca.pem'), ca.cert)
+    const hook = await startHookReceiver({ tls: leaf })
+    writeFileSync(
+      join(dir, 'sensebus.yaml'),
+      stringify({
+        capabilities: {
+          alert: {
+            udp: { port: 0 },
+            destinations: { secure: { type: 'webhook', url: hook.url, caFile: 'hook-ca.pem' } },
+          },
+        },
+      }),
+    )
+    // The child's working directory is the repository, where no hook-ca.pem exists.
+    const proc = await startServer(['--config', join(dir, 'sensebus.yaml'), '--data-dir', join(dir, 'data')])
+    try {
+      const client = await connect(proc.mqttUrl)
+      const receipts = await client.collect('sense/event/alert/#')
+      const r = await client.request<Summary>('alert/test', { destination: 'secure' })
+      expect(r.status).toBe('ok')
+      await expect.poll(() => receipts.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(1)
+      expect(receipts[0]?.topic).toMatch(/\/delivered$/)
+      expect(hook.calls).toHaveLength(1)
+      await client.end()
+    } finally {
+      proc.child.kill('SIGTERM')
+      await proc.exited
+      await hook.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
