@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -71,6 +72,7 @@ describe('template fields', () => {
     await rig?.close()
     await box?.close()
     await chat?.close()
+    await rm(templates, { recursive: true, force: true })
   })
 
   it('documents exactly the fields templates receive', async () => {

@@ -60,6 +60,7 @@ describe('webhook deliveries that fail and come back', () => {
     await client?.end()
     await sb?.stop({ clean: true })
     for (const h of Object.values(hooks)) await h.close()
+    await rm(configDir, { recursive: true, force: true })
   })
 
   const send = async (destination: string) => {
