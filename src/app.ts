@@ -110,6 +110,7 @@ export async function startApp({ config, log, modules, policy, baseDir = process
       metrics,
       cleanups,
       starters,
+      baseDir,
     })
 
     const app: AppInfo = {

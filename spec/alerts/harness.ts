@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram'
-import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { simpleParser } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
 import type { RunningSimulator } from '../../src/sim/index.js'
@@ -69,51 +70,85 @@ export interface HookCall {
   url: string
   headers: IncomingMessage['headers']
   body: string
+  /** When the request arrived (epoch ms). */
+  at: number
+}
+
+export interface HookAnswer {
+  status: number
+  headers?: Record<string, string>
+  /** Answer only after this long (a receiver that hangs). */
+  hangMs?: number
 }
 
 export interface HookReceiver {
   url: string
+  port: number
   calls: HookCall[]
-  /** Answers for the next calls, in order; then 200. */
-  script: Array<{ status: number; headers?: Record<string, string>; hangMs?: number }>
+  /** Answers for the next calls, in order; then `otherwise`. */
+  script: HookAnswer[]
+  /** The answer once the script is used up (200 unless a spec sets an outage). */
+  otherwise: HookAnswer
   close(): Promise<void>
   server: Server
 }
 
-export async function startHookReceiver(): Promise<HookReceiver> {
+/**
+ * A real HTTP (or, with `tls`, HTTPS) webhook receiver. `port` reopens a known port, so a sender that
+ * saw connection refused finds the receiver there once it comes up.
+ */
+export async function startHookReceiver(
+  opts: { port?: number; tls?: { cert: string; key: string } } = {},
+): Promise<HookReceiver> {
   const hook: HookReceiver = {
     url: '',
+    port: 0,
     calls: [],
     script: [],
+    otherwise: { status: 200 },
     close: async () => undefined,
     server: undefined as unknown as Server,
   }
-  hook.server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      const answer = hook.script.shift() ?? { status: 200 }
+      hook.calls.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      })
+      const answer: HookAnswer = hook.script.shift() ?? hook.otherwise
       const reply = () => {
-        hook.calls.push({
-          method: req.method ?? '',
-          url: req.url ?? '',
-          headers: req.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        })
-        res.writeHead(answer.status, answer.headers).end('ok')
+        if (!res.destroyed) res.writeHead(answer.status, answer.headers).end('ok')
       }
       if (answer.hangMs) setTimeout(reply, answer.hangMs)
       else reply()
     })
-  })
-  await new Promise<void>((resolve) => hook.server.listen(0, '127.0.0.1', () => resolve()))
-  hook.url = `http://127.0.0.1:${(hook.server.address() as AddressInfo).port}/hook`
+  }
+  hook.server = opts.tls ? createHttpsServer(opts.tls, handle) : createServer(handle)
+  await new Promise<void>((resolve) => hook.server.listen(opts.port ?? 0, '127.0.0.1', () => resolve()))
+  hook.port = (hook.server.address() as AddressInfo).port
+  hook.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${hook.port}/hook`
   hook.close = () =>
     new Promise((resolve) => {
       hook.server.closeAllConnections()
       hook.server.close(() => resolve())
     })
   return hook
+}
+
+/** A TCP port that was free a moment ago: nobody listens there, so a connection is refused. */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createNetServer()
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo
+      s.close(() => resolve(port))
+    })
+  })
 }
 
 /** A UDP port that was free a moment ago: the simulator needs the receiver's port before sensebus starts. */

@@ -257,7 +257,7 @@ describe('sensebus config import-butler', { timeout: 120_000 }, () => {
       ])
     })
 
-    it("imports the schedules stopped when Butler's scheduler was off, and rejects a file that is not one", async () => {
+    it("imports schedules stopped when Butler's scheduler was off, and rejects a file that is not one", async () => {
       const dir = tempDir()
       const schedules = join(dir, 'schedule.yaml')
       writeFileSync(schedules, stringify({ butlerSchedule: BUTLER_SCHEDULES.slice(0, 1) }))

@@ -27,6 +27,8 @@ export interface TestAppOptions {
   /** External-broker mode: sensebus connects here instead of embedding a broker. */
   brokerUrl?: string
   policy?: BrokerPolicy
+  /** Where relative config paths resolve (the config file's folder in `sensebus start`). */
+  baseDir?: string
 }
 
 /** A real sensebus on ephemeral ports with its own data dir. */
@@ -46,7 +48,13 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       ...opts.overrides,
     },
   })
-  const app = await startApp({ config, log: silentLogger(), modules, ...(opts.policy ? { policy: opts.policy } : {}) })
+  const app = await startApp({
+    config,
+    log: silentLogger(),
+    modules,
+    ...(opts.policy ? { policy: opts.policy } : {}),
+    ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
+  })
   const { mqtt, ws, http } = app.endpoints
   return {
     app,

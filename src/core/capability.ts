@@ -129,6 +129,8 @@ export interface ModuleContext<C = unknown> {
   bus: Bus
   topics: Topics
   dataDir: string
+  /** Where relative paths in the config resolve: the config file's folder (the working directory without one). */
+  baseDir: string
   services: Services
   /** Register the module's own gauges and counters (`sensebus_<area>_...`) for GET /metrics. */
   metrics: ModuleMetrics

@@ -18,6 +18,8 @@ export async function setupModules(opts: {
   log: Logger
   metrics: Metrics
   cleanups: Array<() => Promise<void>>
+  /** The config file's folder: relative paths in module config resolve against it. */
+  baseDir?: string
   /** Filled with each module's `start`, for the app to run once the dispatcher listens. */
   starters?: Array<() => Promise<(() => Promise<void>) | undefined>>
 }): Promise<MountedCapability[]> {
@@ -32,6 +34,7 @@ export async function setupModules(opts: {
       bus: opts.bus,
       topics: opts.topics,
       dataDir: resolve(opts.config.dataDir),
+      baseDir: resolve(opts.baseDir ?? '.'),
       services,
       metrics: opts.metrics,
     }

@@ -91,7 +91,9 @@ const webhookSchema = Type.Object(
     url: Type.String({ pattern: '^https?://' }),
     method: opt(Type.Union([Type.Literal('GET'), Type.Literal('POST'), Type.Literal('PUT')], { description: 'POST' })),
     headers: opt(Type.Record(Type.String(), Type.String())),
-    caFile: opt(str('PEM file of the CA that signed the receiver (relative to the working directory)')),
+    caFile: opt(
+      str('PEM file of the CA that signed the receiver (a relative path is read from the config file folder)'),
+    ),
     rejectUnauthorized: opt(Type.Boolean({ description: 'Default true' })),
     rateLimitMs: opt(Type.Integer({ minimum: 0, description: 'At most one call per task in this window' })),
   },

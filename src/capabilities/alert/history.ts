@@ -39,6 +39,7 @@ export interface AlertRecord {
 export class AlertHistory {
   private readonly chains = new Map<string, Promise<unknown>>()
   private readonly source: string
+  private outbox: Outbox | undefined
 
   constructor(
     private readonly records: Collection<AlertRecord>,
@@ -61,17 +62,34 @@ export class AlertHistory {
 
   /** Writes or merges the record (a replayed alert keeps its delivery states), then trims the history. */
   async save(record: AlertRecord): Promise<void> {
-    await this.update(record.id, (old) => {
-      if (!old) return record
+    // A fast delivery (or a refused one) can finish before its alert is first saved: its receipt then
+    // found no record to update, so the outbox's own state is taken for every delivery still pending.
+    // Read inside the update chain: a receipt queued after this save finds the record.
+    await this.update(record.id, async (old) => {
+      const fresh = { ...record, deliveries: await Promise.all(record.deliveries.map((d) => this.settledState(d))) }
+      if (!old) return fresh
       const known = new Map(old.deliveries.map((d) => [d.itemId ?? `${d.destination}|${d.recipient}`, d]))
-      const deliveries = record.deliveries.map((d) => known.get(d.itemId ?? `${d.destination}|${d.recipient}`) ?? d)
-      return { ...record, deliveries }
+      const deliveries = fresh.deliveries.map((d) => known.get(d.itemId ?? `${d.destination}|${d.recipient}`) ?? d)
+      return { ...fresh, deliveries }
     })
     await this.trim()
   }
 
+  private async settledState(d: DeliveryRecord): Promise<DeliveryRecord> {
+    if (d.state !== 'pending' || !d.itemId || !this.outbox) return d
+    const item = await this.outbox.get(d.itemId)
+    if (!item || item.state === 'pending') return d
+    return {
+      ...d,
+      state: item.state,
+      attempts: item.attempts,
+      ...(item.lastError ? { lastError: item.lastError } : {}),
+    }
+  }
+
   /** Receipts: every outbox outcome of an alert delivery updates its record and is published. */
   follow(outbox: Outbox): () => void {
+    this.outbox = outbox
     return outbox.onOutcome((item, outcome) => {
       const alertId = item.meta.alertId
       if (typeof alertId !== 'string') return
@@ -113,10 +131,13 @@ export class AlertHistory {
     }
   }
 
-  private async update(id: string, change: (old: AlertRecord | undefined) => AlertRecord | undefined): Promise<void> {
+  private async update(
+    id: string,
+    change: (old: AlertRecord | undefined) => AlertRecord | undefined | Promise<AlertRecord | undefined>,
+  ): Promise<void> {
     const previous = this.chains.get(id) ?? Promise.resolve()
     const run = previous.then(async () => {
-      const next = change((await this.records.get(id))?.value)
+      const next = await change((await this.records.get(id))?.value)
       if (!next) return
       await this.records.set(id, next)
       await this.bus.publish(this.topics.state('alert', id), summary(next), { qos: 1, retain: true })

@@ -67,7 +67,7 @@ export default defineModule<AlertState, AlertConfig>({
   summary: 'Task alerts: the Sense log appender over UDP, QRS enrichment, durable email/webhook/MQTT/chat delivery',
   configSchema,
   needs: ['store', 'sense', 'mail', 'templates', 'outbox', 'chat'],
-  async setup({ config, services, bus, topics, log }) {
+  async setup({ config, services, bus, topics, log, baseDir }) {
     // The module log already carries area: alert.
     const alog = log
     const { store, outbox } = services
@@ -86,6 +86,7 @@ export default defineModule<AlertState, AlertConfig>({
       log: alog,
       history,
       limiter: new RateLimiter(store.collection('alert-rate')),
+      baseDir,
       chat: chatPlanner(services.templates),
     })
     const intake = new Intake(store.collection('alert-intake'), config.udp, alog, (d, id, at) =>

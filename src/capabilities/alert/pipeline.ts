@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { resolve } from 'node:path'
 import type { Bus } from '../../core/bus.js'
 import { event } from '../../core/envelope.js'
 import type { Topics } from '../../core/topics.js'
@@ -29,6 +30,8 @@ export interface PipelineDeps {
   log: Logger
   history: AlertHistory
   limiter: RateLimiter
+  /** The config file's folder: a webhook's relative caFile resolves against it. */
+  baseDir: string
   /** Extra delivery kinds (Slack, Teams) plug in here: destination → payload. */
   chat?: ChatPlanner
 }
@@ -230,7 +233,7 @@ export class AlertPipeline {
               method: dest.method ?? 'POST',
               headers: dest.headers ?? {},
               rejectUnauthorized: dest.rejectUnauthorized ?? true,
-              ...(dest.caFile ? { caFile: dest.caFile } : {}),
+              ...(dest.caFile ? { caFile: resolve(this.deps.baseDir, dest.caFile) } : {}),
               body: webhookBody(d),
             }
             return { payload, templateErrors: [] }

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path'
 import { Command } from 'commander'
 import { oneOf, port } from '../exit.js'
 
@@ -97,7 +98,9 @@ export function startCommand(): Command {
           void stop(1)
         })
         try {
-          app = await startApp({ config, log, modules })
+          // Relative paths in the file (certificates, templates, a webhook's CA) mean "next to the config file".
+          const baseDir = flags.config ? dirname(resolve(flags.config)) : process.cwd()
+          app = await startApp({ config, log, modules, baseDir })
         } catch (err) {
           log.fatal({ err }, 'sensebus could not start')
           process.stderr.write(`sensebus could not start: ${(err as Error).message}\n`)

@@ -44,7 +44,8 @@ export function mapChat(src: ButlerSource, out: SensebusTarget, kind: 'slack' | 
     if (src.has(`${section}.templateFile`) || src.has(`${section}.basicMsgTemplate`))
       src.skip(
         `${section}.templateFile`,
-        `Butler's Handlebars templates are not read: sensebus renders templates/alert/${kind}/<basic|formatted>.txt.eta ` +
+        "Butler's Handlebars templates are not read: sensebus renders " +
+          `templates/alert/${kind}/<basic|formatted>.txt.eta ` +
           '(same field names); put your own under templates.dir',
       )
   }

@@ -13,7 +13,10 @@ const NOT_OFFERED: Record<string, string> = {
   qlikSenseCloud: 'Qlik Sense Cloud is not offered: sensebus serves Qlik Sense Enterprise on Windows',
 }
 
-/** `mqttConfig` → Butler's alert topics (`capabilities.alert.mqtt`) and start topic (`capabilities.task.startTopic`). */
+/**
+ * `mqttConfig` → Butler's alert topics (`capabilities.alert.mqtt`) and start topic
+ * (`capabilities.task.startTopic`).
+ */
 export function mapMqtt(src: ButlerSource, out: SensebusTarget): void {
   const root = 'mqttConfig'
   if (!src.has(root)) return

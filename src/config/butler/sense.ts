@@ -70,7 +70,8 @@ export function mapSense(src: ButlerSource, out: SensebusTarget): void {
     out.set('sense.rejectUnauthorized', false)
     src.note(
       'configQRS.rejectUnauthorized',
-      "carried over as sense.rejectUnauthorized: false; better: keep it true and give the QMC's root.pem (sense.certs.rootCa)",
+      'carried over as sense.rejectUnauthorized: false; ' +
+        "better: keep it true and give the QMC's root.pem (sense.certs.rootCa)",
     )
   }
   for (const s of ['configQRS', 'configEngine'])

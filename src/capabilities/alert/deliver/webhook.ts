@@ -9,6 +9,7 @@ export interface WebhookPayload {
   url: string
   method: 'GET' | 'POST' | 'PUT'
   headers: Record<string, string>
+  /** Absolute: resolved against the config file's folder when the delivery was planned. */
   caFile?: string
   rejectUnauthorized: boolean
   /** Butler's webhook fields: a JSON body for POST/PUT, query parameters for GET. */

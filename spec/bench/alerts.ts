@@ -1,0 +1,244 @@
+/**
+ * `npm run bench` (after flood.ts), or alone: `node dist-bench/spec/bench/alerts.js [--quick] [--no-write]`.
+ *
+ * Task alerts end to end (issue #12): task-failure datagrams in the Sense log appender's format, sent
+ * over UDP to sensebus, come out as emails accepted by a local SMTP server. Two phases:
+ * 1. 1,000 datagrams: latency from sending a datagram to the SMTP server accepting its mail (p50, p99)
+ *    and throughput (mails accepted per second over the whole burst).
+ * 2. The SMTP server refuses every mail (451, try later) for 60 s while another 1,000 datagrams arrive;
+ *    then it accepts again. Lost alerts (target 0), duplicates (same Message-ID twice) and the time from
+ *    the end of the outage until the last mail was accepted.
+ * Two processes: sensebus (forked, its own event loop) and this one (the UDP sender and the SMTP server).
+ * No Sense: enrichment is off, so QRS latency is not part of the numbers.
+ */
+import { fork } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { SMTPServer } from 'smtp-server'
+import { startApp } from '../../src/app.js'
+import { modules } from '../../src/capabilities/index.js'
+import { loadConfig } from '../../src/config/load.js'
+import { silentLogger } from '../../src/log.js'
+import { formatDatagram } from '../../src/sim/udp/datagram.js'
+import { fmtMs, fmtNumber, quantile } from './stats.js'
+
+const SELF = fileURLToPath(import.meta.url)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Child mode: sensebus mailing every reload failure to one address through the given SMTP port. */
+async function serve(smtpPort: number): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sensebus-alerts-bench-'))
+  const config = loadConfig(modules, {
+    overrides: {
+      dataDir,
+      'broker.mqtt.port': 0,
+      'broker.ws.port': 0,
+      'http.port': 0,
+      'log.level': 'silent',
+      'mail.smtp': { host: '127.0.0.1', port: smtpPort },
+      // Retries stay at most 5 s apart, so the end of the outage is noticed within seconds; enough attempts
+      // that a 60 s outage does not move deliveries to dead letters (alert/retry would be needed then).
+      'outbox.maxDelayMs': 5_000,
+      'outbox.maxAttempts': 100,
+      'capabilities.alert.udp.port': 0,
+      'capabilities.alert.udp.maxPerSourcePerMinute': 1_000_000,
+      'capabilities.alert.enrichment.enabled': false,
+      'capabilities.alert.rateLimitMs': 0,
+      'capabilities.alert.email': { 'reload/failed': { recipients: ['ops@example.com'] } },
+    },
+  })
+  const app = await startApp({ config, log: silentLogger(), modules })
+  const { default: mqtt } = await import('mqtt')
+  // The receiver's port is chosen at start (port 0); alert/list reports it.
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${app.endpoints.mqtt?.port}`, { reconnectPeriod: 0 })
+  await client.subscribeAsync('sense/response/alert/list', { qos: 1 })
+  const port = await new Promise<number>((res) => {
+    client.once('message', (_t, payload) => res(JSON.parse(payload.toString()).data.receiver.port as number))
+    client.publish('sense/request/alert/list', '{}', { qos: 1 })
+  })
+  await client.endAsync()
+  process.send?.({ udpPort: port })
+  process.on('message', async () => {
+    await app.stop()
+    await rm(dataDir, { recursive: true, force: true })
+    process.exit(0)
+  })
+}
+
+interface Mailbox {
+  port: number
+  /** Execution id (the X-Sensebus-Alert header) → accept times (performance.now()). */
+  accepted: Map<string, number[]>
+  messageIds: Map<string, number>
+  refusing: boolean
+  refused: number
+  close(): Promise<void>
+}
+
+async function startMailbox(): Promise<Mailbox> {
+  const box: Mailbox = {
+    port: 0,
+    accepted: new Map(),
+    messageIds: new Map(),
+    refusing: false,
+    refused: 0,
+    close: async () => undefined,
+  }
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    // A reverse DNS lookup per connection would measure the resolver, not sensebus.
+    disableReverseLookup: true,
+    size: 1024 * 1024,
+    maxClients: 1000,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = []
+      stream.on('data', (c: Buffer) => chunks.push(c))
+      stream.on('end', () => {
+        if (box.refusing) {
+          box.refused++
+          callback(Object.assign(new Error('try again later'), { responseCode: 451 }))
+          return
+        }
+        const raw = Buffer.concat(chunks).toString('utf8')
+        const headerEnd = raw.indexOf('\r\n\r\n')
+        const head = raw.slice(0, headerEnd < 0 ? raw.length : headerEnd)
+        const alert = /^X-Sensebus-Alert:\s*(\S+)/im.exec(head)?.[1] ?? ''
+        const messageId = /^Message-ID:\s*(\S+)/im.exec(head)?.[1] ?? ''
+        const at = performance.now()
+        box.accepted.set(alert, [...(box.accepted.get(alert) ?? []), at])
+        box.messageIds.set(messageId, (box.messageIds.get(messageId) ?? 0) + 1)
+        callback()
+      })
+    },
+  })
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()))
+  box.port = (server.server.address() as { port: number }).port
+  box.close = () => new Promise((res) => server.close(() => res()))
+  return box
+}
+
+/** Sends `count` failure datagrams, a few per millisecond; returns execution id → send time. */
+async function burst(udpPort: number, count: number, label: string): Promise<Map<string, number>> {
+  const sent = new Map<string, number>()
+  const socket = createSocket('udp4')
+  for (let i = 0; i < count; i++) {
+    const executionId = crypto.randomUUID()
+    const text = formatDatagram('/scheduler-task-failed/', {
+      hostName: 'sense-node-1',
+      taskName: `Reload of ${label} app ${i}`,
+      appName: `${label} app ${i}`,
+      user: 'INTERNAL\\sa_scheduler',
+      taskId: crypto.randomUUID(),
+      appId: crypto.randomUUID(),
+      date: new Date(),
+      level: 'INFO',
+      executionId,
+      message: `Failure ${i}`,
+    })
+    sent.set(executionId, performance.now())
+    await new Promise<void>((res) => socket.send(text, udpPort, '127.0.0.1', () => res()))
+    // The kernel's receive buffer is finite: a datagram dropped there was never sensebus' to lose.
+    if (i % 4 === 3) await sleep(1)
+  }
+  socket.close()
+  return sent
+}
+
+/** Waits until every sent alert has a mail, or the deadline; true when all arrived. */
+async function allAccepted(box: Mailbox, sent: Map<string, number>, deadlineMs: number): Promise<boolean> {
+  const end = performance.now() + deadlineMs
+  while (performance.now() < end) {
+    if ([...sent.keys()].every((id) => box.accepted.has(id))) return true
+    await sleep(100)
+  }
+  return false
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick')
+  const write = !process.argv.includes('--no-write') && !quick
+  const count = quick ? 200 : 1_000
+  const outageMs = quick ? 5_000 : 60_000
+  const loadBefore = loadavg()[0] as number
+  const box = await startMailbox()
+  const server = fork(SELF, ['--serve', String(box.port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  let crashed = false
+  server.on('exit', (code) => {
+    if (code !== 0) crashed = true
+  })
+  const udpPort = await new Promise<number>((res, rej) => {
+    server.once('message', (m: { udpPort: number }) => res(m.udpPort))
+    server.once('exit', (code) => rej(new Error(`sensebus exited (${code})`)))
+  })
+  // Warm-up: a few alerts so connection set-up and JIT are not in the numbers.
+  await allAccepted(box, await burst(udpPort, 20, 'warm-up'), 30_000)
+
+  // Phase 1: latency and throughput.
+  const sent = await burst(udpPort, count, 'burst')
+  const complete = await allAccepted(box, sent, 180_000)
+  const latencies = [...sent].flatMap(([id, at]) => {
+    const first = box.accepted.get(id)?.[0]
+    return first === undefined ? [] : [first - at]
+  })
+  const firstSend = Math.min(...sent.values())
+  const lastAccept = Math.max(...[...sent.keys()].map((id) => box.accepted.get(id)?.[0] ?? Number.NaN))
+  const throughput = latencies.length / ((lastAccept - firstSend) / 1000)
+
+  // Phase 2: an SMTP outage during a burst.
+  box.refusing = true
+  const outageStart = performance.now()
+  const during = await burst(udpPort, count, 'outage')
+  await sleep(Math.max(0, outageMs - (performance.now() - outageStart)))
+  box.refusing = false
+  const outageEnd = performance.now()
+  const recovered = await allAccepted(box, during, 180_000)
+  const outageAccepts = [...during.keys()].flatMap((id) => box.accepted.get(id)?.slice(0, 1) ?? [])
+  const lastOutageAccept = outageAccepts.length ? Math.max(...outageAccepts) : Number.NaN
+  const lost = [...during.keys()].filter((id) => !box.accepted.has(id)).length
+  const lostBurst = [...sent.keys()].filter((id) => !box.accepted.has(id)).length
+  const duplicates = [...box.messageIds.values()].reduce((n, c) => n + c - 1, 0)
+
+  if (server.exitCode === null) server.send('stop')
+  await new Promise((r) => (server.exitCode === null ? server.once('exit', r) : r(undefined)))
+  await box.close()
+
+  const lines = [
+    '# Alerts benchmark (issue #12)',
+    '',
+    `Task-failure datagrams (the log appender's format) over UDP → sensebus → emails accepted by a local SMTP`,
+    'server. sensebus runs in its own process with enrichment off (no Sense); outbox retries at most 5 s apart, 100 attempts.',
+    '',
+    '| measure | value |',
+    '| --- | --- |',
+    `| datagrams in the burst | ${fmtNumber(count)}${complete ? '' : ' (not all mailed in time)'} |`,
+    `| **latency datagram → SMTP accept, p50** | **${fmtMs(quantile(latencies, 0.5))}** |`,
+    `| **latency datagram → SMTP accept, p99** | **${fmtMs(quantile(latencies, 0.99))}** |`,
+    `| **throughput** | **${fmtNumber(throughput, 1)} mails/s** (first datagram sent → last mail accepted) |`,
+    `| lost in the burst | ${lostBurst} (target 0) |`,
+    `| SMTP outage (451 to every mail) | ${fmtNumber(outageMs / 1000)} s, ${fmtNumber(count)} datagrams sent at its start |`,
+    `| mails refused during the outage | ${fmtNumber(box.refused)} (retries) |`,
+    `| **lost after the outage** | **${lost}** (target 0)${recovered ? '' : ' (deadline reached)'} |`,
+    `| **duplicates (same Message-ID twice), both phases** | **${duplicates}** |`,
+    `| last mail accepted after the outage ended | ${fmtMs(lastOutageAccept - outageEnd)} |`,
+    `| crashes | ${crashed ? 1 : 0} (target 0) |`,
+    `| load average before / after | ${loadBefore.toFixed(2)} / ${(loadavg()[0] as number).toFixed(2)} |`,
+    '',
+  ]
+  const report = lines.join('\n')
+  process.stdout.write(`${report}\n`)
+  if (write) {
+    const out = resolve(process.cwd(), 'spec/bench/results/alerts.md')
+    await mkdir(dirname(out), { recursive: true })
+    await writeFile(out, report)
+  }
+  process.exit(crashed || lost > 0 || lostBurst > 0 ? 1 : 0)
+}
+
+if (process.argv[2] === '--serve') await serve(Number(process.argv[3]))
+else await main()
