@@ -212,7 +212,8 @@ async function main(): Promise<void> {
     '# Alerts benchmark (issue #12)',
     '',
     `Task-failure datagrams (the log appender's format) over UDP → sensebus → emails accepted by a local SMTP`,
-    'server. sensebus runs in its own process with enrichment off (no Sense); outbox retries at most 5 s apart, 100 attempts.',
+    'server. sensebus runs in its own process with enrichment off (no Sense); outbox retries at most 5 s apart, ' +
+      '100 attempts.',
     '',
     '| measure | value |',
     '| --- | --- |',
@@ -221,7 +222,8 @@ async function main(): Promise<void> {
     `| **latency datagram → SMTP accept, p99** | **${fmtMs(quantile(latencies, 0.99))}** |`,
     `| **throughput** | **${fmtNumber(throughput, 1)} mails/s** (first datagram sent → last mail accepted) |`,
     `| lost in the burst | ${lostBurst} (target 0) |`,
-    `| SMTP outage (451 to every mail) | ${fmtNumber(outageMs / 1000)} s, ${fmtNumber(count)} datagrams sent at its start |`,
+    `| SMTP outage (451 to every mail) | ${fmtNumber(outageMs / 1000)} s, ` +
+      `${fmtNumber(count)} datagrams sent at its start |`,
     `| mails refused during the outage | ${fmtNumber(box.refused)} (retries) |`,
     `| **lost after the outage** | **${lost}** (target 0)${recovered ? '' : ' (deadline reached)'} |`,
     `| **duplicates (same Message-ID twice), both phases** | **${duplicates}** |`,
