@@ -58,8 +58,9 @@ async function flood(url: string): Promise<void> {
       const stream = c.stream as unknown as NodeJS.WritableStream & { writableLength: number }
       let n = 0
       while (!stop && c.connected) {
-        // As fast as the socket takes it: refill while less than 256 KB waits to be sent.
-        while (stream.writableLength < 256 * 1024 && !stop) {
+        // As fast as the socket takes it: refill while less than 256 KB waits to be sent, yielding every
+        // 200 publishes (mqtt.js may hold messages in its own queue, off the socket's count).
+        for (let batch = 0; batch < 200 && stream.writableLength < 256 * 1024 && !stop; batch++) {
           const topic = n % 2 === 0 ? 'sense/request/kv/set' : 'sense/request/util/ping'
           c.publish(topic, JSON.stringify({ namespace: `flood${i}`, key: `k${n % 1000}`, value: 'x' }), { qos: 0 })
           n++

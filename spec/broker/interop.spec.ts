@@ -31,6 +31,18 @@ describe('Paho MQTT 3.1.1 interoperability scenarios', () => {
     opened.push(c)
     return c
   }
+  /** Reconnects a persistent session, collecting from the first packet (what it queued arrives at once). */
+  const resume = (clientId: string) => {
+    const back = mqtt.connect(sb.mqttUrl, {
+      clientId,
+      clean: false,
+      username: 'interop',
+      password: PASSWORD,
+      reconnectPeriod: 0,
+    })
+    opened.push(back)
+    return received(back)
+  }
   const received = (c: MqttClient) => {
     const got: Array<{ topic: string; payload: string; qos: number; retain: boolean }> = []
     c.on('message', (topic, payload, packet) =>
@@ -124,15 +136,7 @@ describe('Paho MQTT 3.1.1 interoperability scenarios', () => {
     await b.publishAsync(TOPICS[2] as string, 'qos 1', { qos: 1 })
     await b.publishAsync(TOPICS[3] as string, 'qos 2', { qos: 2 })
     await sleep(200)
-    const back = mqtt.connect(sb.mqttUrl, {
-      clientId: 'myclientid',
-      clean: false,
-      username: 'interop',
-      password: PASSWORD,
-      reconnectPeriod: 0,
-    })
-    opened.push(back)
-    const got = received(back)
+    const got = resume('myclientid')
     // QoS 0 may or may not be queued ([MQTT-3.1.2-5]); QoS 1 and 2 must be.
     await expect
       .poll(() =>
@@ -187,15 +191,7 @@ describe('Paho MQTT 3.1.1 interoperability scenarios', () => {
     await sleep(200)
     a.stream.destroy()
     await sleep(300)
-    const back = mqtt.connect(sb.mqttUrl, {
-      clientId: 'myclientid',
-      clean: false,
-      username: 'interop',
-      password: PASSWORD,
-      reconnectPeriod: 0,
-    })
-    opened.push(back)
-    const got = received(back)
+    const got = resume('myclientid')
     await expect.poll(() => got.map((m) => m.payload).sort()).toEqual(['qos 1', 'qos 2'])
   })
 

@@ -1,14 +1,10 @@
 import { Type } from '@sinclair/typebox'
-import { capabilityWith, defineModule } from '../../core/capability.js'
+import { capabilityWith } from '../../core/capability.js'
 import { CapabilityError } from '../../core/errors.js'
-import { isObject, POST_TIMEOUT_MS, type PostConfig, postConfigSchema } from '../chat-posts/config.js'
-import { ChatPosts, postResult, receiptTopics } from '../chat-posts/deliveries.js'
+import { isObject, POST_TIMEOUT_MS, type PostConfig } from '../chat-posts/config.js'
+import { postResult } from '../chat-posts/deliveries.js'
+import { type ChatPostState, chatPostModule } from '../chat-posts/module.js'
 import { type SlackPostRequest, slackMessage, slackPostRequest } from './message.js'
-
-interface SlackState {
-  posts: ChatPosts
-  stop(): void
-}
 
 /** Butler's body fields that must be there (its handler answered 400 without them). */
 const BUTLER_REQUIRED = ['channel', 'from_user', 'msg'] as const
@@ -34,7 +30,7 @@ function fromButler(body: unknown): SlackPostRequest {
   } as SlackPostRequest
 }
 
-const post = capabilityWith<SlackState, PostConfig>()({
+const post = capabilityWith<ChatPostState, PostConfig>()({
   name: 'slack/post',
   summary: 'Post to Slack through a configured incoming webhook, durably (retried until delivered)',
   description:
@@ -88,26 +84,8 @@ const post = capabilityWith<SlackState, PostConfig>()({
   },
 })
 
-export default defineModule<SlackState, PostConfig>({
-  area: 'slack',
-  summary: 'Slack posts (Butler slackpostmessage): mrkdwn or plain text, blocks, mentions; outbox delivery, receipts',
-  configSchema: postConfigSchema,
-  needs: ['chat', 'outbox'],
-  async setup({ services, bus, topics, log }) {
-    const posts = new ChatPosts({
-      kind: 'slack',
-      capability: 'slack/post',
-      chat: services.chat,
-      outbox: services.outbox,
-      bus,
-      topics,
-      log,
-    })
-    return { posts, stop: posts.follow() }
-  },
-  async teardown(state) {
-    state.stop()
-  },
-  capabilities: [post],
-  publishes: receiptTopics('slack'),
-})
+export default chatPostModule(
+  'slack',
+  'Slack posts (Butler slackpostmessage): mrkdwn or plain text, blocks, mentions; outbox delivery, receipts',
+  post,
+)

@@ -1,14 +1,10 @@
-import { capabilityWith, defineModule } from '../../core/capability.js'
-import { POST_TIMEOUT_MS, type PostConfig, postConfigSchema } from '../chat-posts/config.js'
-import { ChatPosts, postResult, receiptTopics } from '../chat-posts/deliveries.js'
+import { capabilityWith } from '../../core/capability.js'
+import { POST_TIMEOUT_MS, type PostConfig } from '../chat-posts/config.js'
+import { postResult } from '../chat-posts/deliveries.js'
+import { type ChatPostState, chatPostModule } from '../chat-posts/module.js'
 import { teamsCard, teamsPostRequest } from './card.js'
 
-interface TeamsState {
-  posts: ChatPosts
-  stop(): void
-}
-
-const post = capabilityWith<TeamsState, PostConfig>()({
+const post = capabilityWith<ChatPostState, PostConfig>()({
   name: 'teams/post',
   summary: 'Post an Adaptive Card to Teams through a configured Workflows webhook, durably (retried until delivered)',
   description:
@@ -41,26 +37,8 @@ const post = capabilityWith<TeamsState, PostConfig>()({
   },
 })
 
-export default defineModule<TeamsState, PostConfig>({
-  area: 'teams',
-  summary: 'Teams posts: Adaptive Cards (text, title, facts, links, mentions) through Workflows webhooks; receipts',
-  configSchema: postConfigSchema,
-  needs: ['chat', 'outbox'],
-  async setup({ services, bus, topics, log }) {
-    const posts = new ChatPosts({
-      kind: 'teams',
-      capability: 'teams/post',
-      chat: services.chat,
-      outbox: services.outbox,
-      bus,
-      topics,
-      log,
-    })
-    return { posts, stop: posts.follow() }
-  },
-  async teardown(state) {
-    state.stop()
-  },
-  capabilities: [post],
-  publishes: receiptTopics('teams'),
-})
+export default chatPostModule(
+  'teams',
+  'Teams posts: Adaptive Cards (text, title, facts, links, mentions) through Workflows webhooks; receipts',
+  post,
+)
