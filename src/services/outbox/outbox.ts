@@ -73,25 +73,26 @@ export class DurableOutbox implements Outbox {
   ): Promise<OutboxItem<P>[]> {
     const now = Date.now()
     const expiresAt = now + this.opts.retainMs
+    const newItem = (b: (typeof batch)[number], id: string): OutboxItem<P> => ({
+      id,
+      kind: b.kind,
+      key: b.key,
+      payload: b.payload,
+      meta: b.meta ?? {},
+      state: 'pending',
+      attempts: 0,
+      createdAt: now,
+      nextAttemptAt: now,
+    })
     const results = await Promise.all(
       batch.map(async (b) => {
         const id = randomUUID()
-        if (await this.keys.create(b.key, id, { expiresAt })) {
-          const item: OutboxItem<P> = {
-            id,
-            kind: b.kind,
-            key: b.key,
-            payload: b.payload,
-            meta: b.meta ?? {},
-            state: 'pending',
-            attempts: 0,
-            createdAt: now,
-            nextAttemptAt: now,
-          }
-          return { item, fresh: true }
-        }
+        if (await this.keys.create(b.key, id, { expiresAt })) return { item: newItem(b, id), fresh: true }
         const known = await this.keys.get(b.key)
         const existing = known && (await this.items.get(known.value))
+        // The key was written but the process died before its item was: this call is the retry the
+        // crash needs (the alert intake runs again after a restart), so the item is made now.
+        if (known && !existing) return { item: newItem(b, known.value), fresh: true }
         return { item: (existing?.value ?? undefined) as OutboxItem<P> | undefined, fresh: false, key: b.key }
       }),
     )
