@@ -161,7 +161,7 @@ export async function startApp({ config, log, modules, policy, baseDir = process
       await dispatcher.stop()
       log.info(
         { quiesceMs: quiesced - stopStarted, drainMs: Date.now() - quiesced },
-        'requests stopped: every acknowledged request answered',
+        'requests stopped and answered (drain ends at the grace period at worst)',
       )
       // An unreachable external broker would hold this publish forever; it sends our last will instead.
       if (liveBus.connected) await publishBridge(liveBus, topics, 'offline')

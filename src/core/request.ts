@@ -28,6 +28,14 @@ export type ParseOutcome =
   | { ok: true; request: ParsedRequest }
   | { ok: false; replyTopic: string | undefined; answer: Envelope }
 
+/** The one wording of a too-deep request, for MQTT and HTTP alike. */
+export function tooDeep(max: number): { message: string; details: Array<{ path: string; message: string }> } {
+  return {
+    message: `The request nests deeper than ${max} levels`,
+    details: [{ path: '/', message: `must nest at most ${max} levels` }],
+  }
+}
+
 /** Whether a value nests deeper than `max` (checked without recursion, so no depth can blow the stack). */
 export function nestsDeeperThan(value: unknown, max: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 1]]
@@ -96,9 +104,8 @@ export function parseRequest(
     )
   }
   if (nestsDeeperThan(parsed, limits.maxDepth)) {
-    return refuse(transaction, 'VALIDATION_FAILED', `The request nests deeper than ${limits.maxDepth} levels`, [
-      { path: '/', message: `must nest at most ${limits.maxDepth} levels` },
-    ])
+    const { message, details } = tooDeep(limits.maxDepth)
+    return refuse(transaction, 'VALIDATION_FAILED', message, details)
   }
   const { replyTo, transaction: _t, wait, ...body } = parsed as Record<string, unknown>
   if (Object.keys(body).length > limits.maxProperties) {

@@ -3,7 +3,7 @@ import type { Bus } from '../core/bus.js'
 import type { Capability } from '../core/capability.js'
 import { CapabilityError, httpStatusOf, toCapabilityError } from '../core/errors.js'
 import type { Identity } from '../core/identity.js'
-import { DEFAULT_REQUEST_LIMITS, nestsDeeperThan } from '../core/request.js'
+import { DEFAULT_REQUEST_LIMITS, nestsDeeperThan, tooDeep } from '../core/request.js'
 import type { Logger } from '../log.js'
 import { ClientAbortedError, readJsonBody } from './body.js'
 import { applyCors } from './cors.js'
@@ -73,11 +73,8 @@ export function httpHandler(opts: HandlerOptions): (req: IncomingMessage, res: S
       const body = await readJsonBody(req, opts.bodyLimitBytes)
       // Checked before anything serialises the body: JSON.stringify recurses and would overflow the stack.
       if (nestsDeeperThan(body, DEFAULT_REQUEST_LIMITS.maxDepth)) {
-        throw new CapabilityError(
-          'VALIDATION_FAILED',
-          `The request nests deeper than ${DEFAULT_REQUEST_LIMITS.maxDepth} levels`,
-          { details: [{ path: '/', message: `must nest at most ${DEFAULT_REQUEST_LIMITS.maxDepth} levels` }] },
-        )
+        const { message, details } = tooDeep(DEFAULT_REQUEST_LIMITS.maxDepth)
+        throw new CapabilityError('VALIDATION_FAILED', message, { details })
       }
       const request = route.route
         ? route.route.toRequest({ params, query: Object.fromEntries(search), body })

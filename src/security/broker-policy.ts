@@ -92,7 +92,7 @@ export function createSecurityPolicy(opts: SecurityPolicyOptions): SecurityPolic
       if (topics.isOwned(topic)) return 'close'
       opts.dropped?.({
         capability: '(publish)',
-        transaction: topic.length > 64 ? `${topic.slice(0, 64)}…` : topic,
+        transaction: topic, // the auditor cuts it short, as any caller-chosen string
         via: 'mqtt',
         transport: identity?.transport ?? 'mqtt',
         clientId: identity?.clientId,
