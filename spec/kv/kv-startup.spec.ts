@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest'
 import { modules } from '../../src/capabilities/index.js'
 import { defineCapability, defineModule } from '../../src/core/capability.js'
 import { closed, section } from '../../src/core/schema.js'
-import { startTestApp } from '../helpers/app.js'
+import { startTestApp, type TestApp } from '../helpers/app.js'
 import { connect } from '../helpers/client.js'
+import { startMosquitto } from '../helpers/mosquitto.js'
 import { data, errorCode, mirrorTopic, retainedUnder } from './kv-helpers.js'
 
 /**
@@ -40,8 +41,8 @@ function mirrorRecorder() {
 }
 
 describe('kv at start-up', () => {
-  it('the mirror rebuild republishes only what differs from the store, never unchanged values', async () => {
-    const first = await startTestApp()
+  /** 40 unchanged keys and one whose broker copy drifted, plus a copy of a key the store never held. */
+  async function seedDrift(first: TestApp): Promise<void> {
     const c = await connect(first.mqttUrl)
     for (let i = 0; i < 40; i++) data(await c.request('kv/set', { namespace: 'same', key: `k${i}`, value: `v${i}` }))
     data(await c.request('kv/set', { namespace: 'drift', key: 'k', value: 'stored' }))
@@ -57,26 +58,76 @@ describe('kv at start-up', () => {
       { namespace: 'ghost', key: 'gone', value: 'x', expiresAt: null, updatedAt: new Date(0).toISOString() },
       { retain: true },
     )
+  }
+
+  /** What a fresh subscriber to the mirror gets: exactly the store's 41 keys, the drifted one repaired. */
+  async function expectMirrorMatchesStore(url: string): Promise<void> {
+    const retained = await retainedUnder(url, 'sense/state/kv/#')
+    expect(retained.length).toBe(41)
+    expect(retained.map((m) => m.topic)).not.toContain(mirrorTopic('ghost', 'gone'))
+    const drift = retained.find((m) => m.topic === mirrorTopic('drift', 'k'))
+    expect(JSON.parse(drift!.payload.toString())).toMatchObject({ value: 'stored' })
+  }
+
+  it('on an external broker, the rebuild republishes only what differs from the store, never unchanged values', async () => {
+    const mosquitto = await startMosquitto()
+    try {
+      const first = await startTestApp({ brokerUrl: mosquitto.url })
+      await seedDrift(first)
+      const dataDir = first.dataDir
+      await first.stop()
+      console.log('DEBUG', (await retainedUnder(mosquitto.url, 'sense/state/kv/#')).length)
+
+      const recorder = mirrorRecorder()
+      const again = await startTestApp({ dataDir, brokerUrl: mosquitto.url, modules: [recorder.module, ...modules] })
+      try {
+        // The 40 unchanged keys are left alone; the drifted copy is repaired and the ghost cleared.
+        expect(recorder.seen.map((m) => m.topic).sort()).toEqual([
+          mirrorTopic('drift', 'k'),
+          mirrorTopic('ghost', 'gone'),
+        ])
+        expect(recorder.seen.find((m) => m.topic === mirrorTopic('ghost', 'gone'))!.payload).toBe('')
+        await expectMirrorMatchesStore(again.mqttUrl)
+      } finally {
+        await again.stop({ clean: true })
+      }
+    } finally {
+      await mosquitto.stop()
+    }
+  })
+
+  it('on the embedded broker, the copies are set from the store at start-up: nothing is republished', async () => {
+    const first = await startTestApp()
+    await seedDrift(first)
     const dataDir = first.dataDir
     await first.stop()
 
     const recorder = mirrorRecorder()
     const again = await startTestApp({ dataDir, modules: [recorder.module, ...modules] })
     try {
-      // The 40 unchanged keys are left alone; the drifted copy is repaired and the ghost cleared.
-      expect(recorder.seen.map((m) => m.topic).sort()).toEqual([
-        mirrorTopic('drift', 'k'),
-        mirrorTopic('ghost', 'gone'),
-      ])
-      expect(JSON.parse(recorder.seen.find((m) => m.topic === mirrorTopic('drift', 'k'))!.payload)).toMatchObject({
-        value: 'stored',
+      expect(recorder.seen).toEqual([])
+      await expectMirrorMatchesStore(again.mqttUrl)
+      // Live changes still reach subscribers and later ones.
+      const c = await connect(again.mqttUrl)
+      data(await c.request('kv/set', { namespace: 'same', key: 'k0', value: 'changed' }))
+      data(await c.request('kv/delete', { namespace: 'same', key: 'k1' }))
+      await c.end()
+      expect(recorder.seen.map((m) => m.topic)).toEqual([mirrorTopic('same', 'k0'), mirrorTopic('same', 'k1')])
+      const later = await retainedUnder(again.mqttUrl, 'sense/state/kv/same/#')
+      expect(later.length).toBe(39)
+      expect(JSON.parse(later.find((m) => m.topic === mirrorTopic('same', 'k0'))!.payload.toString())).toMatchObject({
+        value: 'changed',
       })
-      expect(recorder.seen.find((m) => m.topic === mirrorTopic('ghost', 'gone'))!.payload).toBe('')
-      const retained = await retainedUnder(again.mqttUrl, 'sense/state/kv/#')
-      expect(retained.length).toBe(41)
     } finally {
-      await again.stop({ clean: true })
+      await again.stop()
     }
+    // The broker's own database no longer keeps a second copy of every key (it did before this build).
+    const mqttDb = new Level<string, Buffer>(join(dataDir, 'mqtt'), { valueEncoding: 'buffer' })
+    await mqttDb.open()
+    let entries = 0
+    for await (const _ of mqttDb.keys()) entries++
+    await mqttDb.close()
+    expect(entries).toBeLessThan(41)
   })
 
   // The deadline leaves a slow start-up time to read the key first, so the spec runs long.

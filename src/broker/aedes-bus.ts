@@ -88,6 +88,10 @@ export class AedesBus implements Bus {
     return this.broker.retained(filter)
   }
 
+  ownRetained(prefix: string): Promise<(topic: string, payload: Buffer) => void> {
+    return this.broker.ownRetained(prefix)
+  }
+
   onReconnect(): () => void {
     return () => undefined
   }

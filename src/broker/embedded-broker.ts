@@ -7,7 +7,7 @@ import { Level } from 'level'
 import type { Identity } from '../core/identity.js'
 import type { Logger } from '../log.js'
 import type { ServerTlsOptions } from '../net/tls.js'
-import { withFastPaths } from './fast-persistence.js'
+import { type RetainedSeed, withFastPaths } from './fast-persistence.js'
 import { FlowControl } from './flow-control.js'
 import { brokerHooks, type PublishedHook, type StreamInfo } from './hooks.js'
 import { type Listener, type ListenerKind, startTcpListener, startTlsListener, startWsListener } from './listeners.js'
@@ -81,6 +81,8 @@ export interface EmbeddedBroker {
   onPublished(hook: PublishedHook): () => void
   /** The retained messages the broker holds under a filter. */
   retained(filter: string): Promise<Array<{ topic: string; payload: Buffer }>>
+  /** See `Bus.ownRetained`. */
+  ownRetained(prefix: string): Promise<RetainedSeed>
   /**
    * The start of a shutdown: no new connections and no more packets read from connected clients,
    * once every packet already read has been routed. Clients stay connected to receive their answers.
@@ -258,6 +260,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     async retained(filter) {
       return persistence.retainedNow(filter).map((p) => ({ topic: p.topic, payload: p.payload as Buffer }))
     },
+    ownRetained: (prefix) => persistence.ownRetained(prefix),
     onPublished(hook) {
       hooks.add(hook)
       return () => hooks.delete(hook)

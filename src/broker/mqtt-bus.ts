@@ -46,6 +46,8 @@ export class MqttBus implements Bus {
     private readonly client: MqttClient,
     readonly topics: Topics,
     defaultTimeoutMs: number,
+    /** How to open a short-lived second connection for `retained` (same broker, same credentials). */
+    private readonly snapshotOptions: { url: string; options: IClientOptions },
   ) {
     this.ownReplies = `${topics.area('reply', this.id)}/`
     client.on('message', (topic, payload, packet) => {
@@ -64,13 +66,17 @@ export class MqttBus implements Bus {
   }
 
   static async connect(opts: MqttBusOptions, topics: Topics): Promise<MqttBus> {
+    const clientId = opts.clientId ?? `sensebus-${randomUUID().slice(0, 12)}`
+    const credentials = {
+      ...(opts.username !== undefined ? { username: opts.username } : {}),
+      ...(opts.password !== undefined ? { password: opts.password } : {}),
+    }
     const client = await mqtt.connectAsync(opts.url, {
-      clientId: opts.clientId ?? `sensebus-${randomUUID().slice(0, 12)}`,
+      clientId,
       clean: true,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
-      ...(opts.username !== undefined ? { username: opts.username } : {}),
-      ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...credentials,
       ...(opts.will
         ? { will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), qos: 1, retain: true } }
         : {}),
@@ -79,7 +85,18 @@ export class MqttBus implements Bus {
     disableNagle(client)
     client.on('error', (err) => opts.log.warn({ err: err.message }, 'external broker error'))
     client.on('reconnect', () => opts.log.info('reconnecting to the external broker'))
-    return new MqttBus(client, topics, opts.defaultTimeoutMs)
+    const snapshotOptions = {
+      url: opts.url,
+      options: {
+        clientId,
+        clean: true,
+        reconnectPeriod: 0,
+        connectTimeout: 10_000,
+        ...credentials,
+        ...opts.connectOptions,
+      },
+    }
+    return new MqttBus(client, topics, opts.defaultTimeoutMs, snapshotOptions)
   }
 
   get connected(): boolean {
@@ -139,6 +156,10 @@ export class MqttBus implements Bus {
    * MQTT has no "list retained" call: subscribe, take what arrives flagged retained until the broker
    * has been quiet for `settleMs`, then unsubscribe.
    */
+  /**
+   * On a connection of its own: a subscription of the bus' client that overlaps `filter` would make
+   * the broker replay only part of the retained set to a second SUBSCRIBE (seen with Mosquitto 2).
+   */
   async retained(filter: string, settleMs = 250): Promise<Array<{ topic: string; payload: Buffer }>> {
     const out: Array<{ topic: string; payload: Buffer }> = []
     let quiet: () => void = () => undefined
@@ -148,20 +169,25 @@ export class MqttBus implements Bus {
       clearTimeout(timer)
       timer = setTimeout(quiet, settleMs)
     }
-    const onMessage = (topic: string, payload: Buffer, packet: { retain: boolean }) => {
+    // A client id of its own per snapshot: two at once must not take each other over.
+    const { url, options } = this.snapshotOptions
+    const reader = await mqtt.connectAsync(url, {
+      ...options,
+      clientId: `${options.clientId}-r${randomUUID().slice(0, 6)}`,
+    })
+    reader.on('error', () => undefined)
+    reader.on('message', (topic, payload, packet) => {
       if (!packet.retain || !topicMatches(filter, topic)) return
       out.push({ topic, payload })
       arm()
-    }
-    this.client.on('message', onMessage)
+    })
     try {
-      await this.client.subscribeAsync(filter, { qos: 1 })
+      await reader.subscribeAsync(filter, { qos: 1 })
       arm()
       await settled
-      if (!this.subs.has(filter)) await this.client.unsubscribeAsync(filter)
     } finally {
       clearTimeout(timer)
-      this.client.off('message', onMessage)
+      await reader.endAsync().catch(() => undefined)
     }
     return out
   }

@@ -67,6 +67,12 @@ export interface Bus {
    * republished. Never fires on the embedded bus, whose broker lives and dies with the process.
    */
   onReconnect(listener: () => void): () => void
+  /**
+   * Only the embedded broker: takes over the retained messages under `prefix` for an owner that keeps
+   * their source of truth and sets them again at each start with the returned function (no publish,
+   * no write to the broker's own persistence). Live changes are still published with `retain`.
+   */
+  ownRetained?(prefix: string): Promise<(topic: string, payload: Buffer) => void>
   /** Publishes a request and resolves with its one response envelope (TIMEOUT envelope if none comes). */
   request<T = unknown>(capability: string, body: Record<string, unknown>, opts?: RequestOptions): Promise<Envelope<T>>
   /**
