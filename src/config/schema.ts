@@ -145,7 +145,10 @@ const rootSchema = section({
   }),
   bus: section({
     maxInFlight: limit(256, 'Requests in flight over all callers; more are answered BUSY'),
-    maxInFlightPerClient: limit(32, 'Requests one caller may have in flight; more are answered BUSY'),
+    maxInFlightPerClient: limit(
+      32,
+      'Requests one caller may have in flight; more wait their turn (up to 8× this many), then BUSY',
+    ),
     requestTimeoutMs: limit(30_000, 'How long a capability may take when it declares no timeout of its own'),
   }),
   jobs: section({
