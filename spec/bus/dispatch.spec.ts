@@ -89,6 +89,15 @@ describe.each(BUS_MODES)('dispatcher (%s broker)', (mode) => {
     expect(responses.filter((r) => r.payload.includes('slow-1'))).toHaveLength(1)
   })
 
+  it("aborts the handler's signal when its time is up, with the TIMEOUT reason", async () => {
+    const events = await client.collect('sense/event/test/aborted')
+    const env = await client.request('test/wait-abort', { transaction: 'abort-1' }, { timeoutMs: 5000 })
+    expect(env).toMatchObject({ transaction: 'abort-1', status: 'error', error: { code: 'TIMEOUT' } })
+    await expect
+      .poll(() => events.map((e) => JSON.parse(e.payload)))
+      .toEqual([{ code: 'TIMEOUT', transaction: 'abort-1' }])
+  })
+
   it('keeps answering fast requests while a slow one runs', async () => {
     const slow = client.request('test/sleep', { ms: 800 })
     const started = Date.now()

@@ -22,6 +22,20 @@ export const testModule = defineModule({
       },
     }),
     defineCapability({
+      name: 'test/wait-abort',
+      summary: 'waits for its signal, then tells what aborted it on sense/event/test/aborted',
+      request: closed({}),
+      result: Type.Object({}),
+      timeoutMs: 300,
+      async handle(_req, ctx) {
+        const signal = ctx.signal
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+        const code = (signal.reason as { code?: string } | undefined)?.code
+        await ctx.bus.publish(ctx.topics.event('test', 'aborted'), { code, transaction: ctx.transaction })
+        return {}
+      },
+    }),
+    defineCapability({
       name: 'test/throw',
       summary: 'throw',
       request: closed({ kind: Type.Union([Type.Literal('coded'), Type.Literal('bug')]) }),

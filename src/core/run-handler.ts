@@ -31,7 +31,8 @@ export interface RunInput {
   request: unknown
   transaction: Transaction | undefined
   identity: Identity
-  signal: AbortSignal
+  /** The signal, or how to make it when the handler first asks (most never do). */
+  signal: AbortSignal | (() => AbortSignal)
   /** The caller's `wait: true`. */
   wait?: boolean
   job?: { id: string; progress(data: Record<string, unknown>): void }
@@ -59,7 +60,9 @@ export function handlerContext(deps: RunDeps, input: RunInput): HandlerContext {
     transaction: transaction === undefined ? undefined : String(transaction),
     identity: input.identity,
     access: deps.accessOf(input.identity),
-    signal: input.signal,
+    get signal() {
+      return typeof input.signal === 'function' ? input.signal() : input.signal
+    },
     wait: input.wait === true,
     progress:
       input.job?.progress ??
@@ -86,24 +89,63 @@ export async function runWithTimeout(
   shutdown: AbortSignal,
 ) {
   const name = input.mounted.capability.name
-  const abort = new AbortController()
-  const onShutdown = () => abort.abort(new CapabilityError('SHUTTING_DOWN', 'sensebus is shutting down; retry later'))
-  shutdown.addEventListener('abort', onShutdown, { once: true })
+  // Per request on the hot path: the AbortController exists only if the handler reads its signal,
+  // and shutdown is one listener for all requests (EventTarget listeners cost more than the handler).
+  let abort: AbortController | undefined
+  let reason: CapabilityError | undefined
+  let rejectRace: (err: CapabilityError) => void = () => undefined
+  const aborted = new Promise<never>((_, reject) => (rejectRace = reject))
+  const fail = (err: CapabilityError) => {
+    if (reason) return
+    reason = err
+    abort?.abort(err)
+    rejectRace(err)
+  }
+  const signal = () => {
+    if (!abort) {
+      abort = new AbortController()
+      if (reason) abort.abort(reason)
+    }
+    return abort.signal
+  }
+  const stopWatching = onAbort(shutdown, () =>
+    fail(new CapabilityError('SHUTTING_DOWN', 'sensebus is shutting down; retry later')),
+  )
   const timer = setTimeout(
-    () => abort.abort(new CapabilityError('TIMEOUT', `'${name}' did not finish within ${timeoutMs} ms`)),
+    () => fail(new CapabilityError('TIMEOUT', `'${name}' did not finish within ${timeoutMs} ms`)),
     timeoutMs,
   )
   try {
-    const aborted = new Promise<never>((_, reject) => {
-      abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true })
-    })
-    const handling = input.mounted.capability.handle(
-      input.request,
-      handlerContext(deps, { ...input, signal: abort.signal }),
-    )
+    const handling = input.mounted.capability.handle(input.request, handlerContext(deps, { ...input, signal }))
     return await Promise.race([handling, aborted])
   } finally {
     clearTimeout(timer)
-    shutdown.removeEventListener('abort', onShutdown)
+    stopWatching()
   }
+}
+
+const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>()
+
+/** Calls `fn` when `signal` aborts (at once if it has); the result stops watching. */
+function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) {
+    fn()
+    return () => undefined
+  }
+  let watchers = abortWatchers.get(signal)
+  if (!watchers) {
+    const all = new Set<() => void>()
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const watcher of [...all]) watcher()
+      },
+      { once: true },
+    )
+    abortWatchers.set(signal, all)
+    watchers = all
+  }
+  watchers.add(fn)
+  const set = watchers
+  return () => set.delete(fn)
 }

@@ -79,16 +79,36 @@ export function topicSegment(value: string): string {
 
 /** MQTT topic-filter matching ([MQTT-4.7]): `+` one level, `#` the rest; `$` topics only match explicit filters. */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith('$') && !filter.startsWith('$')) return false
-  const f = filter.split('/')
-  const t = topic.split('/')
-  for (let i = 0; i < f.length; i++) {
-    const part = f[i]
-    if (part === '#') return true
-    if (i >= t.length) return false
-    if (part !== '+' && part !== t[i]) return false
+  // On every message for every subscription of the bus: index walks, no split arrays to collect.
+  if (topic.charCodeAt(0) === DOLLAR && filter.charCodeAt(0) !== DOLLAR) return false
+  let f = 0
+  let t = 0
+  while (f <= filter.length) {
+    const fEnd = levelEnd(filter, f)
+    if (fEnd - f === 1 && filter.charCodeAt(f) === HASH) return true
+    if (t > topic.length) return false
+    const tEnd = levelEnd(topic, t)
+    if (!(fEnd - f === 1 && filter.charCodeAt(f) === PLUS) && !sameLevel(filter, f, fEnd, topic, t, tEnd)) return false
+    f = fEnd + 1
+    t = tEnd + 1
   }
-  return f.length === t.length
+  return t > topic.length
+}
+
+const DOLLAR = 0x24
+const HASH = 0x23
+const PLUS = 0x2b
+
+/** Where the level starting at `from` ends (the next '/' or the end). */
+function levelEnd(s: string, from: number): number {
+  const at = s.indexOf('/', from)
+  return at === -1 ? s.length : at
+}
+
+function sameLevel(a: string, aFrom: number, aEnd: number, b: string, bFrom: number, bEnd: number): boolean {
+  if (aEnd - aFrom !== bEnd - bFrom) return false
+  for (let i = 0; i < aEnd - aFrom; i++) if (a.charCodeAt(aFrom + i) !== b.charCodeAt(bFrom + i)) return false
+  return true
 }
 
 /** The most bytes an MQTT topic may take ([MQTT-1.5.3]: a UTF-8 string with a 16-bit length). */
