@@ -69,7 +69,7 @@ describe('kv at start-up', () => {
     expect(JSON.parse(drift!.payload.toString())).toMatchObject({ value: 'stored' })
   }
 
-  it('on an external broker, the rebuild republishes only what differs from the store, never unchanged values', async () => {
+  it('on an external broker, the rebuild republishes only what differs from the store, never unchanged', async () => {
     const mosquitto = await startMosquitto()
     try {
       const first = await startTestApp({ brokerUrl: mosquitto.url })
