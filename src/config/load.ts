@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { parseDocument } from 'yaml'
 import type { CapabilityModule } from '../core/capability.js'
-import { createAjv, toIssues } from '../core/validate.js'
+import { compileOnce, toIssues } from '../core/validate.js'
 import { envSettings } from './env.js'
 import { configPath, fromPointer, isAtOrUnder } from './paths.js'
 import { buildConfigSchema, type Config } from './schema.js'
@@ -80,9 +80,21 @@ function withSource(path: string, sources: Array<{ path: string; label: string }
  * `path: message` (paths as `security.users[1].roles`). The result is frozen and passed in to
  * whoever needs it, never imported.
  */
+const schemas = new WeakMap<CapabilityModule[], ReturnType<typeof buildConfigSchema>>()
+
+/** One schema object per module list, so its validator is compiled once per process (compileOnce). */
+function configSchemaOf(modules: CapabilityModule[]): ReturnType<typeof buildConfigSchema> {
+  let schema = schemas.get(modules)
+  if (!schema) {
+    schema = buildConfigSchema(modules)
+    schemas.set(modules, schema)
+  }
+  return schema
+}
+
 export function loadConfig(modules: CapabilityModule[], sources: ConfigSources = {}): Config {
   const raw: Record<string, unknown> = sources.file ? readFile(sources.file) : {}
-  const schema = buildConfigSchema(modules)
+  const schema = configSchemaOf(modules)
   const origins: Array<{ path: string; label: string }> = []
   const topLevel = Object.entries(schema.properties)
     .filter(([, s]) => (s as { type?: unknown }).type !== 'object')
@@ -96,7 +108,7 @@ export function loadConfig(modules: CapabilityModule[], sources: ConfigSources =
     setPath(raw, path.split('.'), value)
     origins.push({ path: configPath(path.split('.')), label: sources.flagNames?.[path] ?? 'a command-line flag' })
   }
-  const validate = createAjv({ useDefaults: true }).compile(schema)
+  const validate = compileOnce(schema, { useDefaults: true })
   if (!validate(raw)) {
     const where = sources.file ? `Config file ${sources.file}` : 'Config'
     throw new ConfigError(

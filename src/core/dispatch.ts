@@ -16,7 +16,7 @@ import {
 } from './request.js'
 import { handlerContext, type MountedCapability, type RunDeps, runWithTimeout } from './run-handler.js'
 import type { Topics } from './topics.js'
-import { assertValid, createAjv } from './validate.js'
+import { assertValid, compileOnce, type JsonSchema } from './validate.js'
 
 export type { MountedCapability } from './run-handler.js'
 
@@ -81,10 +81,9 @@ function bounded(env: Envelope): Envelope {
  */
 export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatcher> {
   const { bus, topics, log, jobs } = opts
-  const ajv = createAjv()
   const byName = new Map<string, MountedCapability & { validate: ValidateFunction }>()
   for (const m of opts.capabilities)
-    byName.set(m.capability.name, { ...m, validate: ajv.compile(m.capability.request) })
+    byName.set(m.capability.name, { ...m, validate: compileOnce(m.capability.request as JsonSchema) })
   const admission = new Admission(opts.maxInFlight, opts.maxInFlightPerClient)
   const limits = opts.limits ?? DEFAULT_REQUEST_LIMITS
   const shutdown = new AbortController()

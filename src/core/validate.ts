@@ -27,6 +27,35 @@ export function createAjv(opts: { useDefaults?: boolean } = {}): Ajv {
   return ajv
 }
 
+/** Shared instances and compiled validators: a schema object is compiled once per process. */
+const sharedAjv = new Map<boolean, Ajv>()
+const compiled = new Map<boolean, WeakMap<object, ValidateFunction>>()
+
+/**
+ * The validator of a schema object, compiled on first use and reused after: capability schemas are
+ * module-level objects, so every app started in one process (tests, benches) shares the work, which
+ * is most of an empty start-up's CPU. Schemas must not carry `$id` (the instance is shared).
+ */
+export function compileOnce(schema: JsonSchema, opts: { useDefaults?: boolean } = {}): ValidateFunction {
+  const useDefaults = opts.useDefaults ?? true
+  let cache = compiled.get(useDefaults)
+  if (!cache) {
+    cache = new WeakMap()
+    compiled.set(useDefaults, cache)
+  }
+  let validate = cache.get(schema)
+  if (!validate) {
+    let ajv = sharedAjv.get(useDefaults)
+    if (!ajv) {
+      ajv = createAjv({ useDefaults })
+      sharedAjv.set(useDefaults, ajv)
+    }
+    validate = ajv.compile(schema)
+    cache.set(schema, validate)
+  }
+  return validate
+}
+
 const listValues = (values: unknown[]) => values.map((v) => JSON.stringify(v)).join(', ')
 
 /** An enum written as a union of literals (TypeBox's `Type.Union([Type.Literal(...)])`): its values, listed. */
