@@ -133,6 +133,7 @@ export async function startApp({ config, log, modules, policy, baseDir = process
       defaultTimeoutMs: config.bus.requestTimeoutMs,
       ...(config.broker.sharedGroup ? { sharedGroup: config.broker.sharedGroup } : {}),
       authorize: security.mayCall,
+      refresh: security.refresh,
       mayReplyTo: security.policy.mayReplyTo,
       accessOf: security.accessOf,
       ...(config.broker.url

@@ -35,6 +35,8 @@ export interface DispatcherOptions {
   sharedGroup?: string
   /** May this caller use this capability? The one place grants are decided, for every door. */
   authorize(identity: Identity, capability: string): boolean
+  /** A stored caller acting later gets the roles the current settings give it (Security.refresh). */
+  refresh?(identity: Identity): Identity
   mayReplyTo: ReplyToCheck
   /** A caller's topic rights, handed to capabilities that act on topics. */
   accessOf(identity: Identity): TopicAccess
@@ -104,7 +106,8 @@ export async function mountDispatcher(opts: DispatcherOptions): Promise<Dispatch
    */
   const onRequest = async (msg: BusMessage, settled: () => void): Promise<void> => {
     const started = performance.now()
-    const identity = msg.identity ?? opts.unknownSender
+    const sender = msg.identity ?? opts.unknownSender
+    const identity = sender && opts.refresh ? opts.refresh(sender) : sender
     let capability = topics.capabilityOf(msg.topic) ?? ''
     let transaction: Transaction | undefined
     let jobId: string | undefined

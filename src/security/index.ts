@@ -25,6 +25,12 @@ export interface Security {
   anonymous: boolean
   /** The dispatcher's check, for every door. */
   mayCall(identity: Identity, capability: string): boolean
+  /**
+   * A stored caller acting later (a schedule's owner, a follow-up's caller) with the roles the current
+   * settings give it: a user or token removed or narrowed since keeps no rights it no longer has.
+   * Live callers and sensebus' own identity are returned as they are.
+   */
+  refresh(identity: Identity): Identity
   /** Topic rights of a caller as the broker applies them (sensebus' own trees are never publishable). */
   accessOf(identity: Identity): TopicAccess
   http: HttpGuard
@@ -98,6 +104,17 @@ function loadTls(config: SecurityView): Security['tls'] {
  * Users, roles, tokens, TLS material and audit, built once from config before any listener opens.
  * Throws with a clear message on anything that would leave sensebus less safe than configured.
  */
+/** The roles the settings give a caller now: its token's, else its user's, else anonymous ones (if admitted). */
+function currentRoles(
+  security: SecurityConfig,
+  anonymousRoles: readonly string[] | undefined,
+  identity: Identity,
+): readonly string[] {
+  if (identity.tokenName !== undefined) return security.tokens.find((t) => t.name === identity.tokenName)?.roles ?? []
+  if (identity.user !== undefined) return security.users.find((u) => u.username === identity.user)?.roles ?? []
+  return anonymousRoles ?? []
+}
+
 export function createSecurity(opts: SecurityOptions): Security {
   const { config, topics } = opts
   const log = opts.log.child({ area: 'security' })
@@ -141,6 +158,10 @@ export function createSecurity(opts: SecurityOptions): Security {
     policy,
     anonymous,
     mayCall: (identity, capability) => grantsOf(identity.roles).canCall(capability),
+    refresh: (identity) => {
+      if (identity.transport !== 'internal' || identity.via === 'internal') return identity
+      return { ...identity, roles: currentRoles(config.security, anonymousRoles, identity) }
+    },
     accessOf: (identity) => ({
       canPublish: (topic) => policy.canPublish(identity, topic) && topics.areaOf(topic) !== 'request',
       canSubscribe: (filter) => grantsOf(identity.roles).canSubscribe(filter),
