@@ -496,7 +496,7 @@ export function renderReport(run: BenchRun): string {
       `(${fmtNumber((s.retainedKeys * 1000) / s.populateMs)} sets/s, 32 in flight, sync writes), ` +
       `the mirror settled ${fmtMs(s.mirrorSettleMs)} after the last set. \`startApp\` with an empty data dir: ` +
       `${fmtMs(run.restart.emptyStartMs)}; ` +
-      `restart with ${fmtNumber(s.retainedKeys)} keys (the mirror republishes every key): ` +
+      `restart with ${fmtNumber(s.retainedKeys)} keys (the mirror is set from the store): ` +
       `${fmtMs(run.restart.restartMs)} (${fmtRatio(run.restart.restartMs / run.restart.emptyStartMs)}; one sample).`,
   )
   out.push('')

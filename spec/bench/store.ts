@@ -111,8 +111,8 @@ export function renderStore(run: StoreRun): string {
   out.push('')
   out.push(
     `${n} keys of 64 bytes in ${fmtNumber(options.keys / 1000)} namespaces, written straight into the store ` +
-      `(${fmtMs(run.populateMs)}), then started once so the retained mirror exists ` +
-      `(first start ${fmtMs(run.firstStart.readyMs)}, it publishes every key). Each start below is a fresh ` +
+      `(${fmtMs(run.populateMs)}), then started once (first start ${fmtMs(run.firstStart.readyMs)}). ` +
+      'At each start the retained mirror is set in memory from the store. Each start below is a fresh ' +
       'process; the time is `startApp` until ready (module loading excluded), CPU is the same span.',
   )
   out.push('')
