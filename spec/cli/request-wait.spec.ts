@@ -61,7 +61,12 @@ describe('sensebus request --wait: progress on stderr, the final envelope on std
     }
   })
 
-  it('exit codes as without --wait: 1 on an error envelope, 4 when the job outlasts --timeout', async () => {
+  it('exit codes as without --wait: 0, 1 on an error envelope, 4 when the job outlasts --timeout', async () => {
+    // A capability that runs no job: the plain answer, nothing on stderr.
+    const ping = await wait('util/ping', {})
+    expect(ping.code).toBe(0)
+    expect(JSON.parse(ping.stdout)).toMatchObject({ status: 'ok' })
+    expect(ping.stderr).toBe('')
     const missing = await wait('app/reload', { appId: '00000000-0000-4000-8000-000000000000' })
     expect(missing.code).toBe(1)
     expect(JSON.parse(missing.stdout)).toMatchObject({ status: 'error', error: { code: 'NOT_FOUND' } })

@@ -64,7 +64,8 @@ export async function followProgress(
       const runs = data && Array.isArray(data.executions) ? (data.executions as Record<string, unknown>[]) : []
       for (const run of runs) show(run)
       const how = env.status === 'ok' ? `completed${verdict(data)}` : `failed: ${env.error.code} ${env.error.message}`
-      write(`${clock()} job ${jobId ?? ''}${jobId ? ' ' : ''}${how}`)
+      // A capability that ran no job (util/ping --wait) has nothing to close.
+      if (jobId !== undefined) write(`${clock()} job ${jobId} ${how}`)
     },
     async stop() {
       for (const stop of stops) await stop().catch(() => undefined)
