@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningSimulator } from '../../src/sim/index.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { connect, type TestClient } from '../helpers/client.js'
-import { call } from '../http/http-helpers.js'
+import { call, rawHttp } from '../http/http-helpers.js'
 import { IDS, senseOverrides, startTestSim, tempCertDir } from '../sim/sim-harness.js'
 
 const certDir = tempCertDir('app-reload')
@@ -189,6 +190,38 @@ describe("Butler's routes, as load scripts send them", () => {
     expect(jobs.status).toBe('ok')
   })
 
+  it('ReloadSenseApp replayed byte for byte: the body the sub builds, no Content-Type → 201, reloaded', async () => {
+    const sub = readFileSync(new URL('../fixtures/butler/reload-sense-app.qvs', import.meta.url), 'utf8')
+    const body = reloadSenseAppBody(sub, {
+      vPartialReload: 'true',
+      vReloadMode: '0',
+      vStartQSEoWTaskOnSuccess: `["${IDS.etlTask}"]`,
+      vStartQSEoWTaskOnFailure: '[]',
+    })
+    expect(body).toBe(
+      `{"partialReload":"true", "reloadMode":0, "startQSEoWTaskOnSuccess":["${IDS.etlTask}"], ` +
+        '"startQSEoWTaskOnFailure":[]}',
+    )
+    const host = new URL(sb.httpUrl).host
+    // What Qlik's REST connector puts on the wire for the sub: POST, the override header, no Content-Type.
+    const request =
+      `POST /v4/app/${IDS.failingApp}/reload HTTP/1.1\r\nHost: ${host}\r\nX-HTTP-Method-Override: PUT\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+    const startsBefore = taskStarts().length
+    const answer = await rawHttp(sb.httpUrl, request, 10_000)
+    expect(answer.split('\r\n')[0], answer).toBe('HTTP/1.1 201 Created')
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ appId: IDS.failingApp })
+    await expect
+      .poll(async () => {
+        const list = await client.request<{ jobs: { result?: { partial: boolean; success: boolean } }[] }>('job/list', {
+          capability: 'app/reload',
+        })
+        return list.status === 'ok' ? list.data.jobs[0]?.result : undefined
+      })
+      .toMatchObject({ partial: true, success: true })
+    await expect.poll(() => taskStarts().slice(startsBefore).join()).toContain(IDS.etlTask)
+  })
+
   it('GET /v4/app/:appId/dump and /v4/senseappdump/:appId → 200 with the dump keys', async () => {
     for (const path of [`/v4/app/${IDS.salesApp}/dump`, `/v4/senseappdump/${IDS.salesApp}`]) {
       const res = await call(sb.httpUrl, 'GET', path, { timeoutMs: 10_000 })
@@ -197,3 +230,24 @@ describe("Butler's routes, as load scripts send them", () => {
     }
   })
 })
+
+/**
+ * The body ReloadSenseApp sends, built the way Qlik builds it: the sub's own `let vRequestBody = '…'`
+ * line with the parameters expanded (task-id lists with their quotes doubled, as the sub does), then the
+ * doubled quotes of the connector's BODY "…" string read back as single ones.
+ */
+function reloadSenseAppBody(qvs: string, params: Record<string, string>): string {
+  const sub = qvs.slice(qvs.indexOf('sub ReloadSenseApp('))
+  const template = /let vRequestBody = '(.*)';/.exec(sub)?.[1]
+  if (!template) throw new Error('ReloadSenseApp no longer builds vRequestBody the expected way')
+  const doubled = new Set(['vStartQSEoWTaskOnSuccess', 'vStartQSEoWTaskOnFailure'])
+  const expanded = template.replace(/\$\((\w+)\)/g, (_, name: string) => {
+    const value = params[name]
+    if (value === undefined) throw new Error(`no value for $(${name})`)
+    return doubled.has(name) ? value.replaceAll('"', '""') : value
+  })
+  if (!/BODY "\$\(vRequestBody\)"/.test(sub)) throw new Error('ReloadSenseApp no longer sends BODY "$(vRequestBody)"')
+  if (/HTTPHEADER "Content-Type"/i.test(sub))
+    throw new Error('ReloadSenseApp now sends a Content-Type: update the replay')
+  return expanded.replaceAll('""', '"')
+}

@@ -196,11 +196,6 @@ describe('HTTP shim', () => {
 
     it('a body with another content type → 415', async () => {
       expectGenericError(
-        await http('POST', '/api/v1/util/ping', { body: '{}', headers: { 'content-type': 'text/plain' } }),
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-      )
-      expectGenericError(
         await http('POST', '/api/v1/util/ping', {
           body: 'a=b',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -208,7 +203,11 @@ describe('HTTP shim', () => {
         415,
         'UNSUPPORTED_MEDIA_TYPE',
       )
-      expectGenericError(await http('POST', '/api/v1/util/ping', { body: '{}' }), 415, 'UNSUPPORTED_MEDIA_TYPE')
+      expectGenericError(
+        await http('POST', '/api/v1/util/ping', { body: '<a/>', headers: { 'content-type': 'application/xml' } }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      )
       expectButlerError(
         await http('POST', '/v4/keyvalues/x', {
           body: '{"key":"k","value":"v"}',
@@ -225,6 +224,33 @@ describe('HTTP shim', () => {
           })
         ).status,
       ).toBe(200)
+    })
+
+    it('no Content-Type or text/plain: read as JSON when it parses (load scripts), else 400 BAD_JSON', async () => {
+      const body = '{"namespace":"lenient","key":"k","value":"v"}'
+      const types = ['', 'text/plain', 'text/plain; charset=utf-8']
+      for (const headers of types.map((t): Record<string, string> => (t ? { 'content-type': t } : {}))) {
+        const res = await http('POST', '/api/v1/kv/set', { body, headers })
+        expect(res.status, res.text).toBe(200)
+        expect(res.json).toMatchObject({ namespace: 'lenient', key: 'k', value: 'v' })
+      }
+      const bad = await http('POST', '/api/v1/util/ping', { body: 'hello', headers: { 'content-type': 'text/plain' } })
+      expectGenericError(bad, 400, 'BAD_JSON')
+      expect(bad.json.message).toContain('text/plain')
+      expectGenericError(await http('POST', '/api/v1/util/ping', { body: 'a=b' }), 400, 'BAD_JSON')
+    })
+
+    it('a browser (Origin sent) must say application/json: no preflight-free cross-site writes', async () => {
+      const body = '{"namespace":"csrf","key":"k","value":"v"}'
+      for (const origin of [ALLOWED, DENIED]) {
+        for (const headers of [{ origin }, { origin, 'content-type': 'text/plain' }] as Record<string, string>[]) {
+          const res = await http('POST', '/api/v1/kv/set', { body, headers })
+          expectGenericError(res, 415, 'UNSUPPORTED_MEDIA_TYPE')
+          expect(res.json.message).toContain('application/json')
+        }
+      }
+      const stored = await client.request('kv/get', { namespace: 'csrf', key: 'k' })
+      expect(stored.status === 'error' && stored.error.code).toBe('NOT_FOUND')
     })
 
     it('a body over http.bodyLimitBytes → 413, declared or streamed, and the shim keeps serving', async () => {

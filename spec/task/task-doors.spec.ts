@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { call } from '../http/http-helpers.js'
-import { control } from '../sim/sim-harness.js'
+import { control, IDS } from '../sim/sim-harness.js'
 import { type Json, startTaskRig, TASKS, type TaskRig } from './task-harness.js'
 
 let rig: TaskRig
@@ -63,6 +63,31 @@ describe('the allow-list holds on every door', () => {
       tasksCPDenied: [{ name: 'Department', value: 'X' }],
     })
     expect(await running()).toEqual([TASKS.salesEtl])
+  })
+
+  it('app/reload follow-ups go through task/start: the allow-list decides, one outcome per task id', async () => {
+    const started = await rig.client.collect('sense/event/task/started')
+    const env = (await rig.client.request<Json>(
+      'app/reload',
+      { appId: IDS.salesApp, wait: true, startTaskOnSuccess: [TASKS.salesDashboard, TASKS.salesEtl.toUpperCase()] },
+      { timeoutMs: 15_000 },
+    )) as Json
+    expect(env.status, JSON.stringify(env)).toBe('ok')
+    expect(env.data.success).toBe(true)
+    expect(env.data.followUps).toEqual([
+      {
+        taskId: TASKS.salesDashboard,
+        started: false,
+        status: 'denied',
+        error: { code: 'FORBIDDEN', message: expect.any(String) },
+      },
+      { taskId: TASKS.salesEtl.toUpperCase(), started: true, status: 'started', sessionId: expect.any(String) },
+    ])
+    expect(await running()).toEqual([TASKS.salesEtl])
+    // The started run is followed like any task/start run: its event carries the same execution id.
+    await expect
+      .poll(() => started.map((m) => (JSON.parse(m.payload) as Json).data.executionId))
+      .toContain(env.data.followUps[1].sessionId)
   })
 
   it('the bare-GUID topic: a listed task starts and an unlisted one is denied; outcomes are published', async () => {

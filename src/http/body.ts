@@ -2,8 +2,11 @@ import type { IncomingMessage } from 'node:http'
 import { CapabilityError } from '../core/errors.js'
 
 /**
- * Reads a JSON body with a size cap. Empty bodies are fine (Qlik's REST connector often sends none);
- * a non-empty body must say it is JSON.
+ * Reads a JSON body with a size cap. Empty bodies are fine (Qlik's REST connector often sends none).
+ * A non-empty body is read as JSON when it says so (application/json, application/*+json), and also when
+ * it names no type or text/plain, as long as it parses: Butler's load-script subs hand their JSON body to
+ * the REST connector without a Content-Type header (butler_subs.qvs, ReloadSenseApp), and callers that
+ * send JSON as text/plain are common. See {@link lenientAllowed} for the browser exception.
  */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0)
@@ -24,17 +27,37 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   const text = Buffer.concat(chunks).toString('utf8')
   if (text.trim() === '') return undefined
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
-  if (type !== 'application/json' && !type.endsWith('+json')) {
+  const json = type === 'application/json' || type.endsWith('+json')
+  if (!json && !LENIENT.has(type)) {
     throw new CapabilityError(
       'UNSUPPORTED_MEDIA_TYPE',
-      `Content-Type must be application/json, not '${type || 'none'}'`,
+      `Content-Type must be application/json (or none, or text/plain, with a JSON body), not '${type}'`,
+    )
+  }
+  if (!json && !lenientAllowed(req)) {
+    throw new CapabilityError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `A browser request must send Content-Type: application/json, not '${type || 'none'}'`,
     )
   }
   try {
     return JSON.parse(text)
   } catch {
-    throw new CapabilityError('BAD_JSON', 'Body is not valid JSON')
+    const sent = json ? '' : ` (sent as ${type || 'no Content-Type'}, which is taken only when the body is JSON)`
+    throw new CapabilityError('BAD_JSON', `Body is not valid JSON${sent}`)
   }
+}
+
+/** Content types read as JSON when the body parses: none at all, and text/plain. */
+const LENIENT = new Set(['', 'text/plain'])
+
+/**
+ * A web page may POST text/plain (or no type) to any origin without a CORS preflight, so taking such a
+ * body from a browser would let any page the user visits start tasks through an anonymous shim (CSRF).
+ * Browsers always send Origin on those requests; load scripts, curl and services do not.
+ */
+function lenientAllowed(req: IncomingMessage): boolean {
+  return req.headers.origin === undefined
 }
 
 /** The request stream broke before its end: logged briefly, answered only if the socket still is open. */

@@ -24,6 +24,9 @@ const request = closed({
 const followUp = Type.Object({
   taskId: Type.String(),
   started: Type.Boolean(),
+  status: Type.String({
+    description: "task/start's outcome for this task: started, denied (allow-list), not-found, invalid, failed",
+  }),
   sessionId: Type.Optional(Type.String()),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 })
@@ -71,7 +74,8 @@ export const appReload = capabilityWith<unknown, AppConfig>()({
   description:
     'A job: progress events carry the engine progress lines; job/cancel and the timeout send CancelReload. ' +
     'The answer comes once the app is open (with wait: true, when the reload ended). Each reload runs on its ' +
-    'own engine session, so it never collides with a dump of the same app.',
+    'own engine session, so it never collides with a dump of the same app. Follow-up tasks start through ' +
+    "task/start under the caller's identity: its allow-list and grants apply, with one outcome per task.",
   request,
   result,
   roles: ['loadscript'],
@@ -134,17 +138,14 @@ export const appReload = capabilityWith<unknown, AppConfig>()({
     }))
     // Cancelled by the caller: nothing follows. Timed out: a failure, so the failure tasks run.
     if (signal.aborted) throw signal.reason
-    const qrs = services.sense.qrs
+    const follow = (ids: readonly string[] | undefined) => startFollowUps(ctx.bus, ctx.identity, ids ?? [])
     if (outcome.cancelled) {
-      const followUps = await startFollowUps(qrs, req.startTaskOnFailure ?? [])
+      const followUps = await follow(req.startTaskOnFailure)
       throw new CapabilityError('TIMEOUT', `Reload of ${req.appId} did not finish within ${timeoutMs} ms`, {
         details: { appId: req.appId, timeoutMs, logTail: lines.slice(-config.logTailLines), followUps },
       })
     }
-    const followUps: FollowUp[] = await startFollowUps(
-      qrs,
-      (outcome.success ? req.startTaskOnSuccess : req.startTaskOnFailure) ?? [],
-    )
+    const followUps: FollowUp[] = await follow(outcome.success ? req.startTaskOnSuccess : req.startTaskOnFailure)
     return {
       appId: req.appId,
       success: outcome.success,

@@ -56,7 +56,15 @@ export class Scheduler {
     const now = this.deps.clock.now()
     for (const rec of this.records.values()) {
       const due = rec.enabled && rec.nextRun !== null ? Date.parse(rec.nextRun) : undefined
-      if (due !== undefined && due <= now) {
+      if (due !== undefined && due > now) {
+        // Still ahead: the stored next run is the first after now too (nothing matched in between), so it is
+        // queued as stored. Recomputing costs croner up to a millisecond per sparse (yearly) pattern, which
+        // made start-up grow by seconds per thousand schedules; nothing changed, so nothing is written.
+        this.queue.set(rec.id, due)
+        this.publishState(rec)
+        continue
+      }
+      if (due !== undefined) {
         if (rec.missedRuns === 'run-once') {
           this.fire(rec, 'missed', due)
           continue

@@ -81,7 +81,12 @@ export function importButlerCommand(): Command {
       const result = guard(() => butler.importButlerConfig(read(source), source, modules))
       const schedules = flags.schedules
         ? guard(() =>
-            butler.importSchedules(read(flags.schedules as string), flags.schedules as string, result.schedulerEnabled),
+            butler.importSchedules(
+              read(flags.schedules as string),
+              flags.schedules as string,
+              result.schedulerEnabled,
+              result.allowedTaskIds,
+            ),
           )
         : undefined
       const skipped = [...result.skipped, ...(schedules?.skipped ?? [])]

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { Command } from 'commander'
 import type { MqttBus } from '../../broker/mqtt-bus.js'
 import { type Envelope, pickTransaction } from '../../core/envelope.js'
@@ -5,8 +6,11 @@ import { createTopics, isValidPublishTopic } from '../../core/topics.js'
 import { connectBus, type ConnectionFlags, withConnection } from '../connection.js'
 import { CliError, EXIT, integer, usage } from '../exit.js'
 import { readRequestBody } from '../payload.js'
+import { followProgress, type Progress } from '../progress.js'
 
 const TIMED_OUT = Symbol('timed out')
+/** --wait without --timeout: long enough for a reload or a task chain, short of hanging forever. */
+const WAIT_TIMEOUT_MS = 3_600_000
 
 /** What `<base>/bridge/state` says, or undefined when nothing is retained there (no sensebus). */
 async function bridgeState(bus: MqttBus): Promise<string | undefined> {
@@ -44,31 +48,44 @@ async function explainSilence(bus: MqttBus, capability: string, timeoutMs: numbe
   return new CliError(`No answer to '${capability}' within ${timeoutMs} ms (sensebus is ${state})`, EXIT.TIMEOUT)
 }
 
+type RequestFlags = ConnectionFlags & { timeout?: number; wait?: boolean }
+
 export function requestCommand(): Command {
   return withConnection(new Command('request'))
     .description('Send a request to a capability and print its response envelope')
     .argument('<capability>', 'capability name, e.g. kv/get')
     .argument('[payload]', "request body: JSON object text, '-' to read stdin, or @file; none is {}")
-    .option('--timeout <ms>', 'how long to wait for the response', integer(1), 10_000)
+    .option('--timeout <ms>', 'how long to wait for the response (default 10000; 3600000 with --wait)', integer(1))
+    .option(
+      '--wait',
+      'long-running capabilities (task/start, app/reload, …): answer when the job ends (sends "wait": true) ' +
+        'and show its progress on stderr meanwhile',
+    )
     .addHelpText(
       'after',
       `\nExample:\n  $ sensebus request kv/set '{"namespace":"etl","key":"lastRun","value":"ok","ttl":60000}'\n  ` +
         `$ sensebus request kv/get @request.json --url mqtt://127.0.0.1:1883\n  ` +
-        `$ echo '{"namespace":"etl"}' | sensebus request kv/keys -\n\n` +
+        `$ echo '{"namespace":"etl"}' | sensebus request kv/keys -\n  ` +
+        `$ sensebus request task/start '{"taskNames":["Reload sales"]}' --wait\n\n` +
         `Exit codes: 0 status "ok", 1 an error envelope, 2 usage error (bad JSON, bad option), 3 cannot connect ` +
         `or no sensebus on the broker, 4 no answer within --timeout.`,
     )
-    .action(async (capability: string, payload: string | undefined, flags: ConnectionFlags & { timeout: number }) => {
+    .action(async (capability: string, payload: string | undefined, flags: RequestFlags) => {
       const topics = createTopics(flags.baseTopic)
       if (!/^[^/+#]/.test(capability) || !isValidPublishTopic(topics.request(capability)))
         throw usage(`'${capability}' is not a capability name (area/verb, no + or # wildcards)`)
       const body = await readRequestBody(payload)
-      const timeoutMs = flags.timeout
-      // The caller's own transaction is kept, so the printed envelope echoes it (a number stays a number).
-      const transaction = pickTransaction(body)
+      const timeoutMs = flags.timeout ?? (flags.wait ? WAIT_TIMEOUT_MS : 10_000)
+      if (flags.wait) body.wait ??= true
+      // The caller's own transaction is kept, so the printed envelope echoes it (a number stays a number);
+      // with --wait one is made up here, as the progress of the job is found by it.
+      const transaction = pickTransaction(body) ?? (flags.wait ? `cli-${randomUUID()}` : undefined)
       const bus = await connectBus(flags, timeoutMs)
       let timer: NodeJS.Timeout | undefined
+      let progress: Progress | undefined
       try {
+        if (flags.wait && transaction !== undefined)
+          progress = await followProgress(bus, transaction, (line) => process.stderr.write(`${line}\n`))
         // The bus' own deadline is pushed past ours, so a TIMEOUT envelope here is one sensebus sent.
         const answer = await Promise.race([
           bus.request(capability, body, {
@@ -79,10 +96,12 @@ export function requestCommand(): Command {
         ])
         if (answer === TIMED_OUT) throw await explainSilence(bus, capability, timeoutMs)
         const env = answer as Envelope
+        progress?.finish(env)
         process.stdout.write(`${JSON.stringify(env, null, 2)}\n`)
         process.exitCode = env.status === 'ok' ? EXIT.OK : EXIT.ERROR
       } finally {
         clearTimeout(timer)
+        await progress?.stop()
         await bus.close()
       }
     })

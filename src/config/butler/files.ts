@@ -45,4 +45,26 @@ export function mapFilesAndTasks(src: ButlerSource, out: SensebusTarget): void {
   }
   if (enable === true || taskIds.length + tags.length + customProperties.length > 0)
     out.set('capabilities.task.allow', { enable: enable === true, taskIds, tags, customProperties })
+  if (enable === true) noteWiderFilter(src)
+}
+
+/**
+ * Butler checked its start-task filter on the REST start endpoint only (BUTLER-REFERENCE §7.2); sensebus'
+ * allow-list holds on every door. Tasks Butler started through its other doors must be listed to go on
+ * starting, and the report names the doors this Butler had open.
+ */
+function noteWiderFilter(src: ButlerSource): void {
+  const doors = [
+    src.flag('mqttConfig.enable') === true && src.string('mqttConfig.taskStartTopic')
+      ? `the MQTT start topic (${src.string('mqttConfig.taskStartTopic')})`
+      : undefined,
+    src.flag('scheduler.enable') === true ? 'schedules' : undefined,
+    src.flag('restServerEndpointsEnable.senseAppReload') === true ? "app reloads' follow-up tasks" : undefined,
+  ].filter((d): d is string => d !== undefined)
+  src.note(
+    'startTaskFilter',
+    'carried over as capabilities.task.allow, which sensebus applies to every start; Butler applied it to ' +
+      `its REST start endpoint only${doors.length ? `, not to ${doors.join(', ')}` : ''}. A task those start ` +
+      'must now be listed (its id, a tag or a custom property value), or its start is denied',
+  )
 }

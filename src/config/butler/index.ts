@@ -21,6 +21,8 @@ export interface ButlerImport {
   notes: ReportLine[]
   /** Butler's `scheduler.enable`: whether its schedules ran at all. */
   schedulerEnabled: boolean | undefined
+  /** The task ids the imported allow-list names, when it is on (schedules starting others are reported). */
+  allowedTaskIds: string[] | undefined
 }
 
 /**
@@ -44,5 +46,12 @@ export function importButlerConfig(text: string, name: string, modules: Capabili
   if (src.has('scheduler.configfile'))
     src.note('scheduler', 'schedules are not config in sensebus: import the schedule file with --schedules')
   src.reportUnhandled()
-  return { config: out.config, skipped: src.skipped, notes: src.notes, schedulerEnabled: src.flag('scheduler.enable') }
+  const allow = out.get('capabilities.task.allow') as { enable: boolean; taskIds: string[] } | undefined
+  return {
+    config: out.config,
+    skipped: src.skipped,
+    notes: src.notes,
+    schedulerEnabled: src.flag('scheduler.enable'),
+    allowedTaskIds: allow?.enable ? allow.taskIds : undefined,
+  }
 }
