@@ -21,9 +21,13 @@ export async function withDeadline<T>(
       )
     }, ms)
   })
+  // Removed when the race ends: one request makes many deadline-bound calls on the same signal
+  // (a task/start of 20 tasks), and listeners left behind pile up (MaxListenersExceededWarning).
+  let onAbort: () => void = () => undefined
   const aborted = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason)
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+    onAbort = () => reject(signal.reason)
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
   })
   // The losing promises must not surface as unhandled rejections.
   work.catch(() => undefined)
@@ -31,5 +35,6 @@ export async function withDeadline<T>(
     return await Promise.race([work, deadline, aborted])
   } finally {
     clearTimeout(timer)
+    signal.removeEventListener('abort', onAbort)
   }
 }
