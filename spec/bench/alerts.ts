@@ -1,11 +1,13 @@
 /**
- * `npm run bench` (after flood.ts), or alone: `node dist-bench/spec/bench/alerts.js [--quick] [--no-write]`.
+ * `npm run bench` (after flood.ts), or alone:
+ * `node dist-bench/spec/bench/alerts.js [--quick] [--no-write] [--outage-ms N]`.
  *
  * Task alerts end to end (issue #12): task-failure datagrams in the Sense log appender's format, sent
  * over UDP to sensebus, come out as emails accepted by a local SMTP server. Two phases:
  * 1. 1,000 datagrams: latency from sending a datagram to the SMTP server accepting its mail (p50, p99)
  *    and throughput (mails accepted per second over the whole burst).
- * 2. The SMTP server refuses every mail (451, try later) for 60 s while another 1,000 datagrams arrive;
+ * 2. The SMTP server refuses every mail (451, try later) for 60 s (`--outage-ms`; 5 s with `--quick`) while
+ *    another 1,000 datagrams arrive;
  *    then it accepts again. Lost alerts (target 0), duplicates (same Message-ID twice) and the time from
  *    the end of the outage until the last mail was accepted.
  * Two processes: sensebus (forked, its own event loop) and this one (the UDP sender and the SMTP server).
@@ -76,6 +78,8 @@ interface Mailbox {
   messageIds: Map<string, number>
   refusing: boolean
   refused: number
+  /** SMTP connections opened by sensebus: one per mail without pooling, a few with it. */
+  connections: number
   close(): Promise<void>
 }
 
@@ -86,6 +90,7 @@ async function startMailbox(): Promise<Mailbox> {
     messageIds: new Map(),
     refusing: false,
     refused: 0,
+    connections: 0,
     close: async () => undefined,
   }
   const server = new SMTPServer({
@@ -96,6 +101,10 @@ async function startMailbox(): Promise<Mailbox> {
     disableReverseLookup: true,
     size: 1024 * 1024,
     maxClients: 1000,
+    onConnect(_session, callback) {
+      box.connections++
+      callback()
+    },
     onData(stream, _session, callback) {
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
@@ -160,11 +169,20 @@ async function allAccepted(box: Mailbox, sent: Map<string, number>, deadlineMs: 
   return false
 }
 
+/** `--outage-ms N` shortens (or lengthens) the SMTP outage of phase 2; the report states the length used. */
+function outageFlag(): number | undefined {
+  const at = process.argv.indexOf('--outage-ms')
+  if (at < 0) return undefined
+  const ms = Number(process.argv[at + 1])
+  if (!Number.isInteger(ms) || ms < 0) throw new Error('--outage-ms needs a whole number of milliseconds')
+  return ms
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick')
   const write = !process.argv.includes('--no-write') && !quick
   const count = quick ? 200 : 1_000
-  const outageMs = quick ? 5_000 : 60_000
+  const outageMs = outageFlag() ?? (quick ? 5_000 : 60_000)
   const loadBefore = loadavg()[0] as number
   const box = await startMailbox()
   const server = fork(SELF, ['--serve', String(box.port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -180,6 +198,7 @@ async function main(): Promise<void> {
   await allAccepted(box, await burst(udpPort, 20, 'warm-up'), 30_000)
 
   // Phase 1: latency and throughput.
+  const connectionsBefore = box.connections
   const sent = await burst(udpPort, count, 'burst')
   const complete = await allAccepted(box, sent, 180_000)
   const latencies = [...sent].flatMap(([id, at]) => {
@@ -189,6 +208,7 @@ async function main(): Promise<void> {
   const firstSend = Math.min(...sent.values())
   const lastAccept = Math.max(...[...sent.keys()].map((id) => box.accepted.get(id)?.[0] ?? Number.NaN))
   const throughput = latencies.length / ((lastAccept - firstSend) / 1000)
+  const burstConnections = box.connections - connectionsBefore
 
   // Phase 2: an SMTP outage during a burst.
   box.refusing = true
@@ -222,6 +242,7 @@ async function main(): Promise<void> {
     `| **latency datagram → SMTP accept, p99** | **${fmtMs(quantile(latencies, 0.99))}** |`,
     `| **throughput** | **${fmtNumber(throughput, 1)} mails/s** (first datagram sent → last mail accepted) |`,
     `| lost in the burst | ${lostBurst} (target 0) |`,
+    `| SMTP connections opened for the burst | ${fmtNumber(burstConnections)} |`,
     `| SMTP outage (451 to every mail) | ${fmtNumber(outageMs / 1000)} s, ` +
       `${fmtNumber(count)} datagrams sent at its start |`,
     `| mails refused during the outage | ${fmtNumber(box.refused)} (retries) |`,
