@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (after flood.ts), or alone:
- * `node dist-bench/spec/bench/alerts.js [--quick] [--no-write] [--outage-ms N]`.
+ * `node dist-bench/spec/bench/alerts.js [--quick] [--no-write] [--outage-ms N] [--no-pool]`.
  *
  * Task alerts end to end (issue #12): task-failure datagrams in the Sense log appender's format, sent
  * over UDP to sensebus, come out as emails accepted by a local SMTP server. Two phases:
@@ -32,7 +32,7 @@ const SELF = fileURLToPath(import.meta.url)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Child mode: sensebus mailing every reload failure to one address through the given SMTP port. */
-async function serve(smtpPort: number): Promise<void> {
+async function serve(smtpPort: number, pool: boolean): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sensebus-alerts-bench-'))
   const config = loadConfig(modules, {
     overrides: {
@@ -41,7 +41,7 @@ async function serve(smtpPort: number): Promise<void> {
       'broker.ws.port': 0,
       'http.port': 0,
       'log.level': 'silent',
-      'mail.smtp': { host: '127.0.0.1', port: smtpPort },
+      'mail.smtp': { host: '127.0.0.1', port: smtpPort, pool },
       // Retries stay at most 5 s apart, so the end of the outage is noticed within seconds; enough attempts
       // that a 60 s outage does not move deliveries to dead letters (alert/retry would be needed then).
       'outbox.maxDelayMs': 5_000,
@@ -185,7 +185,10 @@ async function main(): Promise<void> {
   const outageMs = outageFlag() ?? (quick ? 5_000 : 60_000)
   const loadBefore = loadavg()[0] as number
   const box = await startMailbox()
-  const server = fork(SELF, ['--serve', String(box.port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const pool = !process.argv.includes('--no-pool')
+  const server = fork(SELF, ['--serve', String(box.port), pool ? 'pool' : 'no-pool'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   let crashed = false
   server.on('exit', (code) => {
     if (code !== 0) crashed = true
@@ -242,7 +245,8 @@ async function main(): Promise<void> {
     `| **latency datagram → SMTP accept, p99** | **${fmtMs(quantile(latencies, 0.99))}** |`,
     `| **throughput** | **${fmtNumber(throughput, 1)} mails/s** (first datagram sent → last mail accepted) |`,
     `| lost in the burst | ${lostBurst} (target 0) |`,
-    `| SMTP connections opened for the burst | ${fmtNumber(burstConnections)} |`,
+    `| SMTP connections opened for the burst | ${fmtNumber(burstConnections)} ` +
+      `(${pool ? 'pooled: mail.smtp defaults' : 'pool: false'}) |`,
     `| SMTP outage (451 to every mail) | ${fmtNumber(outageMs / 1000)} s, ` +
       `${fmtNumber(count)} datagrams sent at its start |`,
     `| mails refused during the outage | ${fmtNumber(box.refused)} (retries) |`,
@@ -263,5 +267,5 @@ async function main(): Promise<void> {
   process.exit(crashed || lost > 0 || lostBurst > 0 ? 1 : 0)
 }
 
-if (process.argv[2] === '--serve') await serve(Number(process.argv[3]))
+if (process.argv[2] === '--serve') await serve(Number(process.argv[3]), process.argv[4] === 'pool')
 else await main()
