@@ -62,6 +62,8 @@ export interface EmbeddedBrokerOptions {
   /** Admin may connect with another user's client id; otherwise such a CONNECT gets return code 2. */
   adminTakesOverClientIds?: boolean
   log: Logger
+  /** A client's publish was refused by the policy (ACL or a `$` topic): its connection closed, or dropped. */
+  onDeniedPublish?: (outcome: 'closed' | 'dropped') => void
   /** A client sent a packet over the size limit (its connection is already closing). */
   onOversize?: (info: Oversize & { sender: Identity | undefined }) => void
 }
@@ -186,6 +188,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       routing,
       adminTakesOverClientIds: opts.adminTakesOverClientIds ?? false,
       limits,
+      ...(opts.onDeniedPublish ? { onDeniedPublish: opts.onDeniedPublish } : {}),
     }),
   })
   await aedes.listen()
