@@ -83,6 +83,8 @@ export interface EmbeddedBroker {
   onPublished(hook: PublishedHook): () => void
   /** The retained messages the broker holds under a filter. */
   retained(filter: string): Promise<Array<{ topic: string; payload: Buffer }>>
+  /** The accounts of retained messages published for clients (broker.retained limits). */
+  retainedQuota: RetainedQuota
   /**
    * The start of a shutdown: no new connections and no more packets read from connected clients,
    * once every packet already read has been routed. Clients stay connected to receive their answers.
@@ -258,6 +260,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     listeners,
     listen,
     flow,
+    retainedQuota: retained,
     async retained(filter) {
       return persistence.retainedNow(filter).map((p) => ({ topic: p.topic, payload: p.payload as Buffer }))
     },
