@@ -1,15 +1,16 @@
 /**
  * `npm run bench` (after flood.ts), or alone:
- * `node dist-bench/spec/bench/alerts.js [--quick] [--no-write] [--outage-ms N] [--no-pool]`.
+ * `node dist-bench/spec/bench/alerts.js [--quick] [--no-write] [--outage-ms N] [--outage-refuse] [--no-pool]`.
  *
  * Task alerts end to end (issue #12): task-failure datagrams in the Sense log appender's format, sent
  * over UDP to sensebus, come out as emails accepted by a local SMTP server. Two phases:
- * 1. 1,000 datagrams: latency from sending a datagram to the SMTP server accepting its mail (p50, p99)
- *    and throughput (mails accepted per second over the whole burst).
- * 2. The SMTP server refuses every mail (451, try later) for 60 s (`--outage-ms`; 5 s with `--quick`) while
- *    another 1,000 datagrams arrive;
- *    then it accepts again. Lost alerts (target 0), duplicates (same Message-ID twice) and the time from
- *    the end of the outage until the last mail was accepted.
+ * 1. 1,000 datagrams: latency from sending a datagram to the SMTP server accepting its mail (p50, p99),
+ *    throughput (mails accepted per second over the whole burst) and the SMTP connections it took.
+ * 2. An SMTP outage of 60 s (`--outage-ms N` sets another length, 5 s with `--quick`) while another 1,000
+ *    datagrams arrive: the server is down (open connections cut, new ones refused), or with `--outage-refuse`
+ *    it answers 451 (try later) to every mail. Then it is back. Lost alerts (target 0), duplicates (same
+ *    Message-ID twice) and the time from the end of the outage until the last mail was accepted.
+ * `--no-pool` runs sensebus with `mail.smtp.pool: false` (one connection per mail), for comparison.
  * Two processes: sensebus (forked, its own event loop) and this one (the UDP sender and the SMTP server).
  * No Sense: enrichment is off, so QRS latency is not part of the numbers.
  */
@@ -19,6 +20,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { SMTPServer } from 'smtp-server'
 import { startApp } from '../../src/app.js'
@@ -80,10 +82,15 @@ interface Mailbox {
   refused: number
   /** SMTP connections opened by sensebus: one per mail without pooling, a few with it. */
   connections: number
+  /** The server goes away: open connections are cut, new ones refused (nothing listens on the port). */
+  down(): Promise<void>
+  /** Back on the same port. */
+  up(): Promise<void>
   close(): Promise<void>
 }
 
 async function startMailbox(): Promise<Mailbox> {
+  let stop: () => Promise<void> = async () => undefined
   const box: Mailbox = {
     port: 0,
     accepted: new Map(),
@@ -91,44 +98,60 @@ async function startMailbox(): Promise<Mailbox> {
     refusing: false,
     refused: 0,
     connections: 0,
-    close: async () => undefined,
+    down: () => stop(),
+    up: async () => {
+      stop = await listen(box.port)
+    },
+    close: () => stop(),
   }
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    // A reverse DNS lookup per connection would measure the resolver, not sensebus.
-    disableReverseLookup: true,
-    size: 1024 * 1024,
-    maxClients: 1000,
-    onConnect(_session, callback) {
-      box.connections++
-      callback()
-    },
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => {
-        if (box.refusing) {
-          box.refused++
-          callback(Object.assign(new Error('try again later'), { responseCode: 451 }))
-          return
-        }
-        const raw = Buffer.concat(chunks).toString('utf8')
-        const headerEnd = raw.indexOf('\r\n\r\n')
-        const head = raw.slice(0, headerEnd < 0 ? raw.length : headerEnd)
-        const alert = /^X-Sensebus-Alert:\s*(\S+)/im.exec(head)?.[1] ?? ''
-        const messageId = /^Message-ID:\s*(\S+)/im.exec(head)?.[1] ?? ''
-        const at = performance.now()
-        box.accepted.set(alert, [...(box.accepted.get(alert) ?? []), at])
-        box.messageIds.set(messageId, (box.messageIds.get(messageId) ?? 0) + 1)
+  const listen = async (port: number): Promise<() => Promise<void>> => {
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      // A reverse DNS lookup per connection would measure the resolver, not sensebus.
+      disableReverseLookup: true,
+      size: 1024 * 1024,
+      maxClients: 1000,
+      onConnect(_session, callback) {
+        box.connections++
         callback()
+      },
+      onData(stream, _session, callback) {
+        const chunks: Buffer[] = []
+        stream.on('data', (c: Buffer) => chunks.push(c))
+        stream.on('end', () => {
+          if (box.refusing) {
+            box.refused++
+            callback(Object.assign(new Error('try again later'), { responseCode: 451 }))
+            return
+          }
+          const raw = Buffer.concat(chunks).toString('utf8')
+          const headerEnd = raw.indexOf('\r\n\r\n')
+          const head = raw.slice(0, headerEnd < 0 ? raw.length : headerEnd)
+          const alert = /^X-Sensebus-Alert:\s*(\S+)/im.exec(head)?.[1] ?? ''
+          const messageId = /^Message-ID:\s*(\S+)/im.exec(head)?.[1] ?? ''
+          const at = performance.now()
+          box.accepted.set(alert, [...(box.accepted.get(alert) ?? []), at])
+          box.messageIds.set(messageId, (box.messageIds.get(messageId) ?? 0) + 1)
+          callback()
+        })
+      },
+    })
+    const sockets = new Set<Socket>()
+    server.server.on('connection', (socket: Socket) => {
+      sockets.add(socket)
+      socket.once('close', () => sockets.delete(socket))
+    })
+    await new Promise<void>((res) => server.listen(port, '127.0.0.1', () => res()))
+    box.port = (server.server.address() as { port: number }).port
+    return () =>
+      new Promise((res) => {
+        for (const socket of sockets) socket.destroy()
+        server.server.close(() => res())
       })
-    },
-  })
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()))
-  box.port = (server.server.address() as { port: number }).port
-  box.close = () => new Promise((res) => server.close(() => res()))
+  }
+  stop = await listen(0)
   return box
 }
 
@@ -183,6 +206,7 @@ async function main(): Promise<void> {
   const write = !process.argv.includes('--no-write') && !quick
   const count = quick ? 200 : 1_000
   const outageMs = outageFlag() ?? (quick ? 5_000 : 60_000)
+  const outageKind = process.argv.includes('--outage-refuse') ? 'refuse' : 'down'
   const loadBefore = loadavg()[0] as number
   const box = await startMailbox()
   const pool = !process.argv.includes('--no-pool')
@@ -213,12 +237,14 @@ async function main(): Promise<void> {
   const throughput = latencies.length / ((lastAccept - firstSend) / 1000)
   const burstConnections = box.connections - connectionsBefore
 
-  // Phase 2: an SMTP outage during a burst.
-  box.refusing = true
+  // Phase 2: an SMTP outage during a burst: the server gone (down) or answering 451 to every mail (refuse).
+  if (outageKind === 'down') await box.down()
+  else box.refusing = true
   const outageStart = performance.now()
   const during = await burst(udpPort, count, 'outage')
   await sleep(Math.max(0, outageMs - (performance.now() - outageStart)))
-  box.refusing = false
+  if (outageKind === 'down') await box.up()
+  else box.refusing = false
   const outageEnd = performance.now()
   const recovered = await allAccepted(box, during, 180_000)
   const outageAccepts = [...during.keys()].flatMap((id) => box.accepted.get(id)?.slice(0, 1) ?? [])
@@ -247,9 +273,9 @@ async function main(): Promise<void> {
     `| lost in the burst | ${lostBurst} (target 0) |`,
     `| SMTP connections opened for the burst | ${fmtNumber(burstConnections)} ` +
       `(${pool ? 'pooled: mail.smtp defaults' : 'pool: false'}) |`,
-    `| SMTP outage (451 to every mail) | ${fmtNumber(outageMs / 1000)} s, ` +
-      `${fmtNumber(count)} datagrams sent at its start |`,
-    `| mails refused during the outage | ${fmtNumber(box.refused)} (retries) |`,
+    `| SMTP outage (${outageKind === 'down' ? 'server down: connections cut and refused' : '451 to every mail'}) | ` +
+      `${fmtNumber(outageMs / 1000)} s, ${fmtNumber(count)} datagrams sent at its start |`,
+    ...(outageKind === 'refuse' ? [`| mails refused during the outage | ${fmtNumber(box.refused)} (retries) |`] : []),
     `| **lost after the outage** | **${lost}** (target 0)${recovered ? '' : ' (deadline reached)'} |`,
     `| **duplicates (same Message-ID twice), both phases** | **${duplicates}** |`,
     `| last mail accepted after the outage ended | ${fmtMs(lastOutageAccept - outageEnd)} |`,
