@@ -57,16 +57,21 @@ async function serve(smtpPort: number, pool: boolean): Promise<void> {
   })
   const app = await startApp({ config, log: silentLogger(), modules })
   const { default: mqtt } = await import('mqtt')
-  // The receiver's port is chosen at start (port 0); alert/list reports it.
+  // The receiver's port is chosen at start (port 0); alert/list reports it, and its counters at the end.
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${app.endpoints.mqtt?.port}`, { reconnectPeriod: 0 })
   await client.subscribeAsync('sense/response/alert/list', { qos: 1 })
-  const port = await new Promise<number>((res) => {
-    client.once('message', (_t, payload) => res(JSON.parse(payload.toString()).data.receiver.port as number))
-    client.publish('sense/request/alert/list', '{}', { qos: 1 })
-  })
-  await client.endAsync()
-  process.send?.({ udpPort: port })
-  process.on('message', async () => {
+  const receiver = () =>
+    new Promise<Record<string, number>>((res) => {
+      client.once('message', (_t, payload) => res(JSON.parse(payload.toString()).data.receiver))
+      client.publish('sense/request/alert/list', '{}', { qos: 1 })
+    })
+  process.send?.({ udpPort: (await receiver()).port })
+  process.on('message', async (m: string) => {
+    if (m === 'stats') {
+      process.send?.({ receiver: await receiver() })
+      return
+    }
+    await client.endAsync()
     await app.stop()
     await rm(dataDir, { recursive: true, force: true })
     process.exit(0)
@@ -253,6 +258,14 @@ async function main(): Promise<void> {
   const lostBurst = [...sent.keys()].filter((id) => !box.accepted.has(id)).length
   const duplicates = [...box.messageIds.values()].reduce((n, c) => n + c - 1, 0)
 
+  // Datagrams sensebus took in: fewer than sent means the kernel dropped some before sensebus could read them.
+  const received =
+    server.exitCode === null
+      ? await new Promise<number | undefined>((res) => {
+          server.once('message', (m: { receiver?: { accepted?: number } }) => res(m.receiver?.accepted))
+          server.send('stats')
+        })
+      : undefined
   if (server.exitCode === null) server.send('stop')
   await new Promise((r) => (server.exitCode === null ? server.once('exit', r) : r(undefined)))
   await box.close()
@@ -271,6 +284,8 @@ async function main(): Promise<void> {
     `| **latency datagram → SMTP accept, p99** | **${fmtMs(quantile(latencies, 0.99))}** |`,
     `| **throughput** | **${fmtNumber(throughput, 1)} mails/s** (first datagram sent → last mail accepted) |`,
     `| lost in the burst | ${lostBurst} (target 0) |`,
+    `| datagrams sensebus accepted, both phases | ${received === undefined ? 'n/a' : fmtNumber(received)} of ` +
+      `${fmtNumber(sent.size + during.size + 20)} sent (warm-up included) |`,
     `| SMTP connections opened for the burst | ${fmtNumber(burstConnections)} ` +
       `(${pool ? 'pooled: mail.smtp defaults' : 'pool: false'}) |`,
     `| SMTP outage (${outageKind === 'down' ? 'server down: connections cut and refused' : '451 to every mail'}) | ` +

@@ -40,7 +40,7 @@ interface HolderDb {
  * cannot fill the broker's memory and disk with retained messages (they are all loaded again at
  * every start). Kept on disk beside the messages, so a restart does not forget the accounts.
  * Retained messages sensebus publishes itself (KV mirror, state) are not counted: the KV store and
- * the capabilities have limits of their own.
+ * the capabilities have limits of their own. Those mqtt/publish sends for a caller are, as the caller's.
  */
 export class RetainedQuota {
   private readonly byTopic = new Map<string, { user: string; bytes: number }>()

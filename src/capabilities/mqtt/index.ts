@@ -75,14 +75,11 @@ const publish = capabilityWith<undefined, MqttConfig>()({
     checkTarget(req.topic, topics, access)
     const q = req.qos ?? 0
     const retain = req.retain === true
-    const send = async () => {
-      // Butler's client queued the message and never answered while MQTT was down; this answers now.
-      if (!bus.connected) throw unavailable('sensebus is not connected to its MQTT broker; try again later')
-      // One retained limit for everyone, the broker's: the caller's quota, whichever door they came through.
-      const retainedBy = retain ? (identity.user ?? '') : undefined
-      await withDeadline(bus.publish(req.topic, req.message, { qos: q, retain, retainedBy }), config.publishTimeoutMs)
-    }
-    await send()
+    // Butler's client queued the message and never answered while MQTT was down; this answers now.
+    if (!bus.connected) throw unavailable('sensebus is not connected to its MQTT broker; try again later')
+    // One retained limit for everyone, the broker's: the caller's quota, whichever door they came through.
+    const retainedBy = retain ? (identity.user ?? '') : undefined
+    await withDeadline(bus.publish(req.topic, req.message, { qos: q, retain, retainedBy }), config.publishTimeoutMs)
     return { topic: req.topic, qos: q, retain, bytes }
   },
 })
