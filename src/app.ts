@@ -193,7 +193,10 @@ export async function startApp({ config, log, modules, policy, baseDir = process
         requireToken: security.http.requireToken,
         report,
         registry: metrics,
-        ...apiDescription(enabled, capabilities, config.baseTopic, endpoints),
+        ...apiDescription(enabled, capabilities, config.baseTopic, endpoints, {
+          health: config.http.health.enabled,
+          metrics: config.http.metrics.enabled,
+        }),
       })
       const http = await startHttpShim({
         bus: liveBus,

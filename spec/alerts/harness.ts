@@ -25,16 +25,22 @@ export interface Mailbox {
   mails: ReceivedMail[]
   /** While set, every message is refused with this SMTP code (4xx: try later). */
   failWith: number | undefined
-  /** While true, connections are refused outright (the server is down). */
+  /** SMTP connections accepted so far. */
+  connections: number
   close(): Promise<void>
 }
 
 export async function startMailbox(port = 0): Promise<Mailbox> {
-  const box: Mailbox = { port: 0, mails: [], failWith: undefined, close: async () => undefined }
+  const box: Mailbox = { port: 0, mails: [], failWith: undefined, connections: 0, close: async () => undefined }
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    disableReverseLookup: true,
+    onConnect(_session, callback) {
+      box.connections++
+      callback()
+    },
     onData(stream, _session, callback) {
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))

@@ -1,97 +1,100 @@
-import { spawn } from 'node:child_process'
-import { createSocket } from 'node:dgram'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
+import { simpleParser } from 'mailparser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { modules } from '../../src/capabilities/index.js'
-import { loadConfig } from '../../src/config/load.js'
-import { silentLogger } from '../../src/log.js'
-import { createQrsClient } from '../../src/sense/qrs/index.js'
 import { CLI } from '../helpers/process.js'
 
-interface DemoReady {
-  simulator: { qrs: string; control: string; certs: string }
-  sensebus: { http: { port: number }; mqtt: { port: number } }
-  config: string
+const FAILING_TASK = 'dec2a02a-1680-44ef-8dc2-e2bfb180af87'
+const SUBJECT = 'Reload task failed: "Manually triggered reload of Test failing reloads 2"'
+
+/** The text of one printed block: from its title line to the next block. */
+function blockAfter(stdout: string, title: string): string {
+  const at = stdout.indexOf(title)
+  if (at < 0) return ''
+  const next = stdout.indexOf('\n── ', at)
+  return stdout.slice(at, next < 0 ? undefined : next)
 }
 
-const FAILING_TASK = 'dec2a02a-1680-44ef-8dc2-e2bfb180af87'
-
 describe('sensebus demo (npm run demo)', () => {
-  const udp = createSocket('udp4')
-  const datagrams: string[] = []
   let dir: string
-  let child: ReturnType<typeof spawn>
-  let ready: DemoReady
+  let child: ChildProcess
+  let stdout = ''
+  let control: string
+  let httpPort: number
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sensebus-demo-'))
-    udp.on('message', (m) => datagrams.push(m.toString('utf8')))
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()))
-    const ports = ['--qrs-port', '--engine-port', '--control-port', '--mqtt-port', '--ws-port', '--http-port'].flatMap(
-      (f) => [f, '0'],
-    )
+    dir = await mkdtemp(join(tmpdir(), 'sensebus-alerts-demo-'))
+    const ports = ['--udp-port', '--qrs-port', '--engine-port', '--control-port', '--mqtt-port', '--ws-port']
     child = spawn(
       process.execPath,
       [
         CLI,
         'demo',
-        '--cert-dir',
-        join(dir, 'certs'),
-        '--data-dir',
-        join(dir, 'data'),
-        '--udp-port',
-        String(udp.address().port),
-        ...ports,
+        ...['--cert-dir', join(dir, 'certs'), '--data-dir', join(dir, 'data'), '--mail-dir', join(dir, 'mail')],
+        ...['--log-file', join(dir, 'demo.log'), '--fail-every', '0'],
+        ...[...ports, '--http-port'].flatMap((f) => [f, '0']),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )
-    ready = await new Promise<DemoReady>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('demo did not become ready')), 60_000)
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (!line.includes('demo ready')) return
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString('utf8')))
+    let stderr = ''
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')))
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`demo did not become ready: ${stdout}${stderr}`)), 60_000)
+      child.stdout?.on('data', () => {
+        if (!stdout.includes('Ctrl+C stops the demo')) return
         clearTimeout(timer)
-        resolve(JSON.parse(line) as DemoReady)
+        resolve()
       })
-      child.once('exit', (code) => reject(new Error(`demo exited with ${code}`)))
+      child.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${stderr}`)))
     })
+    control = /control API\s+(http:\S+)/.exec(stdout)?.[1] ?? ''
+    httpPort = Number(/HTTP http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1])
   }, 90_000)
   afterAll(async () => {
-    child.kill('SIGTERM')
-    await new Promise((r) => child.once('exit', r))
-    udp.close()
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+    }
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('serves sensebus (HTTP and MQTT) next to the simulator', async () => {
-    const res = await fetch(`http://127.0.0.1:${ready.sensebus.http.port}/v4/butlerping`)
+  it('says where everything is, serves sensebus, and keeps its log out of the terminal', async () => {
+    expect(control).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/__sim$/)
+    expect(stdout).toContain(`curl -X POST ${control}/tasks/${FAILING_TASK}/trigger`)
+    const res = await fetch(`http://127.0.0.1:${httpPort}/v4/butlerping`)
     expect(res.status).toBe(200)
+    expect(stdout).not.toMatch(/^\{"level"/m)
+    await expect.poll(() => readFileSync(join(dir, 'demo.log'), 'utf8'), { timeout: 5_000 }).toContain('"level"')
   })
 
-  it(
-    'writes a config with which a QRS client reaches the simulated site, and the site sends datagrams where the ' +
-      'demo said',
-    async () => {
-      const config = loadConfig(modules, { file: ready.config })
-      const qrs = createQrsClient(config.sense, { log: silentLogger() })
-      try {
-        const [task] = await qrs.findTasks({ id: FAILING_TASK })
-        expect(task?.name).toBe('Manually triggered reload of Test failing reloads 2')
-        await fetch(`${ready.simulator.control}/tasks/${FAILING_TASK}/behaviour`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ durationMs: 50 }),
-        })
-        await qrs.startTask(FAILING_TASK)
-        await expect
-          .poll(() => datagrams.find((d) => d.startsWith('/scheduler-task-failed/')), { timeout: 10_000 })
-          .toBeDefined()
-        expect(datagrams.find((d) => d.startsWith('/scheduler-task-failed/'))).toContain(`;${FAILING_TASK};`)
-      } finally {
-        qrs.close()
-      }
-    },
-  )
+  it('shows the alert in the local mailbox, Slack, Teams and webhook receivers when a task is failed', async () => {
+    const res = await fetch(`${control}/tasks/${FAILING_TASK}/trigger`, { method: 'POST' })
+    expect(res.status).toBe(200)
+    await expect.poll(() => stdout, { timeout: 30_000 }).toContain('Email received by the local mail server')
+
+    const mail = blockAfter(stdout, 'Email received by the local mail server')
+    expect(mail).toContain('To:      qlik-admins@demo.local')
+    expect(mail).toContain(`Subject: ${SUBJECT}`)
+    // The text part, decoded: the script log's error line is in the fixture's failing script.
+    expect(mail).toContain('Task:        Manually triggered reload of Test failing reloads 2')
+    const eml = /Saved:\s+(\S+\.eml)/.exec(mail)?.[1] ?? ''
+    expect(existsSync(eml)).toBe(true)
+    // The saved file is the mail as received: a real MIME parser reads the same subject and text from it.
+    const parsed = await simpleParser(readFileSync(eml))
+    expect(parsed.subject).toBe(SUBJECT)
+    expect(mail).toContain(parsed.text?.split('\n').slice(0, 5).join('\n  ').trimEnd())
+
+    const titles = ['Slack message received', 'Teams card received', 'Webhook call received']
+    await expect.poll(() => titles.every((t) => stdout.includes(t)), { timeout: 10_000 }).toBe(true)
+    expect(blockAfter(stdout, 'Slack message received')).toContain(`*${SUBJECT}*`)
+    expect(blockAfter(stdout, 'Teams card received')).toContain(SUBJECT)
+    expect(blockAfter(stdout, 'Webhook call received')).toContain(`"taskId": "${FAILING_TASK}"`)
+    expect(stdout).toContain('sensebus: MQTT event on sense/event/reload/failed')
+    // --fail-every 0: no failure but the one asked for.
+    expect(stdout.split('Email received by the local mail server').length - 1).toBe(1)
+  }, 45_000)
 })

@@ -18,7 +18,7 @@ describe('mqtt/publish on the embedded broker', () => {
     sb = await startSecureApp({
       overrides: await securityOverrides({
         'capabilities.alert.udp.port': 0,
-        'capabilities.mqtt.maxRetainedTopics': 2,
+        'broker.retained.maxMessagesPerUser': 2,
         'capabilities.mqtt.maxMessageBytes': 64,
         'security.roles': {
           'kv-reader': { capabilities: ['kv/get'], publish: [], subscribe: [] },
@@ -126,23 +126,32 @@ describe('mqtt/publish on the embedded broker', () => {
     expect(spy.filter((m) => !m.retain && reserved.includes(m.topic))).toEqual([])
   })
 
-  it('retained messages count against maxRetainedTopics; clearing one frees its place', async () => {
+  it("retained messages count against the caller's broker quota, shared with their own MQTT publishes", async () => {
     const retain = (topic: string, message = 'v') =>
       admin.request('mqtt/publish', { topic, message, retain: true }) as Promise<Json>
+    // One account per user: what admin retains over MQTT itself takes a place mqtt/publish then lacks.
+    await admin.mqtt.publishAsync('limits/raw', 'v', { qos: 1, retain: true })
     expect((await retain('limits/a')).status).toBe('ok')
-    expect((await retain('limits/b')).status).toBe('ok')
     // Replacing a retained message takes no new place.
     expect((await retain('limits/a', 'v2')).status).toBe('ok')
     const third = await retain('limits/c')
-    expect(third.error).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: 2 } })
+    expect(third.error).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      details: { limit: 'broker.retained.maxMessagesPerUser', max: 2 },
+    })
+    expect(third.error.message).toContain("for user 'admin': broker.retained.maxMessagesPerUser is 2")
+    expect(await sb.app.bus.retained('limits/c')).toEqual([])
     // Not retained, it is not limited.
     expect(((await admin.request('mqtt/publish', { topic: 'limits/c', message: 'v' })) as Json).status).toBe('ok')
-    expect((await retain('limits/a', '')).status).toBe('ok')
+    // Clearing through either door frees a place.
+    await admin.mqtt.publishAsync('limits/raw', '', { qos: 1, retain: true })
     expect((await retain('limits/c')).status).toBe('ok')
-    const res = await http(TOKENS.admin, { topic: 'limits/d', message: 'v', retain: 'true' })
-    expectButlerError(res, 429)
-    await retain('limits/b', '')
-    await retain('limits/c', '')
+    // The HTTP token 'ops' is another user with its own two places; Butler's route answers 429 beyond.
+    for (const topic of ['limits/d', 'limits/e'])
+      expect((await http(TOKENS.admin, { topic, message: 'v', retain: 'true' })).status).toBe(201)
+    expectButlerError(await http(TOKENS.admin, { topic: 'limits/f', message: 'v', retain: 'true' }), 429)
+    for (const topic of ['limits/a', 'limits/c']) await retain(topic, '')
+    for (const topic of ['limits/d', 'limits/e']) await http(TOKENS.admin, { topic, message: '', retain: 'true' })
   })
 
   it('refuses bad requests with the error they deserve', async () => {
@@ -198,7 +207,7 @@ describe('mqtt/publish on an external broker (Mosquitto)', () => {
 
 describe('mqtt/publish retained limit across a restart', () => {
   it('still counts the retained topics the broker kept', async () => {
-    const overrides = { 'capabilities.mqtt.maxRetainedTopics': 1 }
+    const overrides = { 'broker.retained.maxMessagesPerUser': 1 }
     const first = await startTestApp({ overrides })
     const c1 = await connect(first.mqttUrl)
     expect(((await c1.request('mqtt/publish', { topic: 'keep/a', message: 'v', retain: true })) as Json).status).toBe(

@@ -6,7 +6,8 @@ import { defineCapability, defineModule } from '../../src/core/capability.js'
 import { closed, section } from '../../src/core/schema.js'
 import { startTestApp, type TestApp } from '../helpers/app.js'
 import { connect, type TestClient } from '../helpers/client.js'
-import { securityOverrides, TOKENS } from '../security/harness.js'
+import mqtt from 'mqtt'
+import { PASSWORDS, securityOverrides, TOKENS } from '../security/harness.js'
 
 /** The value of one sample line of the exposition, or undefined when the series is absent. */
 function sample(text: string, series: string): number | undefined {
@@ -129,5 +130,40 @@ describe('/metrics and /health settings', () => {
     expect(sample(text, 'sensebus_forbidden_total{via="http"}')).toBe(2)
     const health = await fetch(`${guarded.httpUrl}/health`, { headers: { authorization: `Bearer ${TOKENS.etl}` } })
     expect(health.status).toBe(200)
+  })
+})
+
+describe('sensebus_forbidden_total{via="mqtt"}: publishes the broker ACL refused', () => {
+  let sb: TestApp
+  beforeAll(async () => {
+    sb = await startTestApp({ overrides: await securityOverrides() })
+  })
+  afterAll(() => sb?.stop({ clean: true }))
+
+  const denied = async () => {
+    const res = await fetch(`${sb.httpUrl}/metrics`, { headers: { authorization: `Bearer ${TOKENS.watcher}` } })
+    return sample(await res.text(), 'sensebus_forbidden_total{via="mqtt"}') ?? 0
+  }
+  const login = (username: 'etl' | 'reader') =>
+    mqtt.connectAsync(sb.mqttUrl, { username, password: PASSWORDS[username], reconnectPeriod: 0 })
+
+  it('counts a dropped publish and one that closed the connection, not an allowed one', async () => {
+    expect(await denied()).toBe(0)
+    const reader = await login('reader')
+    await reader.publishAsync('apps/sense/status', 'allowed', { qos: 1 })
+    expect(await denied()).toBe(0)
+    await reader.endAsync()
+
+    const etl = await login('etl')
+    // Outside loadscript's grants: acknowledged and dropped, the connection stays.
+    await etl.publishAsync('reports/daily', 'not allowed', { qos: 1 })
+    expect(await denied()).toBe(1)
+    expect(etl.connected).toBe(true)
+    // sensebus' own tree: the broker closes the connection ([MQTT-3.3.5-2]).
+    const closed = new Promise<void>((r) => etl.once('close', () => r()))
+    etl.publish('sense/event/reload/failed', '{}', { qos: 0 })
+    await closed
+    await expect.poll(denied).toBe(2)
+    await etl.endAsync(true)
   })
 })

@@ -8,10 +8,12 @@ import {
   toPayload,
 } from '../core/bus.js'
 import type { Envelope } from '../core/envelope.js'
+import { CapabilityError } from '../core/errors.js'
 import type { Identity } from '../core/identity.js'
 import { topicMatches, type Topics } from '../core/topics.js'
 import type { EmbeddedBroker } from './embedded-broker.js'
 import { Requester } from './requester.js'
+import type { RetainedRefusal } from './retained-quota.js'
 
 /**
  * The in-process bus on the embedded broker. Subscriptions hang off Aedes' `published` hook rather
@@ -62,6 +64,10 @@ export class AedesBus implements Bus {
 
   publish(topic: string, payload: string | Buffer | object, opts: PublishOptions = {}): Promise<void> {
     const body = toPayload(payload)
+    if (opts.retain && opts.retainedBy !== undefined) {
+      const refused = this.broker.retainedQuota.tryAdmit(opts.retainedBy, topic, body.length)
+      if (refused) return Promise.reject(quotaError(opts.retainedBy, refused))
+    }
     if (opts.identity) this.identities.set(body, opts.identity)
     const packet = {
       cmd: 'publish' as const,
@@ -115,4 +121,14 @@ export class AedesBus implements Bus {
     this.subs.clear()
     this.detach()
   }
+}
+
+function quotaError(user: string, refused: RetainedRefusal): CapabilityError {
+  const whose = refused.limit.endsWith('PerUser') ? `for ${user ? `user '${user}'` : 'anonymous callers'}` : 'in all'
+  return new CapabilityError(
+    'LIMIT_EXCEEDED',
+    `The broker's retained quota is reached ${whose}: broker.retained.${refused.limit} is ${refused.value}. ` +
+      'Clear a retained message (publish an empty one with retain) or raise the limit',
+    { details: { limit: `broker.retained.${refused.limit}`, max: refused.value } },
+  )
 }

@@ -62,6 +62,8 @@ export interface EmbeddedBrokerOptions {
   /** Admin may connect with another user's client id; otherwise such a CONNECT gets return code 2. */
   adminTakesOverClientIds?: boolean
   log: Logger
+  /** A client's publish was refused by the policy (ACL or a `$` topic): its connection closed, or dropped. */
+  onDeniedPublish?: (outcome: 'closed' | 'dropped') => void
   /** A client sent a packet over the size limit (its connection is already closing). */
   onOversize?: (info: Oversize & { sender: Identity | undefined }) => void
 }
@@ -83,6 +85,8 @@ export interface EmbeddedBroker {
   retained(filter: string): Promise<Array<{ topic: string; payload: Buffer }>>
   /** See `Bus.ownRetained`. */
   ownRetained(prefix: string): Promise<RetainedSeed>
+  /** The accounts of retained messages published for clients (broker.retained limits). */
+  retainedQuota: RetainedQuota
   /**
    * The start of a shutdown: no new connections and no more packets read from connected clients,
    * once every packet already read has been routed. Clients stay connected to receive their answers.
@@ -188,6 +192,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       routing,
       adminTakesOverClientIds: opts.adminTakesOverClientIds ?? false,
       limits,
+      ...(opts.onDeniedPublish ? { onDeniedPublish: opts.onDeniedPublish } : {}),
     }),
   })
   await aedes.listen()
@@ -257,6 +262,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     listeners,
     listen,
     flow,
+    retainedQuota: retained,
     async retained(filter) {
       return persistence.retainedNow(filter).map((p) => ({ topic: p.topic, payload: p.payload as Buffer }))
     },

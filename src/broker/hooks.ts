@@ -77,6 +77,8 @@ export function brokerHooks(opts: {
   /** Admin may connect with another user's client id (and take its session over). */
   adminTakesOverClientIds: boolean
   limits: { maxConnections: number; maxClientBufferBytes: number }
+  /** Told of every publish the policy refused (metrics). */
+  onDeniedPublish?: (outcome: 'closed' | 'dropped') => void
 }): Pick<
   AedesOptions,
   'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward' | 'published'
@@ -155,10 +157,12 @@ export function brokerHooks(opts: {
         const who = { clientId: client?.id, username: identity?.user, topic }
         if (packet.topic.startsWith('$sensebus/') || policy.onDeniedPublish?.(identity, packet.topic) !== 'drop') {
           log.warn(who, 'publish denied; closing the connection')
+          opts.onDeniedPublish?.('closed')
           return cb(new Error('publish not authorized'))
         }
         // Acknowledged (QoS 1/2 as usual) and routed to a sink nobody receives: see authorizeForward.
         log.warn(who, 'publish denied; acknowledged and dropped')
+        opts.onDeniedPublish?.('dropped')
         packet.topic = DROPPED_TOPIC
         packet.retain = false
         if (client) opts.routing.enter()

@@ -18,6 +18,11 @@ export const DEFAULT_RETAINED_LIMITS: RetainedLimits = {
   maxBytesPerUser: 64 * 1024 * 1024,
 }
 
+export interface RetainedRefusal {
+  limit: keyof RetainedLimits
+  value: number
+}
+
 interface Usage {
   count: number
   bytes: number
@@ -35,7 +40,7 @@ interface HolderDb {
  * cannot fill the broker's memory and disk with retained messages (they are all loaded again at
  * every start). Kept on disk beside the messages, so a restart does not forget the accounts.
  * Retained messages sensebus publishes itself (KV mirror, state) are not counted: the KV store and
- * the capabilities have limits of their own.
+ * the capabilities have limits of their own. Those mqtt/publish sends for a caller are, as the caller's.
  */
 export class RetainedQuota {
   private readonly byTopic = new Map<string, { user: string; bytes: number }>()
@@ -63,13 +68,21 @@ export class RetainedQuota {
    * topic's retained message and always passes.
    */
   admit(user: string, topic: string, bytes: number): boolean {
+    return this.tryAdmit(user, topic, bytes) === undefined
+  }
+
+  /**
+   * As `admit`, but says why not: the `broker.retained` limit the message would exceed and its value
+   * (undefined when admitted). For callers that can tell the user, such as mqtt/publish.
+   */
+  tryAdmit(user: string, topic: string, bytes: number): RetainedRefusal | undefined {
     const held = this.byTopic.get(topic)
     if (bytes === 0) {
       if (held) {
         this.remove(topic, held)
         this.persist(this.db.del(topic))
       }
-      return true
+      return undefined
     }
     const own = this.byUser.get(user) ?? { count: 0, bytes: 0 }
     // Replacing a message frees what it held first (the user's own, or someone else's).
@@ -79,12 +92,14 @@ export class RetainedQuota {
     const totalCount = this.total.count + 1 - (held ? 1 : 0)
     const totalBytes = this.total.bytes + bytes - (held?.bytes ?? 0)
     const { maxMessages, maxBytes, maxMessagesPerUser, maxBytesPerUser } = this.limits
-    if (userCount > maxMessagesPerUser || userBytes > maxBytesPerUser) return false
-    if (totalCount > maxMessages || totalBytes > maxBytes) return false
+    if (userCount > maxMessagesPerUser) return { limit: 'maxMessagesPerUser', value: maxMessagesPerUser }
+    if (userBytes > maxBytesPerUser) return { limit: 'maxBytesPerUser', value: maxBytesPerUser }
+    if (totalCount > maxMessages) return { limit: 'maxMessages', value: maxMessages }
+    if (totalBytes > maxBytes) return { limit: 'maxBytes', value: maxBytes }
     if (held) this.remove(topic, held)
     this.add(topic, user, bytes)
     this.persist(this.db.put(topic, `${user}\t${bytes}`))
-    return true
+    return undefined
   }
 
   usage(user?: string): Usage {

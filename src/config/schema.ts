@@ -33,7 +33,9 @@ const opsEndpoint = <P extends TProperties = Record<never, never>>(description: 
 const capabilitiesBase = {
   disabled: Type.Array(Type.String({ pattern: '^[a-z0-9-]+/([a-z0-9-]+|\\*)$' }), {
     default: [],
-    description: "Capabilities to switch off: 'kv/delete-namespace' or a whole area 'kv/*'",
+    description:
+      "Capabilities to switch off: 'kv/delete-namespace', an area 'kv/*', or a module's area with all it serves " +
+      "('file/*' includes dir/create and dir/create-qvd)",
   }),
 }
 

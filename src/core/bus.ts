@@ -19,6 +19,12 @@ export interface PublishOptions {
   retain?: boolean
   /** The caller an in-process publish speaks for (requests from the HTTP shim, the scheduler, jobs). */
   identity?: Identity | undefined
+  /**
+   * A retained message published for this user ('' for anonymous) counts against the embedded broker's
+   * retained quota (`broker.retained`) as if they had published it over MQTT; beyond it the publish
+   * fails LIMIT_EXCEEDED. An external broker applies its own limits.
+   */
+  retainedBy?: string | undefined
 }
 
 export interface RequestOptions {

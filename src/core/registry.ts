@@ -1,15 +1,23 @@
 import type { Capability, CapabilityModule } from './capability.js'
 
-/** `kv/*` disables a whole area, `kv/delete` one capability. */
-export function isDisabled(name: string, disabled: readonly string[]): boolean {
+/**
+ * `kv/delete` disables one capability, `kv/*` a whole area. An area is also its module's name: the file
+ * module serves `dir/create` too, and `file/*` switching file operations off must not leave it open.
+ * `dir/*` still disables just the `dir/...` capabilities.
+ */
+export function isDisabled(name: string, disabled: readonly string[], moduleArea?: string): boolean {
   const area = name.split('/')[0]
-  return disabled.includes(name) || disabled.includes(`${area}/*`)
+  return (
+    disabled.includes(name) ||
+    disabled.includes(`${area}/*`) ||
+    (moduleArea !== undefined && disabled.includes(`${moduleArea}/*`))
+  )
 }
 
 /** The modules with at least one enabled capability, each with only its enabled capabilities. */
 export function enabledModules(modules: CapabilityModule[], disabled: readonly string[]): CapabilityModule[] {
   return modules
-    .map((m) => ({ ...m, capabilities: m.capabilities.filter((c) => !isDisabled(c.name, disabled)) }))
+    .map((m) => ({ ...m, capabilities: m.capabilities.filter((c) => !isDisabled(c.name, disabled, m.area)) }))
     .filter((m) => m.capabilities.length > 0)
 }
 

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { Capability } from '../core/capability.js'
 import { ERROR_STATUS } from '../core/errors.js'
+import { opsPaths } from './openapi-ops.js'
 
 const errorSchema = {
   type: 'object',
@@ -21,9 +22,16 @@ const butlerErrorSchema = {
 
 const jsonContent = (schema: unknown) => ({ 'application/json': { schema } })
 
-/** OpenAPI 3 for both dialects, straight from the registry: the same schemas the bus validates with. */
-export function buildOpenApi(capabilities: Capability[], version: string): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {}
+/**
+ * OpenAPI 3 for both dialects, straight from the registry: the same schemas the bus validates with; plus
+ * `/health` and `/metrics` unless `ops` says they are off (`http.health.enabled`, `http.metrics.enabled`).
+ */
+export function buildOpenApi(
+  capabilities: Capability[],
+  version: string,
+  ops: { health: boolean; metrics: boolean } = { health: true, metrics: true },
+): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = { ...opsPaths({ ...ops, errorSchema }) }
   const add = (path: string, method: string, op: unknown) => {
     const oapiPath = path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
     paths[oapiPath] = { ...paths[oapiPath], [method.toLowerCase()]: op }

@@ -18,8 +18,9 @@ export function apiDescription(
   capabilities: Capability[],
   baseTopic: string,
   endpoints: Listeners,
+  ops: { health: boolean; metrics: boolean } = { health: true, metrics: true },
 ): { openapi: string; asyncapi: string; docsPage: string; docsStyle: string } {
-  const openapi = buildOpenApi(capabilities, VERSION)
+  const openapi = buildOpenApi(capabilities, VERSION, ops)
   const entries = topicEntries(modules, baseTopic)
   const servers: Record<string, unknown> = {}
   for (const kind of ['mqtt', 'mqtts', 'ws', 'wss'] as const) {

@@ -48,7 +48,9 @@ export class Metrics implements ModuleMetrics {
     })
     this.forbidden = new Counter({
       name: 'sensebus_forbidden_total',
-      help: 'Calls refused FORBIDDEN or UNAUTHORIZED, by door (bus: any request on MQTT; http: refused by the shim)',
+      help:
+        'Refusals by door: bus = requests answered FORBIDDEN (any door), http = calls the shim refused ' +
+        '(401/403), mqtt = client publishes the broker ACL refused (dropped or connection closed)',
       labelNames: ['via'],
       registers,
     })
@@ -84,6 +86,11 @@ export class Metrics implements ModuleMetrics {
   /** A call the HTTP shim refused before it reached the bus. */
   httpRefused(): void {
     this.forbidden.labels('http').inc()
+  }
+
+  /** An MQTT client's publish that the broker's ACL refused (authorizePublish). */
+  publishDenied(): void {
+    this.forbidden.labels('mqtt').inc()
   }
 
   /** A gauge read when scraped: `read` returns one value, or values by label. */

@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import nodemailer, { type Transporter } from 'nodemailer'
 import { CapabilityError } from '../core/errors.js'
-import { section } from '../core/schema.js'
+import { limit, section } from '../core/schema.js'
 import { defineService } from './define.js'
 import { DeliveryError } from './outbox/errors.js'
 
@@ -55,6 +55,12 @@ export const mailConfigSchema = section({
         user: Type.Optional(Type.String({ minLength: 1 })),
         password: Type.Optional(Type.String()),
         timeoutMs: Type.Integer({ minimum: 100, default: 30_000 }),
+        pool: Type.Boolean({
+          default: true,
+          description: 'Keep connections open and send the next mails over them; false: one connection per mail',
+        }),
+        maxConnections: limit(5, 'SMTP connections open at once (pool); more mails wait for one'),
+        maxMessages: limit(100, 'Mails over one pooled connection before it is replaced by a fresh one'),
       },
       { additionalProperties: false, description: 'The SMTP server mail goes through; no smtp = no mail' },
     ),
@@ -76,7 +82,10 @@ export const mailService = defineService<'mail', MailConfig>({
     const smtp = config.smtp
     let transport: Transporter | undefined
     if (smtp) {
+      // A burst of alerts (a failing reload chain, the end of an outage) then takes a few connections, not
+      // one per mail: each costs a TCP (and TLS) handshake and, for many servers, counts against a rate limit.
       transport = nodemailer.createTransport({
+        ...(smtp.pool ? { pool: true, maxConnections: smtp.maxConnections, maxMessages: smtp.maxMessages } : {}),
         host: smtp.host,
         port: smtp.port,
         secure: smtp.secure,

@@ -84,6 +84,7 @@ export async function openBus(opts: {
     policy: opts.policy ?? security.policy,
     adminTakesOverClientIds: config.broker.adminTakesOverClientIds,
     log: log.child({ area: 'broker' }),
+    onDeniedPublish: () => opts.metrics?.publishDenied(),
     // The connection is gone, but a request still deserves its one answer.
     onOversize: ({ topic }) => {
       const capability = topic === undefined ? undefined : topics.capabilityOf(topic)

@@ -2,19 +2,13 @@ import { type Static, Type } from '@sinclair/typebox'
 import { capabilityWith, defineModule } from '../../core/capability.js'
 import { CapabilityError } from '../../core/errors.js'
 import { closed, limit, section } from '../../core/schema.js'
-import { RetainedLedger } from './retained.js'
 import { checkTarget } from './target.js'
 
 const configSchema = section({
   maxMessageBytes: limit(262_144, 'Largest message mqtt/publish sends (broker.maxPayloadBytes still applies)'),
-  maxRetainedTopics: limit(1000, 'Topics mqtt/publish may leave a retained message on; an empty one clears its place'),
   publishTimeoutMs: limit(5000, 'How long the broker may take to accept a message before the caller hears so'),
 })
 type MqttConfig = Static<typeof configSchema>
-
-interface MqttState {
-  retained: RetainedLedger
-}
 
 const qos = Type.Union([Type.Literal(0), Type.Literal(1)], {
   description: '0 (default, as Butler) or 1; the bus publishes at most QoS 1',
@@ -44,12 +38,13 @@ function fromButler(body: unknown): PublishRequest {
   return b as PublishRequest
 }
 
-const publish = capabilityWith<MqttState, MqttConfig>()({
+const publish = capabilityWith<undefined, MqttConfig>()({
   name: 'mqtt/publish',
   summary: 'Publish a message on any topic the caller’s roles allow (never sensebus’ own trees), QoS 0/1, retain',
   description:
     "Butler's mqttpublishmessage without its hang: when the broker cannot be reached the answer is " +
-    'BROKER_UNAVAILABLE at once. Retained messages count against capabilities.mqtt.maxRetainedTopics.',
+    "BROKER_UNAVAILABLE at once. A retained message counts against the broker's retained quota " +
+    '(broker.retained) for the caller, as if they had published it over MQTT.',
   request,
   result,
   roles: ['loadscript'],
@@ -69,7 +64,7 @@ const publish = capabilityWith<MqttState, MqttConfig>()({
       toBody: (_d, req) => req,
     },
   ],
-  async handle(req, { state, config, bus, topics, access }) {
+  async handle(req, { config, bus, topics, access, identity }) {
     const bytes = Buffer.byteLength(req.message)
     if (bytes > config.maxMessageBytes) {
       throw new CapabilityError(
@@ -80,13 +75,11 @@ const publish = capabilityWith<MqttState, MqttConfig>()({
     checkTarget(req.topic, topics, access)
     const q = req.qos ?? 0
     const retain = req.retain === true
-    const send = async () => {
-      // Butler's client queued the message and never answered while MQTT was down; this answers now.
-      if (!bus.connected) throw unavailable('sensebus is not connected to its MQTT broker; try again later')
-      await withDeadline(bus.publish(req.topic, req.message, { qos: q, retain }), config.publishTimeoutMs)
-    }
-    if (retain) await state.retained.update(req.topic, bytes, send)
-    else await send()
+    // Butler's client queued the message and never answered while MQTT was down; this answers now.
+    if (!bus.connected) throw unavailable('sensebus is not connected to its MQTT broker; try again later')
+    // One retained limit for everyone, the broker's: the caller's quota, whichever door they came through.
+    const retainedBy = retain ? (identity.user ?? '') : undefined
+    await withDeadline(bus.publish(req.topic, req.message, { qos: q, retain, retainedBy }), config.publishTimeoutMs)
     return { topic: req.topic, qos: q, retain, bytes }
   },
 })
@@ -117,13 +110,9 @@ async function withDeadline(work: Promise<void>, ms: number): Promise<void> {
   }
 }
 
-export default defineModule<MqttState, MqttConfig>({
+export default defineModule<undefined, MqttConfig>({
   area: 'mqtt',
   summary: 'Publish on topics outside sensebus’ trees (Butler mqttpublishmessage), with topic ACLs and retain limits',
   configSchema,
-  needs: ['store'],
-  async setup({ services, config }) {
-    return { retained: await RetainedLedger.open(services.store.collection('mqtt-retained'), config.maxRetainedTopics) }
-  },
   capabilities: [publish],
 })

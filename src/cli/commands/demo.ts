@@ -1,9 +1,12 @@
 import { Command } from 'commander'
-import { port } from '../exit.js'
+import { integer, port } from '../exit.js'
 
 interface DemoFlags {
   certDir: string
   dataDir: string
+  mailDir: string
+  logFile: string
+  failEvery: number
   udpPort: number
   qrsPort: number
   enginePort: number
@@ -22,9 +25,17 @@ export function demoCommand(): Command {
       './.sim/certs',
     )
     .option('--data-dir <dir>', 'sensebus data directory', './.sim/data')
+    .option('--mail-dir <dir>', 'where the local mail server saves each mail as a .eml file', './.sim/mail')
+    .option('--log-file <file>', "sensebus' and the simulator's log (the terminal shows the alerts)", './.sim/demo.log')
+    .option(
+      '--fail-every <seconds>',
+      'the simulator fails a reload task this often (0: only when asked)',
+      integer(0, 86_400),
+      25,
+    )
     .option(
       '--udp-port <port>',
-      'where the simulator sends log-appender datagrams (sensebus listens there)',
+      'where the simulator sends log-appender datagrams (sensebus listens there; 0 = free)',
       port,
       9998,
     )
@@ -34,56 +45,24 @@ export function demoCommand(): Command {
     .option('--mqtt-port <port>', 'sensebus MQTT port (0 = free)', port)
     .option('--ws-port <port>', 'sensebus MQTT over WebSocket port (0 = free)', port)
     .option('--http-port <port>', 'sensebus HTTP port (0 = free)', port)
-    .addHelpText('after', `\nExample:\n  $ npm run demo\n  $ sensebus demo --cert-dir /tmp/sim-certs --http-port 8081`)
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ npm run demo\n  $ sensebus demo --fail-every 0 --http-port 8081\n' +
+        '  $ curl -X POST http://127.0.0.1:8099/__sim/tasks/dec2a02a-1680-44ef-8dc2-e2bfb180af87/trigger',
+    )
     .action(async (flags: DemoFlags) => {
-      const [{ startApp }, { modules }, { loadConfig }, { createLogger }, { startSimulator }] = await Promise.all([
-        import('../../app.js'),
-        import('../../capabilities/index.js'),
-        import('../../config/load.js'),
-        import('../../log.js'),
-        import('../../sim/index.js'),
-      ])
-      const log = createLogger({ level: process.env.SENSEBUS_LOG__LEVEL ?? 'info' })
-      const sim = await startSimulator({
-        certDir: flags.certDir,
-        udpTarget: { host: '127.0.0.1', port: flags.udpPort },
-        qrsPort: flags.qrsPort,
-        enginePort: flags.enginePort,
-        controlPort: flags.controlPort,
-        log,
-      })
-      const overrides = {
-        dataDir: flags.dataDir,
-        'broker.mqtt.port': flags.mqttPort,
-        'broker.ws.port': flags.wsPort,
-        'http.port': flags.httpPort,
-      }
-      let app
+      const { runDemo } = await import('../demo/run.js')
+      const out = (text: string) => void process.stdout.write(text)
+      let demo: Awaited<ReturnType<typeof runDemo>>
       try {
-        // The simulator wrote this config: sensebus points at it exactly as it would at a real site.
-        const config = loadConfig(modules, { file: sim.settings.configFile, env: process.env, overrides })
-        app = await startApp({ config, log, modules })
+        demo = await runDemo({ ...flags, failEverySec: flags.failEvery, out })
       } catch (err) {
-        await sim.close()
         process.stderr.write(`demo could not start: ${(err as Error).message}\n`)
         process.exit(1)
       }
-      log.info(
-        {
-          simulator: {
-            qrs: `https://127.0.0.1:${sim.settings.qrsPort}/qrs`,
-            engine: `wss://127.0.0.1:${sim.settings.enginePort}`,
-            control: sim.settings.controlUrl,
-            certs: sim.settings.certDir,
-          },
-          sensebus: app.endpoints,
-          config: sim.settings.configFile,
-        },
-        'demo ready: try `npx sensebus subscribe "sense/#"` and `npx sensebus request util/ping`',
-      )
       const stop = async () => {
-        await app.stop()
-        await sim.close()
+        out('\nStopping the demo…\n')
+        await demo.stop()
         process.exit(0)
       }
       process.once('SIGINT', () => void stop())

@@ -37,8 +37,8 @@ function disabledCapabilities(
       return flags.length > 0 && flags.every(isOff) && !keep.has(c.name)
     })
     if (off.length === 0) continue
-    const wholeArea = off.length === m.capabilities.length && off.every((c) => c.name.startsWith(`${m.area}/`))
-    if (wholeArea) out.push(`${m.area}/*`)
+    // `<module area>/*` covers every capability of the module, whatever its name (file/* includes dir/create).
+    if (off.length === m.capabilities.length) out.push(`${m.area}/*`)
     else out.push(...off.map((c) => c.name))
   }
   return out
