@@ -85,14 +85,26 @@ export default defineModule<AlertState, AlertConfig>({
       topics,
       log: alog,
       history,
-      limiter: new RateLimiter(store.collection('alert-rate')),
+      limiter: new RateLimiter(
+        store.collection('alert-rate'),
+        undefined,
+        store.shared ? store.collection('alert-rate-lock') : undefined,
+      ),
       baseDir,
       chat: chatPlanner(services.templates),
     })
-    const intake = new Intake(store.collection('alert-intake'), config.udp, alog, (d, id, at) =>
-      pipeline.run(d, id, at),
+    const shared = store.shared
+      ? { claims: store.collection<string>('alert-claim'), instance: bus.id, claimMs: config.udp.sharedClaimMs }
+      : undefined
+    const intake = new Intake(
+      store.collection('alert-intake'),
+      config.udp,
+      alog,
+      (d, id, at) => pipeline.run(d, id, at),
+      shared,
     )
     await intake.recover()
+    intake.watch()
     const state: AlertState = {
       pipeline,
       history,

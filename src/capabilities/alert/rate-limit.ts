@@ -8,6 +8,9 @@ interface Window {
   alertId: string
 }
 
+/** Longest a lock may be held (a decision is two store calls); a dead holder's lock lapses after it. */
+const LOCK_MS = 5000
+
 export type RateDecision = { send: true; suppressedBefore: number } | { send: false; suppressed: number }
 
 /**
@@ -22,18 +25,38 @@ export class RateLimiter {
     private readonly windows: Collection<Window>,
     /** How long a quiet window's count is remembered after it ends. */
     private readonly keepMs = 7 * 24 * 3600_000,
+    /** Shared store: a short lock per key, so instances decide on one key one after another too. */
+    private readonly locks?: Collection<string>,
   ) {}
 
   decide(key: string, alertId: string, windowMs: number, now = Date.now()): Promise<RateDecision> {
     // Decisions on one key run one after the other, so two alerts in the same instant cannot both pass.
     const previous = this.chains.get(key) ?? Promise.resolve()
-    const run = previous.then(() => this.decideNow(key, alertId, windowMs, now))
+    const run = previous.then(() =>
+      this.locks
+        ? this.locked(this.locks, key, () => this.decideNow(key, alertId, windowMs, now))
+        : this.decideNow(key, alertId, windowMs, now),
+    )
     const settled = run.catch(() => undefined)
     this.chains.set(key, settled)
     void settled.then(() => {
       if (this.chains.get(key) === settled) this.chains.delete(key)
     })
     return run
+  }
+
+  /** Waits for the key's lock (held by another instance for at most a few seconds), decides, releases. */
+  private async locked<T>(locks: Collection<string>, key: string, fn: () => Promise<T>): Promise<T> {
+    const token = Math.random().toString(36).slice(2)
+    for (let waited = 0; !(await locks.create(key, token, { expiresAt: Date.now() + LOCK_MS })); waited += 10) {
+      if (waited > LOCK_MS * 2) throw new Error(`The rate-limit lock of '${key}' was not released`)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    try {
+      return await fn()
+    } finally {
+      await locks.delete(key).catch(() => undefined)
+    }
   }
 
   private async decideNow(key: string, alertId: string, windowMs: number, now: number): Promise<RateDecision> {
