@@ -82,7 +82,7 @@ describe('three instances on Mosquitto and Redis', () => {
           },
         }),
       )
-      return ['--config', file, '--data-dir', join(dir, `data-${i}`), '--log-level', 'warn']
+      return ['--config', file, '--data-dir', join(dir, `data-${i}`), '--log-level', 'info']
     }
     const args = [await argsOf(0), await argsOf(1), await argsOf(2)]
     for (let i = 0; i < 3; i++) procs[i] = await startServer(args[i] as string[])
