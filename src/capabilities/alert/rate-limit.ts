@@ -1,4 +1,5 @@
 import type { Collection } from '../../core/store.js'
+import { withStoreLock } from '../../services/store/lock.js'
 
 interface Window {
   endsAt: number
@@ -7,9 +8,6 @@ interface Window {
   /** The alert that opened the window: a replay of it (after a restart) is let through again. */
   alertId: string
 }
-
-/** Longest a lock may be held (a decision is two store calls); a dead holder's lock lapses after it. */
-const LOCK_MS = 5000
 
 export type RateDecision = { send: true; suppressedBefore: number } | { send: false; suppressed: number }
 
@@ -34,7 +32,7 @@ export class RateLimiter {
     const previous = this.chains.get(key) ?? Promise.resolve()
     const run = previous.then(() =>
       this.locks
-        ? this.locked(this.locks, key, () => this.decideNow(key, alertId, windowMs, now))
+        ? withStoreLock(this.locks, key, () => this.decideNow(key, alertId, windowMs, now))
         : this.decideNow(key, alertId, windowMs, now),
     )
     const settled = run.catch(() => undefined)
@@ -43,20 +41,6 @@ export class RateLimiter {
       if (this.chains.get(key) === settled) this.chains.delete(key)
     })
     return run
-  }
-
-  /** Waits for the key's lock (held by another instance for at most a few seconds), decides, releases. */
-  private async locked<T>(locks: Collection<string>, key: string, fn: () => Promise<T>): Promise<T> {
-    const token = Math.random().toString(36).slice(2)
-    for (let waited = 0; !(await locks.create(key, token, { expiresAt: Date.now() + LOCK_MS })); waited += 10) {
-      if (waited > LOCK_MS * 2) throw new Error(`The rate-limit lock of '${key}' was not released`)
-      await new Promise((r) => setTimeout(r, 10))
-    }
-    try {
-      return await fn()
-    } finally {
-      await locks.delete(key).catch(() => undefined)
-    }
   }
 
   private async decideNow(key: string, alertId: string, windowMs: number, now: number): Promise<RateDecision> {
