@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const ENTRIES = ['run.js', 'flood.js', 'alerts.js']
+const ENTRIES = ['run.js', 'flood.js', 'alerts.js', 'cluster.js']
 
 let failed = 0
 for (const entry of ENTRIES) {

@@ -158,6 +158,20 @@ describe('loadConfig', () => {
     })
   })
 
+  it('takes the redis store backend, checks its URL, and redacts the password in it for printing', () => {
+    const c = loadConfig(modules, {
+      overrides: { 'store.backend': 'redis', 'store.redis.url': 'redis://:t0p-secret@redis.example:6379/2' },
+    })
+    expect(c.store).toMatchObject({ backend: 'redis', redis: { keyPrefix: 'sensebus:', expiryPollMs: 500 } })
+    const printed = JSON.stringify(redactConfig(c))
+    expect(printed).not.toContain('t0p-secret')
+    expect(printed).toContain('redis://:[redacted]@redis.example:6379/2')
+    expect(() => loadConfig(modules, { overrides: { 'store.redis.url': 'http://redis.example' } })).toThrow(
+      /store\.redis\.url/,
+    )
+    expect(() => loadConfig(modules, { overrides: { 'store.backend': 'mongo' } })).toThrow(/store\.backend/)
+  })
+
   it('redacts secrets for printing', () => {
     const out = redactConfig({
       broker: { url: 'mqtt://x', password: 'hunter2' },

@@ -1,0 +1,247 @@
+/**
+ * `npm run bench` (after alerts.ts), or alone: `node dist-bench/spec/bench/cluster.js [--quick] [--no-write]`.
+ *
+ * Several instances (issue #16): one Mosquitto, one Redis, and one, two or three sensebus processes sharing
+ * requests (`broker.sharedGroup`) and state (`store.backend: redis`), beside one sensebus on the level
+ * backend on the same broker (the baseline). Two measures per layout:
+ * - requests/s: `kv/get` (a store read) with 64 requests in flight from one client, for a fixed time;
+ * - alerts/s: task-failure datagrams, each sent to one instance in turn, until every alert's webhook
+ *   call arrived (enrichment off, rate limit off).
+ * Each figure is reported as a ratio to the level baseline of the same run.
+ */
+import { fork } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { cpus, tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import mqtt from 'mqtt'
+import { startApp } from '../../src/app.js'
+import { modules } from '../../src/capabilities/index.js'
+import { loadConfig } from '../../src/config/load.js'
+import { silentLogger } from '../../src/log.js'
+import { formatDatagram } from '../../src/sim/udp/datagram.js'
+import { startMosquitto } from '../helpers/mosquitto.js'
+import { startRedis } from '../helpers/redis.js'
+import { fmtNumber } from './stats.js'
+
+const SELF = fileURLToPath(import.meta.url)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+interface ServeOptions {
+  brokerUrl: string
+  hookUrl: string
+  udpPort: number
+  redis?: { url: string; keyPrefix: string }
+}
+
+/** Child mode: one sensebus on the external broker, reporting its UDP port. */
+async function serve(opts: ServeOptions): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sensebus-redis-bench-'))
+  const config = loadConfig(modules, {
+    overrides: {
+      dataDir,
+      'broker.url': opts.brokerUrl,
+      'broker.sharedGroup': 'bench',
+      'http.enabled': false,
+      'log.level': 'silent',
+      'bus.maxInFlight': 1024,
+      ...(opts.redis ? { 'store.backend': 'redis', 'store.redis': { ...opts.redis } } : {}),
+      'capabilities.alert.udp.port': opts.udpPort,
+      'capabilities.alert.udp.maxPerSourcePerMinute': 1_000_000,
+      'capabilities.alert.enrichment.enabled': false,
+      'capabilities.alert.rateLimitMs': 0,
+      'capabilities.alert.destinations': { hook: { type: 'webhook', url: opts.hookUrl } },
+      'capabilities.alert.rules': [{ events: ['reload/failed'], destinations: ['hook'] }],
+    },
+  })
+  const app = await startApp({ config, log: silentLogger(), modules })
+  process.send?.({ ready: true })
+  process.on('message', async () => {
+    await app.stop()
+    await rm(dataDir, { recursive: true, force: true })
+    process.exit(0)
+  })
+}
+
+/** A UDP port that was free a moment ago, for a child's alert receiver. */
+function freeUdpPort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createSocket('udp4')
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => res(port))
+    })
+  })
+}
+
+interface Layout {
+  name: string
+  instances: number
+  redis: boolean
+}
+
+async function measureRequests(brokerUrl: string, ms: number): Promise<number> {
+  const client = await mqtt.connectAsync(brokerUrl, { reconnectPeriod: 0 })
+  const reply = `bench/kv/${process.pid}`
+  await client.subscribeAsync(reply, { qos: 1 })
+  await new Promise<void>((res) => {
+    client.once('message', () => res())
+    client.publish(
+      'sense/request/kv/set',
+      JSON.stringify({ namespace: 'bench', key: 'k1', value: 'v', replyTo: reply }),
+    )
+  })
+  let answered = 0
+  let counting = false
+  let stop = false
+  const body = JSON.stringify({ namespace: 'bench', key: 'k1', replyTo: reply })
+  const done = new Promise<void>((res) => {
+    let open = 0
+    const fire = () => {
+      if (stop) {
+        if (open === 0) res()
+        return
+      }
+      open++
+      client.publish('sense/request/kv/get', body, { qos: 1 })
+    }
+    client.on('message', () => {
+      open--
+      if (counting) answered++
+      fire()
+    })
+    for (let i = 0; i < 64; i++) fire()
+  })
+  await sleep(500)
+  counting = true
+  const t0 = performance.now()
+  await sleep(ms)
+  counting = false
+  const elapsed = performance.now() - t0
+  stop = true
+  await Promise.race([done, sleep(5000)])
+  await client.endAsync()
+  return answered / (elapsed / 1000)
+}
+
+async function measureAlerts(ports: number[], count: number, delivered: Set<string>): Promise<number> {
+  const socket = createSocket('udp4')
+  const ids: string[] = []
+  const t0 = performance.now()
+  for (let i = 0; i < count; i++) {
+    const executionId = crypto.randomUUID()
+    ids.push(executionId)
+    const text = formatDatagram('/scheduler-task-failed/', {
+      hostName: 'sense-node-1',
+      taskName: `Reload ${i}`,
+      appName: `App ${i}`,
+      user: 'INTERNAL\\sa_scheduler',
+      taskId: crypto.randomUUID(),
+      appId: crypto.randomUUID(),
+      date: new Date(),
+      level: 'INFO',
+      executionId,
+      message: `Failure ${i}`,
+    })
+    await new Promise<void>((res) => socket.send(text, ports[i % ports.length] as number, '127.0.0.1', () => res()))
+    if (i % 10 === 9) await sleep(1)
+  }
+  socket.close()
+  const deadline = Date.now() + 120_000
+  while (ids.some((id) => !delivered.has(id)) && Date.now() < deadline) await sleep(20)
+  const missing = ids.filter((id) => !delivered.has(id)).length
+  if (missing > 0) throw new Error(`${missing} alerts were not delivered in time`)
+  return count / ((performance.now() - t0) / 1000)
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick')
+  const write = !process.argv.includes('--no-write') && !quick
+  const requestMs = quick ? 1000 : 3000
+  const alertCount = quick ? 100 : 400
+  const redis = await startRedis()
+  const mosquitto = await startMosquitto()
+  const delivered = new Set<string>()
+  const hook = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      delivered.add(JSON.parse(Buffer.concat(chunks).toString()).executionId as string)
+      res.writeHead(200).end('ok')
+    })
+  })
+  await new Promise<void>((res) => hook.listen(0, '127.0.0.1', () => res()))
+  const hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`
+
+  const layouts: Layout[] = [
+    { name: 'level, 1 instance (baseline)', instances: 1, redis: false },
+    { name: 'redis, 1 instance', instances: 1, redis: true },
+    { name: 'redis, 2 instances', instances: 2, redis: true },
+    { name: 'redis, 3 instances', instances: 3, redis: true },
+  ]
+  const rows: Array<{ layout: Layout; requests: number; alerts: number }> = []
+  try {
+    for (const [n, layout] of layouts.entries()) {
+      const children = []
+      const ports: number[] = []
+      for (let i = 0; i < layout.instances; i++) {
+        const udpPort = await freeUdpPort()
+        const opts: ServeOptions = {
+          brokerUrl: mosquitto.url,
+          hookUrl,
+          udpPort,
+          ...(layout.redis ? { redis: { url: redis.url, keyPrefix: `bench${n}:` } } : {}),
+        }
+        const child = fork(SELF, ['--serve', JSON.stringify(opts)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+        children.push(child)
+        await new Promise<void>((res, rej) => {
+          child.once('message', () => res())
+          child.once('exit', (code) => rej(new Error(`sensebus exited (${code})`)))
+        })
+        ports.push(udpPort)
+      }
+      const requests = await measureRequests(mosquitto.url, requestMs)
+      const alerts = await measureAlerts(ports, alertCount, delivered)
+      rows.push({ layout, requests, alerts })
+      for (const c of children) c.send('stop')
+      await Promise.all(children.map((c) => new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r(0)))))
+    }
+  } finally {
+    hook.close()
+    await mosquitto.stop()
+    await redis.stop()
+  }
+  const base = rows[0] as (typeof rows)[number]
+  const lines = [
+    '# Several instances (issue #16)',
+    '',
+    `One Mosquitto, one Redis (no persistence) and sensebus processes on ${cpus().length} cores, all on this`,
+    'host: more instances add coordination, not CPU, so the ratios show what sharing costs, not how a',
+    'site with one server per instance scales. Requests: `kv/get`, 64 in flight from one client, ' +
+      `${requestMs / 1000} s. Alerts: ${alertCount} datagrams, each to one instance in turn, until every ` +
+      'webhook call arrived.',
+    '',
+    '| layout | requests/s | ÷ baseline | alerts/s | ÷ baseline |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.layout.name} | ${fmtNumber(r.requests)} | ${(r.requests / base.requests).toFixed(2)} | ` +
+        `${fmtNumber(r.alerts, 1)} | ${(r.alerts / base.alerts).toFixed(2)} |`,
+    ),
+    '',
+  ]
+  const report = lines.join('\n')
+  process.stdout.write(`${report}\n`)
+  if (write) {
+    const out = resolve(process.cwd(), 'spec/bench/results/cluster.md')
+    await mkdir(dirname(out), { recursive: true })
+    await writeFile(out, report)
+  }
+  process.exit(0)
+}
+
+if (process.argv[2] === '--serve') await serve(JSON.parse(process.argv[3] as string) as ServeOptions)
+else await main()
