@@ -33,7 +33,7 @@ describe('loadConfig', () => {
     expect(c.dataDir).toBe('./data')
     expect(c.baseTopic).toBe('sense')
     expect(c.capabilities.kv).toMatchObject({ maxKeysPerNamespace: 1000, mirror: true, maxValueBytes: 1048576 })
-    expect(c.store).toEqual({ backend: 'level', sync: true, cacheBytes: 64 * 1024 * 1024 })
+    expect(c.store).toMatchObject({ backend: 'level', sync: true, cacheBytes: 64 * 1024 * 1024 })
     expect(Object.isFrozen(c.http)).toBe(true)
   })
 

@@ -190,7 +190,7 @@ describe.each(backends)('store conformance: $name', (backend) => {
     expect(all).toHaveLength(1231)
   })
 
-  it('a cached collection reads back its own writes, deletes and expiries, and a reopened store sees them', async () => {
+  it('a cached collection reads back its own writes, deletes and expiries; a reopened store sees them', async () => {
     const o = await fresh()
     const c = o.store.collection<string>('cached', { cache: true })
     await c.set('a', 'one')
