@@ -22,8 +22,9 @@ export interface OutboxOptions extends BackoffPolicy {
   shared?: { instance: string; pollMs: number }
 }
 
-/** How much longer than an attempt's timeout its lease lasts (time to record the outcome). */
+/** How much longer than an attempt's timeout its lease lasts (time to record the outcome), at most. */
 const LEASE_MARGIN_MS = 10_000
+const leaseMs = (timeoutMs: number) => timeoutMs + Math.min(LEASE_MARGIN_MS, timeoutMs)
 
 interface Kind {
   handler: DeliveryHandler<unknown>
@@ -240,11 +241,11 @@ export class DurableOutbox implements Outbox {
     const later = () => {
       // Someone else's for now: look again when its lease may have lapsed, not at once.
       if (this.pending.get(queued.id) === queued)
-        this.pending.set(queued.id, { ...queued, nextAttemptAt: Date.now() + kind.timeoutMs + LEASE_MARGIN_MS })
+        this.pending.set(queued.id, { ...queued, nextAttemptAt: Date.now() + leaseMs(kind.timeoutMs) })
       return undefined
     }
     try {
-      const lease = { expiresAt: Date.now() + kind.timeoutMs + LEASE_MARGIN_MS }
+      const lease = { expiresAt: Date.now() + leaseMs(kind.timeoutMs) }
       if (!(await this.leases.create(queued.id, instance, lease))) return later()
       const current = (await this.items.get(queued.id))?.value
       if (current?.state === 'pending' && current.nextAttemptAt <= Date.now()) return current
