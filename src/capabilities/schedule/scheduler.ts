@@ -70,9 +70,8 @@ export class Scheduler {
           this.due(rec, 'missed', due)
           continue
         }
-        // Another instance that stayed up ran it: nothing was missed.
-        if (this.deps.shared) continue
-        this.skip(rec, 'missed', due)
+        // On a shared store another instance that stayed up most likely ran it: not reported as missed.
+        if (!this.deps.shared) this.skip(rec, 'missed', due)
       }
       this.plan(rec, now)
       this.changed(rec)
@@ -195,13 +194,16 @@ export class Scheduler {
     this.plan(rec, Math.max(this.deps.clock.now(), scheduledFor))
     this.arm()
     const tick = `${rec.id}@${scheduledFor}`
-    shared.leases.create(tick, shared.instance, { expiresAt: Date.now() + TICK_LEASE_MS }).then(
-      (won) => {
-        const current = this.records.get(rec.id)
-        if (won && current && !this.stopped) this.fire(current, trigger, scheduledFor)
-      },
-      // Without the claim nobody may know whether another instance fired: skip rather than double.
-      (err: unknown) => this.deps.log.error({ err, schedule: rec.id, tick }, 'could not claim a schedule tick'),
+    const claim = async () => {
+      if (!(await shared.leases.create(tick, shared.instance, { expiresAt: Date.now() + TICK_LEASE_MS }))) return
+      // Deleted or disabled on another instance since this one last synced: the tick lapses.
+      const stored = (await this.deps.collection.get(rec.id))?.value
+      const current = this.records.get(rec.id)
+      if (stored?.enabled && current && !this.stopped) this.fire(current, trigger, scheduledFor)
+    }
+    // Without the claim nobody may know whether another instance fired: skip rather than double.
+    claim().catch((err: unknown) =>
+      this.deps.log.error({ err, schedule: rec.id, tick }, 'could not claim a schedule tick'),
     )
   }
 

@@ -239,7 +239,8 @@ export class RedisStore implements Store {
           })
           .then((next) => {
             this.sweeping = undefined
-            if (next < this.armedFor) this.arm(next)
+            // Always re-armed (polling for other instances' deadlines), keeping a write's earlier one.
+            this.arm(Math.min(next, this.armedFor))
           })
       },
       Math.max(at - Date.now(), 0),
