@@ -127,7 +127,12 @@ async function measureRequests(brokerUrl: string, ms: number): Promise<number> {
   return answered / (elapsed / 1000)
 }
 
-async function measureAlerts(ports: number[], count: number, delivered: Set<string>): Promise<number> {
+/** Alerts/s: datagrams sent to the instances in turn, up to the last webhook call; drops counted, not fatal. */
+async function measureAlerts(
+  ports: number[],
+  count: number,
+  delivered: Map<string, number>,
+): Promise<{ rate: number; lost: number }> {
   const socket = createSocket('udp4')
   const ids: string[] = []
   const t0 = performance.now()
@@ -147,14 +152,21 @@ async function measureAlerts(ports: number[], count: number, delivered: Set<stri
       message: `Failure ${i}`,
     })
     await new Promise<void>((res) => socket.send(text, ports[i % ports.length] as number, '127.0.0.1', () => res()))
-    if (i % 10 === 9) await sleep(1)
+    if (i % 5 === 4) await sleep(2)
   }
   socket.close()
-  const deadline = Date.now() + 120_000
-  while (ids.some((id) => !delivered.has(id)) && Date.now() < deadline) await sleep(20)
-  const missing = ids.filter((id) => !delivered.has(id)).length
-  if (missing > 0) throw new Error(`${missing} alerts were not delivered in time`)
-  return count / ((performance.now() - t0) / 1000)
+  // Until every alert arrived, or nothing more arrived for 10 s (a datagram UDP dropped never will).
+  let last = -1
+  let quietSince = Date.now()
+  while (ids.some((id) => !delivered.has(id)) && Date.now() - quietSince < 10_000) {
+    await sleep(50)
+    if (delivered.size !== last) {
+      last = delivered.size
+      quietSince = Date.now()
+    }
+  }
+  const times = ids.flatMap((id) => (delivered.has(id) ? [delivered.get(id) as number] : []))
+  return { rate: times.length / ((Math.max(...times) - t0) / 1000), lost: count - times.length }
 }
 
 async function main(): Promise<void> {
@@ -164,12 +176,13 @@ async function main(): Promise<void> {
   const alertCount = quick ? 100 : 400
   const redis = await startRedis()
   const mosquitto = await startMosquitto()
-  const delivered = new Set<string>()
+  const delivered = new Map<string, number>()
   const hook = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      delivered.add(JSON.parse(Buffer.concat(chunks).toString()).executionId as string)
+      const id = JSON.parse(Buffer.concat(chunks).toString()).executionId as string
+      if (!delivered.has(id)) delivered.set(id, performance.now())
       res.writeHead(200).end('ok')
     })
   })
@@ -182,7 +195,7 @@ async function main(): Promise<void> {
     { name: 'redis, 2 instances', instances: 2, redis: true },
     { name: 'redis, 3 instances', instances: 3, redis: true },
   ]
-  const rows: Array<{ layout: Layout; requests: number; alerts: number }> = []
+  const rows: Array<{ layout: Layout; requests: number; alerts: number; lost: number }> = []
   try {
     for (const [n, layout] of layouts.entries()) {
       const children = []
@@ -203,9 +216,11 @@ async function main(): Promise<void> {
         })
         ports.push(udpPort)
       }
+      process.stderr.write(`cluster bench: ${layout.name}: requests\n`)
       const requests = await measureRequests(mosquitto.url, requestMs)
-      const alerts = await measureAlerts(ports, alertCount, delivered)
-      rows.push({ layout, requests, alerts })
+      process.stderr.write(`cluster bench: ${layout.name}: alerts\n`)
+      const { rate: alerts, lost } = await measureAlerts(ports, alertCount, delivered)
+      rows.push({ layout, requests, alerts, lost })
       for (const c of children) c.send('stop')
       await Promise.all(children.map((c) => new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r(0)))))
     }
@@ -222,14 +237,16 @@ async function main(): Promise<void> {
     'host: more instances add coordination, not CPU, so the ratios show what sharing costs, not how a',
     'site with one server per instance scales. Requests: `kv/get`, 64 in flight from one client, ' +
       `${requestMs / 1000} s. Alerts: ${alertCount} datagrams, each to one instance in turn, until every ` +
-      'webhook call arrived.',
+      'webhook call arrived. "Datagrams lost": dropped by UDP before sensebus read them (a loaded host ' +
+      'overflows the socket buffer); the rate counts delivered alerts only. Redis runs without persistence, ' +
+      'level fsyncs every commit: the level baseline pays for a disk the Redis layouts do not.',
     '',
-    '| layout | requests/s | ÷ baseline | alerts/s | ÷ baseline |',
-    '| --- | --- | --- | --- | --- |',
+    '| layout | requests/s | ÷ baseline | alerts/s | ÷ baseline | datagrams lost |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
         `| ${r.layout.name} | ${fmtNumber(r.requests)} | ${(r.requests / base.requests).toFixed(2)} | ` +
-        `${fmtNumber(r.alerts, 1)} | ${(r.alerts / base.alerts).toFixed(2)} |`,
+        `${fmtNumber(r.alerts, 1)} | ${(r.alerts / base.alerts).toFixed(2)} | ${r.lost} |`,
     ),
     '',
   ]
