@@ -13,7 +13,7 @@ import { fork } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -174,6 +174,7 @@ async function main(): Promise<void> {
   const write = !process.argv.includes('--no-write') && !quick
   const requestMs = quick ? 1000 : 3000
   const alertCount = quick ? 100 : 400
+  const loadBefore = loadavg()[0] as number
   const redis = await startRedis()
   const mosquitto = await startMosquitto()
   const delivered = new Map<string, number>()
@@ -248,6 +249,9 @@ async function main(): Promise<void> {
         `| ${r.layout.name} | ${fmtNumber(r.requests)} | ${(r.requests / base.requests).toFixed(2)} | ` +
         `${fmtNumber(r.alerts, 1)} | ${(r.alerts / base.alerts).toFixed(2)} | ${r.lost} |`,
     ),
+    '',
+    `Load average before / after: ${loadBefore.toFixed(2)} / ${(loadavg()[0] as number).toFixed(2)} (other work on ` +
+      'the host moves these figures; compare ratios from one run only).',
     '',
   ]
   const report = lines.join('\n')
