@@ -107,6 +107,7 @@ export class Intake {
             )
           }, this.shared.claimMs / 2)
         : undefined
+      renew?.unref()
       try {
         await this.run(d, d.executionId, receivedAt)
         await this.seen.set(
