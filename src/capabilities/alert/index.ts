@@ -74,7 +74,14 @@ export default defineModule<AlertState, AlertConfig>({
     registerEmail(outbox, services.mail)
     registerWebhook(outbox)
     registerMqtt(outbox, bus)
-    const history = new AlertHistory(store.collection('alert'), bus, topics, alog, config.historyLimit)
+    const history = new AlertHistory(
+      store.collection('alert'),
+      bus,
+      topics,
+      alog,
+      config.historyLimit,
+      store.shared ? store.collection<string>('alert-lock') : undefined,
+    )
     const unfollow = history.follow(outbox)
     const pipeline = new AlertPipeline({
       config,
