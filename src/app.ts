@@ -147,8 +147,9 @@ export async function startApp({ config, log, modules, policy, baseDir = process
     watchBus({ metrics, bus, topics, services, inFlight: () => dispatcher.inFlight(), cleanups })
     const liveBus = bus
     const info = bridgeInfo(liveBus, topics, VERSION, capabilities, new Date())
+    const sharedBroker = Boolean(config.broker.url && config.broker.sharedGroup)
     const publishState = () =>
-      publishBridge(liveBus, topics, health.overall(), info).catch((err: unknown) => {
+      publishBridge(liveBus, topics, health.overall(), info, sharedBroker).catch((err: unknown) => {
         log.warn({ err }, 'could not publish the bridge state')
       })
     // Shutdown order matters: the shim stops taking calls, in-flight requests answer, then offline.
@@ -165,7 +166,7 @@ export async function startApp({ config, log, modules, policy, baseDir = process
         'requests stopped and answered (drain ends at the grace period at worst)',
       )
       // An unreachable external broker would hold this publish forever; it sends our last will instead.
-      if (liveBus.connected) await publishBridge(liveBus, topics, 'offline')
+      if (liveBus.connected) await publishBridge(liveBus, topics, 'offline', undefined, sharedBroker)
     })
     await publishState()
     const offHealth = health.onChange(() => void publishState())

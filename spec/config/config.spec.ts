@@ -33,7 +33,7 @@ describe('loadConfig', () => {
     expect(c.dataDir).toBe('./data')
     expect(c.baseTopic).toBe('sense')
     expect(c.capabilities.kv).toMatchObject({ maxKeysPerNamespace: 1000, mirror: true, maxValueBytes: 1048576 })
-    expect(c.store).toEqual({ backend: 'level', sync: true, cacheBytes: 64 * 1024 * 1024 })
+    expect(c.store).toMatchObject({ backend: 'level', sync: true, cacheBytes: 64 * 1024 * 1024 })
     expect(Object.isFrozen(c.http)).toBe(true)
   })
 
@@ -156,6 +156,20 @@ describe('loadConfig', () => {
       broker: { url: 'mqtt://sensebus:[redacted]@mosquitto.example:1883' },
       other: ['wss://u:[redacted]@h/x', 'https://host/no-credentials', 'mqtt://only-user@host'],
     })
+  })
+
+  it('takes the redis store backend, checks its URL, and redacts the password in it for printing', () => {
+    const c = loadConfig(modules, {
+      overrides: { 'store.backend': 'redis', 'store.redis.url': 'redis://:t0p-secret@redis.example:6379/2' },
+    })
+    expect(c.store).toMatchObject({ backend: 'redis', redis: { keyPrefix: 'sensebus:', expiryPollMs: 500 } })
+    const printed = JSON.stringify(redactConfig(c))
+    expect(printed).not.toContain('t0p-secret')
+    expect(printed).toContain('redis://:[redacted]@redis.example:6379/2')
+    expect(() => loadConfig(modules, { overrides: { 'store.redis.url': 'http://redis.example' } })).toThrow(
+      /store\.redis\.url/,
+    )
+    expect(() => loadConfig(modules, { overrides: { 'store.backend': 'mongo' } })).toThrow(/store\.backend/)
   })
 
   it('redacts secrets for printing', () => {

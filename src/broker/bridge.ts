@@ -37,8 +37,21 @@ export function bridgeInfo(
   }
 }
 
-/** Retained service availability and description, so late subscribers see them at once. */
-export async function publishBridge(bus: Bus, topics: Topics, state: BridgeState, info?: BridgeInfo): Promise<void> {
-  await bus.publish(topics.bridgeState, bridgeStatePayload(state), { qos: 1, retain: true })
+/**
+ * Retained service availability and description, so late subscribers see them at once. With
+ * `shared` (several instances on one broker) each instance's own state goes to
+ * `bridge/instance/<id>` (its last will too), and the site's state only ever says what a live
+ * instance reports: one instance stopping does not mark the whole site offline.
+ */
+export async function publishBridge(
+  bus: Bus,
+  topics: Topics,
+  state: BridgeState,
+  info?: BridgeInfo,
+  shared = false,
+): Promise<void> {
+  if (shared) await bus.publish(topics.bridgeInstance(bus.id), bridgeStatePayload(state), { qos: 1, retain: true })
+  if (!shared || state !== 'offline')
+    await bus.publish(topics.bridgeState, bridgeStatePayload(state), { qos: 1, retain: true })
   if (info) await bus.publish(topics.bridgeInfo, info, { qos: 1, retain: true })
 }

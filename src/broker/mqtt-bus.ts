@@ -16,6 +16,8 @@ import { Requester } from './requester.js'
 
 export interface MqttBusOptions {
   url: string
+  /** The bus id (reply topics, per-instance bridge state); generated when absent. */
+  id?: string
   username?: string
   password?: string
   clientId?: string
@@ -27,6 +29,8 @@ export interface MqttBusOptions {
   log: Logger
 }
 
+export const newBusId = () => `sb-${randomUUID().slice(0, 8)}`
+
 /** Nagle off on every (re)connect: mqtt.js has no option for it (MQTT-STACK.md A3, B5). */
 export function disableNagle(client: MqttClient): void {
   const set = () => (client.stream as Partial<Socket> | undefined)?.setNoDelay?.(true)
@@ -36,7 +40,7 @@ export function disableNagle(client: MqttClient): void {
 
 /** The bus on an external broker (Mosquitto, EMQX, ...) through one mqtt.js client. */
 export class MqttBus implements Bus {
-  readonly id = `sb-${randomUUID().slice(0, 8)}`
+  readonly id: string
   private readonly subs = new Map<string, Set<MessageHandler>>()
   private readonly requester: Requester
   /** Where answers to this bus' own requests go (the HTTP shim's, the scheduler's). */
@@ -48,7 +52,9 @@ export class MqttBus implements Bus {
     defaultTimeoutMs: number,
     /** How to open a short-lived second connection for `retained` (same broker, same credentials). */
     private readonly snapshotOptions: { url: string; options: IClientOptions },
+    id: string | undefined,
   ) {
+    this.id = id ?? newBusId()
     this.ownReplies = `${topics.area('reply', this.id)}/`
     client.on('message', (topic, payload, packet) => {
       // Live messages only, as on the embedded bus: a retained copy replayed on SUBSCRIBE is old news
@@ -96,7 +102,7 @@ export class MqttBus implements Bus {
         ...opts.connectOptions,
       },
     }
-    return new MqttBus(client, topics, opts.defaultTimeoutMs, snapshotOptions)
+    return new MqttBus(client, topics, opts.defaultTimeoutMs, snapshotOptions, opts.id)
   }
 
   get connected(): boolean {

@@ -105,6 +105,16 @@ export function topicEntries(modules: CapabilityModule[], base = 'sense'): Topic
     retained: true,
   })
   entries.push({
+    topic: topics.bridgeInstance('{instance}'),
+    kind: 'bridge',
+    summary:
+      'With broker.sharedGroup: retained availability of one instance (online, degraded, offline as its last will)',
+    schemaFile: 'schemas/bridge.instance.json',
+    schema: bridgeStateSchema,
+    example: { state: 'offline' },
+    retained: true,
+  })
+  entries.push({
     topic: topics.bridgeInfo,
     kind: 'bridge',
     summary: 'Retained description: version, capabilities, topics',

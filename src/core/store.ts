@@ -60,10 +60,21 @@ export interface CollectionOptions {
   cache?: boolean
 }
 
+/** One op of a store-wide batch: the collection it belongs to, then the op. */
+export type StoreBatchOp = BatchOp<unknown> & { collection: string }
+
 export interface Store {
   /** `level` or `redis`. */
   readonly backend: string
+  /**
+   * True when other sensebus instances may read and write the same state (redis): work that must
+   * happen once (a schedule tick, an alert, a delivery) is then claimed with a lease (`create` with a
+   * deadline) before it runs, and in-memory views are refreshed from the store.
+   */
+  readonly shared: boolean
   collection<T>(name: string, opts?: CollectionOptions): Collection<T>
+  /** Ops on several collections, all or none in one durable step (an item and its index record). */
+  batch(ops: StoreBatchOp[]): Promise<void>
   close(): Promise<void>
 }
 

@@ -27,6 +27,8 @@ export interface Topics {
   isOwned(topic: string): boolean
   bridgeState: string
   bridgeInfo: string
+  /** `bridge/instance/<busId>`: one instance's own state when several share a broker. */
+  bridgeInstance(busId: string): string
   audit: string
   reply(busId: string, capability: string): string
   replyFilter(busId: string): string
@@ -61,6 +63,7 @@ export function createTopics(base = 'sense'): Topics {
     },
     bridgeState: area('bridge', 'state'),
     bridgeInfo: area('bridge', 'info'),
+    bridgeInstance: (busId) => area('bridge', 'instance', busId),
     audit: area('event', 'audit'),
     // Private reply topics keep concurrent requesters (the HTTP shim, the CLI, other sensebus
     // instances on a shared broker) from seeing each other's answers.

@@ -1,7 +1,7 @@
 import { AedesBus } from '../broker/aedes-bus.js'
 import { bridgeStatePayload } from '../broker/bridge.js'
 import { type EmbeddedBroker, startEmbeddedBroker } from '../broker/embedded-broker.js'
-import { MqttBus } from '../broker/mqtt-bus.js'
+import { MqttBus, newBusId } from '../broker/mqtt-bus.js'
 import type { BrokerPolicy } from '../broker/policy.js'
 import type { Config } from '../config/schema.js'
 import type { Bus } from '../core/bus.js'
@@ -46,13 +46,17 @@ export async function openBus(opts: {
 }): Promise<OpenedBus> {
   const { config, topics, security, log, endpoints, cleanups } = opts
   if (config.broker.url) {
+    const id = newBusId()
+    // Several instances share the site's state topic: one that dies must not report the site offline.
+    const willTopic = config.broker.sharedGroup ? topics.bridgeInstance(id) : topics.bridgeState
     const bus = await MqttBus.connect(
       {
         url: config.broker.url,
+        id,
         ...(config.broker.username !== undefined ? { username: config.broker.username } : {}),
         ...(config.broker.password !== undefined ? { password: config.broker.password } : {}),
         ...(config.broker.clientId !== undefined ? { clientId: config.broker.clientId } : {}),
-        will: { topic: topics.bridgeState, payload: bridgeStatePayload('offline') },
+        will: { topic: willTopic, payload: bridgeStatePayload('offline') },
         defaultTimeoutMs: config.bus.requestTimeoutMs,
         log: log.child({ area: 'bus' }),
       },

@@ -20,6 +20,10 @@ const udpSchema = section({
   maxFieldLength: limit(500, 'Each datagram field is cut to this many characters'),
   dedupTtlMs: limit(10 * 60_000, 'A repeated execution id within this window is ignored (remembered across restarts)'),
   concurrency: limit(4, 'Datagrams enriched and routed at once'),
+  sharedClaimMs: limit(
+    15_000,
+    'Shared store (redis): an event whose instance stopped renewing its claim for twice this long is taken over',
+  ),
 })
 
 const enrichmentSchema = section({

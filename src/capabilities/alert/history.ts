@@ -1,6 +1,7 @@
 import type { Bus } from '../../core/bus.js'
 import { event } from '../../core/envelope.js'
 import type { Collection } from '../../core/store.js'
+import { withStoreLock } from '../../services/store/lock.js'
 import type { Topics } from '../../core/topics.js'
 import type { Logger } from '../../log.js'
 import type { Outbox, OutboxItem, Outcome } from '../../services/outbox/index.js'
@@ -47,6 +48,8 @@ export class AlertHistory {
     private readonly topics: Topics,
     private readonly log: Logger,
     private readonly limit: number,
+    /** Shared store: updates of one alert take turns across instances too (its retained summary). */
+    private readonly locks?: Collection<string>,
   ) {
     this.source = `sensebus/${bus.id}`
   }
@@ -136,12 +139,14 @@ export class AlertHistory {
     change: (old: AlertRecord | undefined) => AlertRecord | undefined | Promise<AlertRecord | undefined>,
   ): Promise<void> {
     const previous = this.chains.get(id) ?? Promise.resolve()
-    const run = previous.then(async () => {
+    const step = async () => {
       const next = await change((await this.records.get(id))?.value)
       if (!next) return
       await this.records.set(id, next)
       await this.bus.publish(this.topics.state('alert', id), summary(next), { qos: 1, retain: true })
-    })
+    }
+    const locks = this.locks
+    const run = previous.then(() => (locks ? withStoreLock(locks, id, step) : step()))
     const settled = run.catch(() => undefined)
     this.chains.set(id, settled)
     void settled.then(() => {

@@ -74,7 +74,14 @@ export default defineModule<AlertState, AlertConfig>({
     registerEmail(outbox, services.mail)
     registerWebhook(outbox)
     registerMqtt(outbox, bus)
-    const history = new AlertHistory(store.collection('alert'), bus, topics, alog, config.historyLimit)
+    const history = new AlertHistory(
+      store.collection('alert'),
+      bus,
+      topics,
+      alog,
+      config.historyLimit,
+      store.shared ? store.collection<string>('alert-lock') : undefined,
+    )
     const unfollow = history.follow(outbox)
     const pipeline = new AlertPipeline({
       config,
@@ -85,14 +92,26 @@ export default defineModule<AlertState, AlertConfig>({
       topics,
       log: alog,
       history,
-      limiter: new RateLimiter(store.collection('alert-rate')),
+      limiter: new RateLimiter(
+        store.collection('alert-rate'),
+        undefined,
+        store.shared ? store.collection('alert-rate-lock') : undefined,
+      ),
       baseDir,
       chat: chatPlanner(services.templates),
     })
-    const intake = new Intake(store.collection('alert-intake'), config.udp, alog, (d, id, at) =>
-      pipeline.run(d, id, at),
+    const shared = store.shared
+      ? { claims: store.collection<string>('alert-claim'), instance: bus.id, claimMs: config.udp.sharedClaimMs }
+      : undefined
+    const intake = new Intake(
+      store.collection('alert-intake'),
+      config.udp,
+      alog,
+      (d, id, at) => pipeline.run(d, id, at),
+      shared,
     )
     await intake.recover()
+    intake.watch()
     const state: AlertState = {
       pipeline,
       history,

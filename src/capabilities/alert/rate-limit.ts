@@ -1,4 +1,5 @@
 import type { Collection } from '../../core/store.js'
+import { withStoreLock } from '../../services/store/lock.js'
 
 interface Window {
   endsAt: number
@@ -22,12 +23,18 @@ export class RateLimiter {
     private readonly windows: Collection<Window>,
     /** How long a quiet window's count is remembered after it ends. */
     private readonly keepMs = 7 * 24 * 3600_000,
+    /** Shared store: a short lock per key, so instances decide on one key one after another too. */
+    private readonly locks?: Collection<string>,
   ) {}
 
   decide(key: string, alertId: string, windowMs: number, now = Date.now()): Promise<RateDecision> {
     // Decisions on one key run one after the other, so two alerts in the same instant cannot both pass.
     const previous = this.chains.get(key) ?? Promise.resolve()
-    const run = previous.then(() => this.decideNow(key, alertId, windowMs, now))
+    const run = previous.then(() =>
+      this.locks
+        ? withStoreLock(this.locks, key, () => this.decideNow(key, alertId, windowMs, now))
+        : this.decideNow(key, alertId, windowMs, now),
+    )
     const settled = run.catch(() => undefined)
     this.chains.set(key, settled)
     void settled.then(() => {

@@ -18,13 +18,14 @@ export function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString()
 }
 
-export function requireNamespace(store: KvStore, namespace: string): void {
+export async function requireNamespace(store: KvStore, namespace: string): Promise<void> {
+  await store.refresh(namespace)
   if (!store.hasNamespace(namespace))
     throw new CapabilityError('NOT_FOUND', `Namespace '${namespace}' does not exist`, { details: { namespace } })
 }
 
 export async function requireEntry(store: KvStore, namespace: string, key: string): Promise<KvEntry> {
-  requireNamespace(store, namespace)
+  await requireNamespace(store, namespace)
   const entry = await store.get(namespace, key)
   if (!entry)
     throw new CapabilityError('NOT_FOUND', `Key '${key}' does not exist in namespace '${namespace}'`, {

@@ -70,7 +70,7 @@ export const kvExists = kvCapability({
   ],
   async handle(req, { state, access }) {
     requireKvAccess(access, req.namespace)
-    requireNamespace(state.store, req.namespace)
+    await requireNamespace(state.store, req.namespace)
     const entry = await state.store.get(req.namespace, req.key)
     return entry
       ? { namespace: req.namespace, key: req.key, exists: true, value: entry.value, expiresAt: iso(entry.expiresAt) }
@@ -98,7 +98,7 @@ export const kvKeys = kvCapability({
   ],
   async handle(req, { state, access }) {
     requireKvAccess(access, req.namespace)
-    requireNamespace(state.store, req.namespace)
+    await requireNamespace(state.store, req.namespace)
     const keys = (state.store.keys(req.namespace) ?? []).map((k) => ({ key: k.key, expiresAt: iso(k.expiresAt) }))
     return { namespace: req.namespace, keys }
   },
@@ -122,6 +122,7 @@ export const kvNamespaces = kvCapability({
     },
   ],
   async handle(_req, { state, access }) {
+    await state.store.refresh()
     return { namespaces: state.store.namespaces().filter((ns) => access.kvNamespace(ns)) }
   },
 })

@@ -1,6 +1,7 @@
 import { CapabilityError } from '../../core/errors.js'
 import type { Collection, Store, StoredEntry } from '../../core/store.js'
 import type { Logger } from '../../log.js'
+import { withStoreLock } from '../../services/store/lock.js'
 import { pairKey, splitPair } from './keys.js'
 import { importLegacyKv } from './legacy.js'
 
@@ -65,6 +66,11 @@ export class KvStore {
     private readonly pairs: Collection<KvValue>,
     private readonly spaces: Collection<{ createdAt: number }>,
     private readonly limits: KvLimits,
+    /**
+     * Shared store (several instances): the index is refreshed from the store before each use of a
+     * namespace, and writes of one key (with their mirror publish) take turns under a store lock.
+     */
+    private readonly locks?: Collection<string>,
   ) {
     this.stopExpiry = pairs.onExpire((e) => this.expired(e))
   }
@@ -81,7 +87,7 @@ export class KvStore {
     const pairs = store.collection<KvValue>('kv', { cache: true })
     const spaces = store.collection<{ createdAt: number }>('kv-ns')
     if (opts.dataDir !== undefined && opts.log) await importLegacyKv(opts.dataDir, pairs, spaces, opts.log)
-    const kv = new KvStore(pairs, spaces, limits)
+    const kv = new KvStore(pairs, spaces, limits, store.shared ? store.collection<string>('kv-lock') : undefined)
     if (opts.listener) kv.onChange(opts.listener)
     await kv.load(opts.visit)
     return kv
@@ -90,6 +96,32 @@ export class KvStore {
   onChange(listener: Listener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /**
+   * Shared store: brings the index of `ns` (or the list of namespaces) up to date with what other
+   * instances wrote. Without another writer there is nothing to learn: a no-op.
+   */
+  async refresh(ns?: string): Promise<void> {
+    if (!this.locks) return
+    if (ns === undefined) {
+      const live = new Set<string>()
+      for await (const name of this.spaces.keys()) live.add(name)
+      for (const name of live) if (!this.index.has(name)) await this.refresh(name)
+      for (const name of [...this.index.keys()]) if (!live.has(name)) await this.refresh(name)
+      return
+    }
+    const metas = new Map<string, KeyMeta>()
+    for await (const e of this.pairs.scan({ prefix: pairKey(ns, '') }))
+      metas.set(splitPair(e.key).key, {
+        bytes: sizeOf(ns, splitPair(e.key).key, e.value.value),
+        expiresAt: e.expiresAt,
+      })
+    const exists = (await this.spaces.get(ns)) !== undefined
+    for (const key of [...(this.index.get(ns)?.keys() ?? [])]) if (!metas.has(key)) this.account(ns, key, undefined)
+    for (const [key, meta] of metas) this.account(ns, key, meta)
+    if (!exists && metas.size === 0) this.index.delete(ns)
+    else if (!this.index.has(ns)) this.index.set(ns, new Map())
   }
 
   namespaces(): string[] {
@@ -112,7 +144,7 @@ export class KvStore {
   }
 
   async get(ns: string, key: string): Promise<KvEntry | undefined> {
-    if (!this.index.get(ns)?.has(key)) return undefined
+    if (!this.locks && !this.index.get(ns)?.has(key)) return undefined
     const e = await this.pairs.get(pairKey(ns, key))
     return e && { ...e.value, expiresAt: e.expiresAt }
   }
@@ -135,6 +167,7 @@ export class KvStore {
 
   set(ns: string, key: string, value: string, ttlMs: number): Promise<KvEntry> {
     return this.serial(pairKey(ns, key), async () => {
+      await this.refresh(ns)
       const bytes = sizeOf(ns, key, value)
       const map = this.index.get(ns)
       const old = map?.get(key)
@@ -159,6 +192,7 @@ export class KvStore {
   /** False when the key did not exist (or had expired). */
   delete(ns: string, key: string): Promise<boolean> {
     return this.serial(pairKey(ns, key), async () => {
+      await this.refresh(ns)
       const meta = this.index.get(ns)?.get(key)
       if (!meta) return false
       await this.pairs.delete(pairKey(ns, key))
@@ -170,6 +204,7 @@ export class KvStore {
 
   /** Number of keys removed, or undefined when the namespace did not exist. */
   async deleteNamespace(ns: string): Promise<number | undefined> {
+    await this.refresh(ns)
     const map = this.index.get(ns)
     if (!map) return undefined
     const keys = [...map.keys()]
@@ -253,7 +288,8 @@ export class KvStore {
     const { ns, key } = splitPair(e.key)
     await this.serial(e.key, async () => {
       // The store only reports the entry it removed; a rewrite in between would have a new deadline.
-      if (this.index.get(ns)?.get(key)?.expiresAt !== e.expiresAt) return
+      // A shared store hands each expiry to one instance, whose index may not know the key yet.
+      if (!this.locks && this.index.get(ns)?.get(key)?.expiresAt !== e.expiresAt) return
       this.account(ns, key, undefined)
       await this.emit({ kind: 'delete', namespace: ns, key, reason: 'expired' })
     })
@@ -265,7 +301,10 @@ export class KvStore {
 
   private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const before = this.tails.get(key) ?? Promise.resolve()
-    const run = before.then(fn, fn)
+    const locks = this.locks
+    // Across instances too, so the retained mirror ends on the value the store ends on.
+    const step = locks ? () => withStoreLock(locks, key, fn) : fn
+    const run = before.then(step, step)
     const tail = run.catch(() => undefined)
     this.tails.set(key, tail)
     void tail.then(() => {

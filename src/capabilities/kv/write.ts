@@ -99,7 +99,7 @@ export const kvDelete = kvCapability({
   ],
   async handle(req, { state, access }) {
     requireKvAccess(access, req.namespace)
-    requireNamespace(state.store, req.namespace)
+    await requireNamespace(state.store, req.namespace)
     if (!(await state.store.delete(req.namespace, req.key))) {
       throw new CapabilityError('NOT_FOUND', `Key '${req.key}' does not exist in namespace '${req.namespace}'`, {
         details: { namespace: req.namespace, key: req.key },

@@ -26,7 +26,19 @@ export function createScheduleModule(opts: { clock?: Clock } = {}) {
         throw new Error(`capabilities.schedule.defaultTimezone: '${defaultTimezone}' is not an IANA time zone`)
       const resolved = { ...config, defaultTimezone }
       const collection = services.store.collection<ScheduleRecord>('schedules')
-      const scheduler = new Scheduler({ collection, bus, topics, log, clock, config: resolved })
+      const { store } = services
+      const shared = store.shared
+        ? { leases: store.collection<string>('schedule-tick'), instance: bus.id, syncMs: config.sharedSyncMs }
+        : undefined
+      const scheduler = new Scheduler({
+        collection,
+        bus,
+        topics,
+        log,
+        clock,
+        config: resolved,
+        ...(shared ? { shared } : {}),
+      })
       await scheduler.load()
       const stopReconnect = bus.onReconnect(() => scheduler.republish())
       return { scheduler, config: resolved, stopReconnect }

@@ -18,7 +18,15 @@ export interface SchedulerDeps {
   log: Logger
   clock: Clock
   config: ScheduleConfig
+  /**
+   * Shared store (several instances): each due run is claimed here first, keyed by schedule and
+   * planned instant, so one instance fires it; the others only plan their next run.
+   */
+  shared?: { leases: Collection<string>; instance: string; syncMs: number }
 }
+
+/** How long a claimed tick is remembered: far longer than any clock skew or late timer between instances. */
+const TICK_LEASE_MS = 6 * 3600_000
 
 type Trigger = 'schedule' | 'missed' | 'manual'
 
@@ -36,6 +44,7 @@ export class Scheduler {
   private readonly runs = new Set<Promise<void>>()
   private readonly publishing = new Map<string, Promise<void>>()
   private cancelTimer: (() => void) | undefined
+  private syncTimer: NodeJS.Timeout | undefined
   private timerAt: number | undefined
   private started = false
   private stopped = false
@@ -66,21 +75,24 @@ export class Scheduler {
       }
       if (due !== undefined) {
         if (rec.missedRuns === 'run-once') {
-          this.fire(rec, 'missed', due)
+          this.due(rec, 'missed', due)
           continue
         }
-        this.skip(rec, 'missed', due)
+        // On a shared store another instance that stayed up most likely ran it: not reported as missed.
+        if (!this.deps.shared) this.skip(rec, 'missed', due)
       }
       this.plan(rec, now)
       this.changed(rec)
     }
     await this.clearStaleStates()
     this.arm()
+    if (this.deps.shared) this.armSync(this.deps.shared.syncMs)
   }
 
   /** Stops timers; runs in flight are let go (their outcome is not recorded), pending writes finish. */
   async stop(): Promise<void> {
     this.stopped = true
+    clearTimeout(this.syncTimer)
     this.cancelTimer?.()
     this.cancelTimer = undefined
     await Promise.allSettled([...this.writes.values()])
@@ -175,7 +187,70 @@ export class Scheduler {
     if (this.stopped) return
     for (const { id, at } of this.queue.popDue(this.deps.clock.now())) {
       const rec = this.records.get(id)
-      if (rec) this.fire(rec, 'schedule', at)
+      if (rec) this.due(rec, 'schedule', at)
+    }
+    this.arm()
+  }
+
+  /** A due run: fired here, or on a shared store only by the instance whose claim of the tick succeeds. */
+  private due(rec: ScheduleRecord, trigger: Trigger, scheduledFor: number): void {
+    const shared = this.deps.shared
+    if (!shared) {
+      this.fire(rec, trigger, scheduledFor)
+      return
+    }
+    this.plan(rec, Math.max(this.deps.clock.now(), scheduledFor))
+    this.arm()
+    const tick = `${rec.id}@${scheduledFor}`
+    const claim = async () => {
+      if (!(await shared.leases.create(tick, shared.instance, { expiresAt: Date.now() + TICK_LEASE_MS }))) return
+      // Deleted or disabled on another instance since this one last synced: the tick lapses.
+      const stored = (await this.deps.collection.get(rec.id))?.value
+      const current = this.records.get(rec.id)
+      if (stored?.enabled && current && !this.stopped) this.fire(current, trigger, scheduledFor)
+    }
+    // Without the claim nobody may know whether another instance fired: skip rather than double.
+    claim().catch((err: unknown) =>
+      this.deps.log.error({ err, schedule: rec.id, tick }, 'could not claim a schedule tick'),
+    )
+  }
+
+  private armSync(delay: number): void {
+    if (this.stopped) return
+    this.syncTimer = setTimeout(() => {
+      this.sync()
+        .catch((err: unknown) => this.deps.log.warn({ err }, 'could not read schedules from the shared store'))
+        .finally(() => this.armSync(delay))
+    }, delay)
+    this.syncTimer.unref()
+  }
+
+  /**
+   * Shared store: takes in schedules created, changed or deleted by other instances, and their run
+   * state, so any instance can fire any schedule and every one answers reads alike.
+   */
+  async sync(): Promise<void> {
+    const stored = new Map((await this.deps.collection.list()).map((e) => [e.key, e.value]))
+    if (this.stopped) return
+    const now = this.deps.clock.now()
+    for (const [id, rec] of stored) {
+      // A write of ours still on its way is newer than what was read.
+      if (this.writes.has(id)) continue
+      const local = this.records.get(id)
+      if (!local || local.updated !== rec.updated) {
+        this.records.set(id, rec)
+        this.plan(rec, now)
+        continue
+      }
+      if ((this.inFlight.get(id) ?? 0) === 0) {
+        local.lastRun = rec.lastRun
+        local.lastResult = rec.lastResult
+      }
+    }
+    for (const id of [...this.records.keys()]) {
+      if (stored.has(id) || this.writes.has(id)) continue
+      this.records.delete(id)
+      this.queue.remove(id)
     }
     this.arm()
   }

@@ -207,5 +207,6 @@ export const configSchema = section({
   maxRequestBytes: limit(64 * 1024, 'Largest target request (JSON bytes) a schedule may carry'),
   runTimeoutMs: limit(15 * 60_000, 'How long a run may take when its schedule names no timeoutMs'),
   maxTimeoutMs: limit(24 * 3600_000, 'Largest timeoutMs a schedule may name'),
+  sharedSyncMs: limit(2000, 'Shared store (redis): how often schedules written by other instances are picked up'),
 })
 export type ScheduleConfig = Static<typeof configSchema>

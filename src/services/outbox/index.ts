@@ -20,6 +20,10 @@ export const outboxConfigSchema = section({
   concurrency: limit(8, 'Deliveries under way at once'),
   timeoutMs: limit(30_000, 'How long one attempt may take'),
   retainMs: limit(7 * 24 * 3600 * 1000, 'How long delivered items and idempotency keys are kept'),
+  sharedPollMs: limit(
+    1000,
+    'Shared store (redis): how often deliveries enqueued or left by other instances are picked up',
+  ),
 })
 export type OutboxConfig = Static<typeof outboxConfigSchema>
 
@@ -27,7 +31,12 @@ export const outboxService = defineService<'outbox', OutboxConfig>({
   name: 'outbox',
   configSchema: outboxConfigSchema,
   needs: ['store'],
-  create: ({ config, services, log }) =>
-    DurableOutbox.open({ ...config, store: services.store, log: log.child({ area: 'outbox' }) }),
+  create: ({ config, services, log, bus }) =>
+    DurableOutbox.open({
+      ...config,
+      store: services.store,
+      log: log.child({ area: 'outbox' }),
+      ...(services.store.shared ? { shared: { instance: bus.id, pollMs: config.sharedPollMs } } : {}),
+    }),
   stop: (outbox) => outbox.close(),
 })

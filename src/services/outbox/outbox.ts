@@ -14,7 +14,17 @@ export interface OutboxOptions extends BackoffPolicy {
   timeoutMs: number
   /** How long delivered items (and idempotency keys) are kept, for listings and duplicate checks. */
   retainMs: number
+  /**
+   * Shared store (several instances): each attempt is claimed first (a lease that outlives the attempt's
+   * timeout), and items enqueued or rescheduled by others are picked up from the pending index every
+   * `pollMs`. An item whose owner died is retried by another instance once its lease lapses.
+   */
+  shared?: { instance: string; pollMs: number }
 }
+
+/** How much longer than an attempt's timeout its lease lasts (time to record the outcome), at most. */
+const LEASE_MARGIN_MS = 10_000
+const leaseMs = (timeoutMs: number) => timeoutMs + Math.min(LEASE_MARGIN_MS, timeoutMs)
 
 interface Kind {
   handler: DeliveryHandler<unknown>
@@ -33,6 +43,10 @@ interface Kind {
 export class DurableOutbox implements Outbox {
   private readonly items: Collection<OutboxItem>
   private readonly keys: Collection<string>
+  /** Id → due time of every pending item, written with the item in one step: what instances poll. */
+  private readonly due: Collection<number>
+  private readonly leases: Collection<string>
+  private pollTimer: NodeJS.Timeout | undefined
   private readonly kinds = new Map<string, Kind>()
   /** Pending items, by id (delivered ones live only in the store). */
   private readonly pending = new Map<string, OutboxItem>()
@@ -46,6 +60,8 @@ export class DurableOutbox implements Outbox {
   private constructor(private readonly opts: OutboxOptions) {
     this.items = opts.store.collection<OutboxItem>('outbox')
     this.keys = opts.store.collection<string>('outbox-key')
+    this.due = opts.store.collection<number>('outbox-due')
+    this.leases = opts.store.collection<string>('outbox-lease')
   }
 
   static async open(opts: OutboxOptions): Promise<DurableOutbox> {
@@ -54,7 +70,43 @@ export class DurableOutbox implements Outbox {
       if (item.state === 'pending') outbox.pending.set(item.id, item)
       else if (item.state === 'dead') outbox.dead++
     }
+    if (opts.shared) outbox.armPoll()
     return outbox
+  }
+
+  /** The item and its place in the pending index, in one durable step. */
+  private save(item: OutboxItem, expiresAt?: number): Promise<void> {
+    return this.opts.store.batch([
+      { collection: 'outbox', type: 'set', key: item.id, value: item, expiresAt },
+      item.state === 'pending'
+        ? { collection: 'outbox-due', type: 'set', key: item.id, value: item.nextAttemptAt }
+        : { collection: 'outbox-due', type: 'delete', key: item.id },
+    ])
+  }
+
+  private armPoll(): void {
+    if (this.closed || !this.opts.shared) return
+    this.pollTimer = setTimeout(() => {
+      this.poll()
+        .catch((err: unknown) => this.opts.log.warn({ err }, 'could not read the shared outbox'))
+        .finally(() => this.armPoll())
+    }, this.opts.shared.pollMs)
+    this.pollTimer.unref()
+  }
+
+  /** Shared store: takes in what other instances enqueued or rescheduled, drops what they finished. */
+  private async poll(): Promise<void> {
+    const index = new Map((await this.due.list()).map((e) => [e.key, e.value]))
+    for (const id of [...this.pending.keys()]) {
+      if (!index.has(id) && !this.delivering.has(id)) this.pending.delete(id)
+    }
+    for (const [id, at] of index) {
+      const known = this.pending.get(id)
+      if (this.delivering.has(id) || (known && known.nextAttemptAt === at)) continue
+      const item = (await this.items.get(id))?.value
+      if (item?.state === 'pending' && !this.delivering.has(id)) this.pending.set(id, item)
+    }
+    this.pump()
   }
 
   register<P>(kind: string, handler: DeliveryHandler<P>, o: KindOptions = {}): void {
@@ -97,7 +149,12 @@ export class DurableOutbox implements Outbox {
       }),
     )
     const fresh = results.filter((r) => r.fresh).map((r) => r.item as OutboxItem<P>)
-    await this.items.batch(fresh.map((item) => ({ type: 'set' as const, key: item.id, value: item })))
+    await this.opts.store.batch(
+      fresh.flatMap((item) => [
+        { collection: 'outbox', type: 'set' as const, key: item.id, value: item },
+        { collection: 'outbox-due', type: 'set' as const, key: item.id, value: item.nextAttemptAt },
+      ]),
+    )
     for (const item of fresh) this.pending.set(item.id, item)
     this.pump()
     return results.map((r) => r.item).filter((i): i is OutboxItem<P> => i !== undefined)
@@ -109,7 +166,7 @@ export class DurableOutbox implements Outbox {
     if (item.state === 'delivered') return item
     if (item.state === 'dead') this.dead--
     const again: OutboxItem = { ...item, state: 'pending', attempts: 0, nextAttemptAt: Date.now() }
-    await this.items.set(id, again)
+    await this.save(again)
     if (!this.delivering.has(id)) this.pending.set(id, again)
     this.pump()
     return again
@@ -144,6 +201,7 @@ export class DurableOutbox implements Outbox {
   async close(): Promise<void> {
     this.closed = true
     clearTimeout(this.timer)
+    clearTimeout(this.pollTimer)
     await Promise.all([...this.inFlight])
   }
 
@@ -174,9 +232,43 @@ export class DurableOutbox implements Outbox {
     }
   }
 
-  private async deliver(item: OutboxItem, kind: Kind): Promise<void> {
-    this.delivering.add(item.id)
+  /**
+   * Shared store: the attempt is this instance's only if its lease is taken; then the item is read
+   * again, since another instance may have delivered it since this one last polled. Undefined: not ours.
+   */
+  private async claim(queued: OutboxItem, kind: Kind): Promise<OutboxItem | undefined> {
+    const instance = (this.opts.shared as { instance: string }).instance
+    const later = () => {
+      // Someone else's for now: look again when its lease may have lapsed, not at once.
+      if (this.pending.get(queued.id) === queued)
+        this.pending.set(queued.id, { ...queued, nextAttemptAt: Date.now() + leaseMs(kind.timeoutMs) })
+      return undefined
+    }
+    try {
+      const lease = { expiresAt: Date.now() + leaseMs(kind.timeoutMs) }
+      if (!(await this.leases.create(queued.id, instance, lease))) return later()
+      const current = (await this.items.get(queued.id))?.value
+      if (current?.state === 'pending' && current.nextAttemptAt <= Date.now()) return current
+      await this.leases.delete(queued.id)
+      if (current?.state === 'pending') {
+        if (this.pending.get(queued.id) === queued) this.pending.set(queued.id, current)
+      } else if (this.pending.get(queued.id) === queued) this.pending.delete(queued.id)
+      return undefined
+    } catch (err) {
+      this.opts.log.warn({ err, id: queued.id }, 'could not claim a delivery')
+      return later()
+    }
+  }
+
+  private async deliver(queued: OutboxItem, kind: Kind): Promise<void> {
+    this.delivering.add(queued.id)
     kind.active++
+    const item = this.opts.shared ? await this.claim(queued, kind) : queued
+    if (!item) {
+      this.delivering.delete(queued.id)
+      kind.active--
+      return
+    }
     const attempt = { ...item, attempts: item.attempts + 1 }
     const signal = AbortSignal.timeout(kind.timeoutMs)
     let outcome: Outcome
@@ -199,7 +291,8 @@ export class DurableOutbox implements Outbox {
     }
     try {
       const expiresAt = next.state === 'delivered' ? Date.now() + this.opts.retainMs : undefined
-      await this.items.set(item.id, next, { expiresAt })
+      await this.save(next, expiresAt)
+      if (this.opts.shared) await this.leases.delete(item.id)
     } catch (err) {
       // The outcome could not be recorded: keep the item pending so it is tried again (at least once).
       this.opts.log.error({ err, id: item.id }, 'could not record a delivery outcome')
@@ -210,7 +303,7 @@ export class DurableOutbox implements Outbox {
       kind.active--
     }
     // A retry() during the attempt wins: it already reset the item.
-    if (this.pending.get(item.id) === item) {
+    if (this.pending.get(item.id) === queued) {
       if (next.state === 'pending') this.pending.set(item.id, next)
       else this.pending.delete(item.id)
       if (next.state === 'dead') this.dead++

@@ -9,6 +9,7 @@ import {
   type CollectionOptions,
   type ListOptions,
   type Store,
+  type StoreBatchOp,
   type StoredEntry,
 } from '../../core/store.js'
 import {
@@ -53,6 +54,7 @@ const SCAN_BATCH = 1000
 /** The single-machine backend: one LevelDB under `<dataDir>/store`. */
 export class LevelStore implements Store {
   readonly backend = 'level'
+  readonly shared = false
   private readonly commit: GroupCommit
   private readonly cache: LruCache
   private readonly cached = new Set<string>()
@@ -108,6 +110,11 @@ export class LevelStore implements Store {
     return c as Collection<T>
   }
 
+  async batch(ops: StoreBatchOp[]): Promise<void> {
+    for (const op of ops) this.collection(op.collection)
+    return this.writeAll(ops)
+  }
+
   async close(): Promise<void> {
     this.closed = true
     clearTimeout(this.timer)
@@ -161,11 +168,16 @@ export class LevelStore implements Store {
     return { key, value: decodeValue<T>(raw), expiresAt }
   }
 
-  private async write(collection: string, ops: Array<BatchOp<unknown>>): Promise<void> {
+  private write(collection: string, ops: Array<BatchOp<unknown>>): Promise<void> {
+    return this.writeAll(ops.map((op) => ({ ...op, collection })))
+  }
+
+  private async writeAll(ops: StoreBatchOp[]): Promise<void> {
     if (this.closed) throw new Error('The store is closed')
     const raw: RawOp[] = []
     let earliest = Number.POSITIVE_INFINITY
     for (const op of ops) {
+      const { collection } = op
       const full = dataKey(collection, op.key)
       if (op.type === 'delete') {
         raw.push({ type: 'del', key: full })
@@ -179,9 +191,9 @@ export class LevelStore implements Store {
       }
     }
     await this.commit.write(raw)
-    if (this.cached.has(collection)) {
-      for (const op of raw)
-        if (op.key.startsWith(DATA)) op.type === 'put' ? this.cache.set(op.key, op.value) : this.cache.delete(op.key)
+    for (const op of raw) {
+      if (!op.key.startsWith(DATA) || !this.cached.has(splitDataKey(op.key).collection)) continue
+      op.type === 'put' ? this.cache.set(op.key, op.value) : this.cache.delete(op.key)
     }
     if (earliest < this.armedFor) this.arm(earliest)
   }
