@@ -63,7 +63,11 @@ export function webDocuments(opts: WebViewOptions): Record<string, DocumentHandl
     .replaceAll('{{base}}', escapeAttr(opts.baseTopic))
   const catalogue = opts.topics
     .filter((t) => t.kind === 'request')
-    .map((t) => ({ capability: t.topic.slice(`${opts.baseTopic}/request/`.length), summary: t.summary, schema: t.schema }))
+    .map((t) => ({
+      capability: t.topic.slice(`${opts.baseTopic}/request/`.length),
+      summary: t.summary,
+      schema: t.schema,
+    }))
   const serve =
     (asset: Asset | { type: string; body: string }): DocumentHandler =>
     (): DocumentAnswer => ({ type: asset.type, body: asset.body, headers })
