@@ -26,6 +26,8 @@ function securityHeaders(broker: BrokerHint | undefined): Record<string, string>
       "script-src 'self'",
       "style-src 'self'",
       "img-src 'self' data:",
+      // mqtt.js runs its keepalive timer in a worker made from a blob, so background tabs keep their pings.
+      'worker-src blob:',
       `connect-src 'self' ${connect}`,
       "base-uri 'none'",
       "form-action 'none'",

@@ -56,7 +56,11 @@ export function mountTasks(bus) {
             h('span', { class: /fail|abort|error/i.test(status) ? 'bad' : '', 'data-task-status': t.id }, status),
             h(
               'button',
-              { type: 'button', onclick: () => start('task/start', { taskIds: [t.id] }, `Task ${t.name}`) },
+              {
+                type: 'button',
+                'aria-label': `Start ${t.name}`,
+                onclick: () => start('task/start', { taskIds: [t.id] }, `Task ${t.name}`),
+              },
               'Start',
             ),
           ]
@@ -72,7 +76,11 @@ export function mountTasks(bus) {
           a.stream ?? '—',
           h(
             'button',
-            { type: 'button', onclick: () => start('app/reload', { appId: a.id }, `Reload ${a.name}`) },
+            {
+              type: 'button',
+              'aria-label': `Reload ${a.name}`,
+              onclick: () => start('app/reload', { appId: a.id }, `Reload ${a.name}`),
+            },
             'Reload',
           ),
         ]),
