@@ -14,6 +14,8 @@ import { logIn, startBrowser, type TestBrowser } from './browser.js'
 describe('the web view in a browser', () => {
   let sim: RunningSimulator
   let hook: HookReceiver
+  /** A receiver that refuses for good (410): its deliveries go straight to dead letters. */
+  let gone: HookReceiver
   let sb: SecureApp
   let browser: TestBrowser
   let admin: { page: Page; problems: string[] }
@@ -24,12 +26,17 @@ describe('the web view in a browser', () => {
     const udpPort = await freeUdpPort()
     sim = await startTestSim(certDir, udpPort)
     hook = await startHookReceiver()
+    gone = await startHookReceiver()
+    gone.otherwise = { status: 410 }
     sb = await startSecureApp({
       overrides: await securityOverrides({
         ...senseOverrides(sim, certDir),
         'capabilities.alert.udp.port': udpPort,
-        'capabilities.alert.destinations': { ops: { type: 'webhook', url: hook.url } },
-        'capabilities.alert.rules': [{ events: ['reload/failed'], destinations: ['ops'] }],
+        'capabilities.alert.destinations': {
+          ops: { type: 'webhook', url: hook.url },
+          gone: { type: 'webhook', url: gone.url },
+        },
+        'capabilities.alert.rules': [{ events: ['reload/failed'], destinations: ['ops', 'gone'] }],
         'outbox.baseDelayMs': 50,
         'log.level': 'info',
       }),
@@ -45,6 +52,7 @@ describe('the web view in a browser', () => {
     await browser?.close()
     await sb?.stop()
     await hook?.close()
+    await gone?.close()
     await sim?.close()
   })
 
@@ -75,6 +83,18 @@ describe('the web view in a browser', () => {
     await page.locator('#alerts .delivery[data-state="delivered"]').first().waitFor({ timeout: 10_000 })
     expect(await page.textContent('#alerts')).toContain(`ops → ${hook.url}: delivered`)
   }, 60_000)
+
+  it('lists the dead letter and sends it again with the retry button', async () => {
+    const { page } = admin
+    await page.click('#tab-alerts')
+    const retry = page.locator('#dead').getByRole('button', { name: 'Retry' })
+    await retry.first().waitFor({ timeout: 20_000 })
+    expect(await page.textContent('#dead')).toContain(`gone → ${gone.url}`)
+    const calls = gone.calls.length
+    await retry.first().click()
+    await page.locator('#toast', { hasText: 'Retry: 1 sent again' }).waitFor({ timeout: 10_000 })
+    await expect.poll(() => gone.calls.length, { timeout: 10_000 }).toBeGreaterThan(calls)
+  }, 40_000)
 
   it('starts a task and follows its progress to the end', async () => {
     const { page } = admin
@@ -132,6 +152,11 @@ describe('the web view in a browser', () => {
     await start.click()
     await page.locator('#toast[data-kind="error"]', { hasText: 'FORBIDDEN' }).waitFor({ timeout: 10_000 })
     expect(await page.locator('#jobs .job').count()).toBe(0)
+    await page.click('#tab-alerts')
+    const retry = page.locator('#dead').getByRole('button', { name: 'Retry' })
+    await retry.first().waitFor({ timeout: 20_000 })
+    await retry.first().click()
+    await page.locator('#toast', { hasText: "FORBIDDEN: Not allowed to call 'alert/retry'" }).waitFor()
     await page.click('#tab-kv')
     await page.getByRole('button', { name: 'Delete web/greeting' }).click()
     await page.locator('#toast', { hasText: "FORBIDDEN: Not allowed to call 'kv/delete'" }).waitFor({ timeout: 10_000 })
