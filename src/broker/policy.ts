@@ -16,7 +16,10 @@ export interface ConnectInput {
  * roles and per-topic ACLs.
  */
 export interface BrokerPolicy {
-  /** Resolves to the user and roles of the connection (and the API token it used), or throws an Error with `returnCode` 2, 4 or 5. */
+  /**
+   * Resolves to the user and roles of the connection (and the API token it used), or throws an Error
+   * with `returnCode` 2, 4 or 5.
+   */
   authenticate(
     input: ConnectInput,
   ): Promise<{ user?: string | undefined; roles: string[]; tokenName?: string | undefined }>
