@@ -26,4 +26,23 @@ describe('a retained publish overtaken by a later one', () => {
     await expect.poll(() => live().map((s) => JSON.parse(s.payload).i)).toEqual([0, 1, 2])
     await client.end()
   })
+
+  it('still reaches a client with overlapping subscriptions once', async () => {
+    const client = await connect(sb.mqttUrl)
+    const got = await client.collect('sense/#')
+    await client.mqtt.subscribeAsync(['sense/state/#', 'sense/state/task/+', 'sense/event/#'], { qos: 1 })
+    for (let i = 0; i < 3; i++) {
+      await Promise.all([
+        sb.app.bus.publish('sense/state/task/overlap', { i }, { qos: 1, retain: true }),
+        sb.app.bus.publish('sense/event/task/finished', { i }, { qos: 0 }),
+      ])
+    }
+    const live = () => got.filter((m) => !m.retain).map((m) => `${m.topic} ${JSON.parse(m.payload).i}`)
+    await expect.poll(() => live().length).toBe(6)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(live().sort()).toEqual(
+      [0, 1, 2].flatMap((i) => [`sense/event/task/finished ${i}`, `sense/state/task/overlap ${i}`]).sort(),
+    )
+    await client.end()
+  })
 })
