@@ -84,3 +84,17 @@ describe('web.enabled: false', () => {
     expect(await wsAdmitted(sb.wsUrl as string, `http://127.0.0.1:${port}`)).toBe(false)
   })
 })
+
+describe('web.brokerUrl', () => {
+  let sb: TestApp
+  beforeAll(async () => {
+    sb = await startTestApp({ overrides: { 'web.brokerUrl': 'wss://proxy.example/mqtt' } })
+  })
+  afterAll(async () => sb?.stop({ clean: true }))
+
+  it('points the page at that broker, and the CSP lets it connect there only', async () => {
+    const page = await get(`${sb.httpUrl}/`)
+    expect(page.text).toContain('<meta name="sensebus-broker" content="wss://proxy.example/mqtt">')
+    expect(page.headers.get('content-security-policy')).toContain("connect-src 'self' wss://proxy.example;")
+  })
+})

@@ -19,7 +19,7 @@ export interface WebViewOptions {
  * nothing else. `ws:`/`wss:` stay open because the broker's host is the one the browser used.
  */
 function securityHeaders(broker: BrokerHint | undefined): Record<string, string> {
-  const connect = broker && 'url' in broker ? new URL(broker.url).origin.replace(/^http/, 'ws') : 'ws: wss:'
+  const connect = broker && 'url' in broker ? new URL(broker.url).origin : 'ws: wss:'
   return {
     'content-security-policy': [
       "default-src 'none'",
