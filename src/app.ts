@@ -23,6 +23,7 @@ import { type Endpoints, openBus } from './startup/bus.js'
 import { setupModules } from './startup/modules.js'
 import { buildServices } from './startup/services.js'
 import { VERSION } from './version.js'
+import { webViewDocuments, webViewOrigins } from './web/mount.js'
 
 export type { Endpoints } from './startup/bus.js'
 
@@ -199,6 +200,7 @@ export async function startApp({ config, log, modules, policy, baseDir = process
           metrics: config.http.metrics.enabled,
         }),
       })
+      if (config.web.enabled) Object.assign(documents, webViewDocuments({ config, modules: enabled, endpoints }))
       const http = await startHttpShim({
         bus: liveBus,
         capabilities,
@@ -218,6 +220,7 @@ export async function startApp({ config, log, modules, policy, baseDir = process
       })
       metrics.gauge('sensebus_http_connections', 'Open HTTP connections', () => http.connections())
       endpoints.http = { host: config.http.host, port: http.port, ...(security.tls.http ? { tls: true } : {}) }
+      if (config.web.enabled) opened.allowWsOrigins(webViewOrigins(config.http.host, http.port, !!security.tls.http))
       cleanups.push(() => http.close())
     }
     log.info({ endpoints, capabilities: capabilities.length, version: VERSION }, 'sensebus ready')

@@ -288,7 +288,7 @@ describe('HTTP shim', () => {
       expectButlerError(await http('GET', '/v4/keyvalues/a/b/c/d'), 404)
       expectGenericError(await http('POST', '/api/v1/nope/nothing'), 404, 'NOT_FOUND')
       expectGenericError(await http('POST', '/api/v1/kv'), 404, 'NOT_FOUND')
-      expectGenericError(await http('GET', '/'), 404, 'NOT_FOUND')
+      expectGenericError(await http('GET', '/nothing-here'), 404, 'NOT_FOUND')
       expectGenericError(await http('GET', '/favicon.ico'), 404, 'NOT_FOUND')
     })
 

@@ -67,7 +67,9 @@ describe('the packed tarball', () => {
       expect.arrayContaining(['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json', 'dist/cli/index.js']),
     )
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([])
-    expect(files.filter((f) => f.startsWith('src/') && !f.startsWith('src/sim/fixtures/'))).toEqual([])
+    const shippedSources = ['src/sim/fixtures/', 'src/web/public/']
+    expect(files.filter((f) => f.startsWith('src/') && !shippedSources.some((d) => f.startsWith(d)))).toEqual([])
+    expect(files).toEqual(expect.arrayContaining(['src/web/public/index.html', 'src/web/public/js/app.js']))
     expect(files.filter((f) => f.startsWith('dist/') && !f.endsWith('.js'))).toEqual([])
   })
 
@@ -92,6 +94,9 @@ describe('the packed tarball', () => {
     const http = await fetch(`${server.httpUrl}/v4/butlerping`)
     expect(http.status).toBe(200)
     expect(await http.json()).toMatchObject({ response: 'Butler reporting for duty' })
+    // The web view finds its files through the source tree, and mqtt.js' browser build in the dependency.
+    expect((await fetch(`${server.httpUrl}/`)).status).toBe(200)
+    expect((await fetch(`${server.httpUrl}/web/vendor/mqtt.esm.js`)).status).toBe(200)
     // The installed CLI as a client too (execFile rejects on a non-zero exit).
     const answer = await run(process.execPath, [cli, 'request', 'util/ping', '--url', server.mqttUrl])
     expect(answer.stdout).toMatch(/"status":\s*"ok"/)

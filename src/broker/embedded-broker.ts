@@ -10,6 +10,7 @@ import type { ServerTlsOptions } from '../net/tls.js'
 import { type RetainedSeed, withFastPaths } from './fast-persistence.js'
 import { FlowControl } from './flow-control.js'
 import { brokerHooks, type PublishedHook, type StreamInfo } from './hooks.js'
+import { dedupeByMessage } from './dedupe.js'
 import { type Listener, type ListenerKind, startTcpListener, startTlsListener, startWsListener } from './listeners.js'
 import { guardPacketSize, type Oversize } from './packet-size-guard.js'
 import { capReads } from './read-cap.js'
@@ -227,7 +228,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       )
       opts.onOversize?.({ ...info, sender })
     })
-    aedes.handle(stream)
+    dedupeByMessage(aedes.handle(stream))
   }
   // A WebSocket message holds at least one whole packet; the guard above does the precise check.
   const maxWsMessage = limits.maxPayloadBytes + 70_000

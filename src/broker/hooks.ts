@@ -122,7 +122,7 @@ export function brokerHooks(opts: {
           transport,
           certSubject: stream?.certSubject,
         })
-        .then(async ({ user, roles }) => {
+        .then(async ({ user, roles, tokenName }) => {
           const claim = {
             client,
             clientId: client.id,
@@ -136,7 +136,14 @@ export function brokerHooks(opts: {
           }
           await opts.owners.claim(claim)
           const via = client.id.startsWith(CLI_CLIENT_PREFIX) ? 'cli' : 'mqtt'
-          identities.set(client, { via, transport, user, roles, clientId: client.id })
+          identities.set(client, {
+            via,
+            transport,
+            user,
+            roles,
+            clientId: client.id,
+            ...(tokenName ? { tokenName } : {}),
+          })
           cb(null, true)
         })
         .catch((err: Error & { returnCode?: number }) => {

@@ -16,8 +16,13 @@ export interface ConnectInput {
  * roles and per-topic ACLs.
  */
 export interface BrokerPolicy {
-  /** Resolves to the user and roles of the connection, or throws an Error with `returnCode` 2, 4 or 5. */
-  authenticate(input: ConnectInput): Promise<{ user?: string | undefined; roles: string[] }>
+  /**
+   * Resolves to the user and roles of the connection (and the API token it used), or throws an Error
+   * with `returnCode` 2, 4 or 5.
+   */
+  authenticate(
+    input: ConnectInput,
+  ): Promise<{ user?: string | undefined; roles: string[]; tokenName?: string | undefined }>
   /** False refuses the publish (see `onDeniedPublish`); keep it for ACLs, never payload checks. */
   canPublish(identity: Identity, topic: string): boolean
   /**

@@ -145,6 +145,22 @@ const rootSchema = section({
     metrics: opsEndpoint('GET /metrics: Prometheus text format'),
     docs: opsEndpoint('GET /api/docs, /api/openapi.json and /api/asyncapi.json: the API description'),
   }),
+  web: section({
+    enabled: Type.Boolean({
+      default: true,
+      description:
+        'GET / on the HTTP listener: the live web view (static files only; the page talks MQTT over WebSocket ' +
+        'with your user name and password or an API token, under the same roles as every client)',
+    }),
+    brokerUrl: Type.Optional(
+      Type.String({
+        pattern: '^wss?://',
+        description:
+          "The WebSocket URL the page connects to; default the embedded broker's wss (else ws) listener " +
+          'on the host name the page was loaded from',
+      }),
+    ),
+  }),
   bus: section({
     maxInFlight: limit(256, 'Requests in flight over all callers; more are answered BUSY'),
     maxInFlightPerClient: limit(

@@ -41,7 +41,7 @@ function hasWellFormedQuery(search: string): boolean {
 export interface DocumentAnswer {
   status?: number
   type: string
-  body: string
+  body: string | Buffer
   headers?: Record<string, string>
 }
 

@@ -5,6 +5,7 @@ import type { Topics } from '../core/topics.js'
 import type { UserConfig } from './config.js'
 import { DUMMY_PASSWORD_HASH, verifySecret } from './hash.js'
 import type { Grants } from './roles.js'
+import type { TokenIdentifier } from './tokens.js'
 
 export interface SecurityPolicyOptions {
   topics: Topics
@@ -12,6 +13,8 @@ export interface SecurityPolicyOptions {
   /** Roles of clients without credentials, or undefined when they are refused. */
   anonymousRoles: readonly string[] | undefined
   grantsOf(roles: readonly string[]): Grants
+  /** API tokens, accepted as the MQTT password (the browser web view logs in with one). */
+  identifyToken?: TokenIdentifier
   /** Writes the audit record of a publish that was acknowledged and dropped. */
   dropped?(entry: AuditEntry): void
 }
@@ -76,8 +79,13 @@ export function createSecurityPolicy(opts: SecurityPolicyOptions): SecurityPolic
         throw refused('anonymous access is not allowed', 5)
       }
       const user = byName.get(username)
+      const secret = password?.toString('utf8') ?? ''
+      // Any name that is not a user may log in with an API token as the password: it acts as the token
+      // (its name and roles), exactly as over HTTP. A configured user name never falls back to tokens.
+      const token = user ? undefined : await opts.identifyToken?.(secret)
+      if (token) return { user: token.name, tokenName: token.name, roles: [...token.roles] }
       // Unknown users are checked against a dummy hash so a miss costs as much time as a hit.
-      const matches = await verifySecret(password?.toString('utf8') ?? '', user?.passwordHash ?? DUMMY_PASSWORD_HASH)
+      const matches = await verifySecret(secret, user?.passwordHash ?? DUMMY_PASSWORD_HASH)
       if (!user?.passwordHash || password === undefined || !matches) throw refused('bad user name or password', 4)
       return { user: username, roles: [...user.roles] }
     },

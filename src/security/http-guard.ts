@@ -2,12 +2,11 @@ import type { IncomingMessage } from 'node:http'
 import { CapabilityError } from '../core/errors.js'
 import type { Identity } from '../core/identity.js'
 import type { AuditEntry } from './audit.js'
-import type { TokenConfig } from './config.js'
-import { sha256Hash, verifySecret } from './hash.js'
 import type { Grants } from './roles.js'
+import type { TokenIdentifier } from './tokens.js'
 
 export interface HttpGuardOptions {
-  tokens: readonly TokenConfig[]
+  identify: TokenIdentifier
   anonymousRoles: readonly string[] | undefined
   grantsOf(roles: readonly string[]): Grants
   refused(entry: AuditEntry): void
@@ -24,24 +23,8 @@ export interface HttpGuard {
   requireToken(req: IncomingMessage, endpoint: string): Promise<void>
 }
 
-const MAX_CACHED = 1000
-
 export function createHttpGuard(opts: HttpGuardOptions): HttpGuard {
-  // Successful look-ups by the token's digest: scrypt-hashed tokens would otherwise cost a hash per call.
-  const known = new Map<string, TokenConfig>()
-
-  const identify = async (token: string): Promise<TokenConfig | undefined> => {
-    const digest = sha256Hash(token)
-    const cached = known.get(digest)
-    if (cached) return cached
-    for (const t of opts.tokens) {
-      if (await verifySecret(token, t.hash)) {
-        if (known.size < MAX_CACHED) known.set(digest, t)
-        return t
-      }
-    }
-    return undefined
-  }
+  const identify = opts.identify
 
   const deny = (code: 'UNAUTHORIZED' | 'FORBIDDEN', message: string, capability: string, who?: Identity): never => {
     opts.refused({

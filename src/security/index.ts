@@ -11,6 +11,7 @@ import { decideAnonymous, type ExposureView } from './exposure.js'
 import { isSupportedHash } from './hash.js'
 import { createHttpGuard, type HttpGuard } from './http-guard.js'
 import { buildRoleTable, grantsFactory, type RegistryGrants, type RoleTable } from './roles.js'
+import { tokenIdentifier } from './tokens.js'
 
 /** The parts of the config security reads: its own section and where the listeners are. */
 export interface SecurityView extends ExposureView {
@@ -134,8 +135,9 @@ export function createSecurity(opts: SecurityOptions): Security {
     errors: auditLog,
     ...(config.security.audit.publish ? { publish: opts.publishAudit } : {}),
   })
+  const identifyToken = tokenIdentifier(config.security.tokens)
   const http = createHttpGuard({
-    tokens: config.security.tokens,
+    identify: identifyToken,
     anonymousRoles,
     grantsOf,
     refused: (e) => {
@@ -148,6 +150,7 @@ export function createSecurity(opts: SecurityOptions): Security {
     users: config.security.users,
     anonymousRoles,
     grantsOf,
+    identifyToken,
     dropped: (e) => auditor.refused(e),
   })
   log.info(

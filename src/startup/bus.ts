@@ -28,6 +28,8 @@ export interface OpenedBus {
    * external broker.
    */
   listen(): Promise<void>
+  /** Lets pages from these origins open MQTT over WebSocket too (the web view's own origin). */
+  allowWsOrigins(origins: readonly string[]): void
 }
 
 /**
@@ -64,14 +66,16 @@ export async function openBus(opts: {
     )
     endpoints.brokerUrl = config.broker.url
     cleanups.push(() => bus.close())
-    return { bus, listen: async () => undefined }
+    return { bus, listen: async () => undefined, allowWsOrigins: () => undefined }
   }
   let bus: Bus | undefined
+  // A copy the listeners read at each upgrade: the web view adds its origin once the HTTP port is known.
+  const wsOrigins = [...config.broker.ws.origins]
   const broker: EmbeddedBroker = await startEmbeddedBroker({
     dataDir: config.dataDir,
     mqtt: config.broker.mqtt.enabled ? config.broker.mqtt : null,
     ws: config.broker.ws.enabled ? config.broker.ws : null,
-    wsOrigins: config.broker.ws.origins,
+    wsOrigins,
     mqtts: security.tls.mqtts
       ? { host: config.broker.mqtts.host, port: config.broker.mqtts.port, tls: security.tls.mqtts }
       : null,
@@ -117,6 +121,9 @@ export async function openBus(opts: {
     bus,
     async listen() {
       for (const l of await broker.listen()) endpoints[l.kind] = { host: l.host, port: l.port }
+    },
+    allowWsOrigins(origins) {
+      for (const o of origins) if (!wsOrigins.includes(o)) wsOrigins.push(o)
     },
   }
 }
