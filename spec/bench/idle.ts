@@ -255,6 +255,7 @@ function render(rows: Row[], n: number, load: [number, number]): string {
   const ratio = growth(app, 'rss') / app.accepted / (growth(bare, 'rss') / bare.accepted)
   // The target is for 10,000 connections; a smaller run extrapolates linearly.
   const projected = app.start.rss + (growth(app, 'rss') / app.accepted) * TARGET_CONNECTIONS
+  const bareProjected = bare.start.rss + (growth(bare, 'rss') / bare.accepted) * TARGET_CONNECTIONS
   const pass = projected < TARGET_MB * MB && app.accepted === n
   const lines = [
     '# Idle connections benchmark (issue #10)',
@@ -263,9 +264,9 @@ function render(rows: Row[], n: number, load: [number, number]): string {
     `in a fresh process. Memory is sampled after a full GC, ${SETTLE_MS / 1000} s after the last CONNACK.`,
     `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}, ${new Date().toISOString()}.`,
     '',
-    '| server | accepted | connect time | RSS start | RSS idle | RSS / conn | heap / conn | external / conn | ' +
-      'arrayBuffers / conn |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| server | accepted | connect time | RSS start | RSS idle | RSS / conn | heap used / conn | ' +
+      'heap committed / conn | external / conn | arrayBuffers / conn |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) =>
       [
         '',
@@ -276,6 +277,7 @@ function render(rows: Row[], n: number, load: [number, number]): string {
         `${mb(r.idle.rss)} MB`,
         `${perConn(growth(r, 'rss'), r.accepted)} KB`,
         `${perConn(growth(r, 'heapUsed'), r.accepted)} KB`,
+        `${perConn(growth(r, 'heapTotal'), r.accepted)} KB`,
         `${perConn(growth(r, 'external'), r.accepted)} KB`,
         `${perConn(growth(r, 'arrayBuffers'), r.accepted)} KB`,
         '',
@@ -289,6 +291,8 @@ function render(rows: Row[], n: number, load: [number, number]): string {
     `| **ratio sensebus ÷ bare Aedes, RSS per connection** | **${fmtRatio(ratio)}** |`,
     `| sensebus RSS at 10,000 connections${n === TARGET_CONNECTIONS ? '' : ' (projected)'} | ${mb(projected)} MB |`,
     `| **target: 10,000 idle connections < ${TARGET_MB} MB RSS** | **${pass ? 'PASS' : 'FAIL'}** |`,
+    `| bare Aedes RSS at 10,000 connections${n === TARGET_CONNECTIONS ? '' : ' (projected)'} | ${mb(bareProjected)} MB |`,
+    `| JS heap used at start, sensebus / bare Aedes | ${mb(app.start.heapUsed)} MB / ${mb(bare.start.heapUsed)} MB |`,
     `| load average before / after | ${load[0].toFixed(2)} / ${load[1].toFixed(2)} |`,
     '',
   ]
