@@ -255,6 +255,7 @@ function render(rows: Row[], n: number, load: [number, number]): string {
   const ratio = growth(app, 'rss') / app.accepted / (growth(bare, 'rss') / bare.accepted)
   // The target is for 10,000 connections; a smaller run extrapolates linearly.
   const projected = app.start.rss + (growth(app, 'rss') / app.accepted) * TARGET_CONNECTIONS
+  const projectedNote = n === TARGET_CONNECTIONS ? '' : ' (projected)'
   const bareProjected = bare.start.rss + (growth(bare, 'rss') / bare.accepted) * TARGET_CONNECTIONS
   const pass = projected < TARGET_MB * MB && app.accepted === n
   const lines = [
@@ -289,9 +290,9 @@ function render(rows: Row[], n: number, load: [number, number]): string {
     `| measure | value |`,
     '| --- | --- |',
     `| **ratio sensebus ÷ bare Aedes, RSS per connection** | **${fmtRatio(ratio)}** |`,
-    `| sensebus RSS at 10,000 connections${n === TARGET_CONNECTIONS ? '' : ' (projected)'} | ${mb(projected)} MB |`,
+    `| sensebus RSS at 10,000 connections${projectedNote} | ${mb(projected)} MB |`,
     `| **target: 10,000 idle connections < ${TARGET_MB} MB RSS** | **${pass ? 'PASS' : 'FAIL'}** |`,
-    `| bare Aedes RSS at 10,000 connections${n === TARGET_CONNECTIONS ? '' : ' (projected)'} | ${mb(bareProjected)} MB |`,
+    `| bare Aedes RSS at 10,000 connections${projectedNote} | ${mb(bareProjected)} MB |`,
     `| JS heap used at start, sensebus / bare Aedes | ${mb(app.start.heapUsed)} MB / ${mb(bare.start.heapUsed)} MB |`,
     `| load average before / after | ${load[0].toFixed(2)} / ${load[1].toFixed(2)} |`,
     '',
