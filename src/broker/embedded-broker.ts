@@ -13,7 +13,7 @@ import { brokerHooks, type PublishedHook, type StreamInfo } from './hooks.js'
 import { dedupeByMessage } from './dedupe.js'
 import { type Listener, type ListenerKind, startTcpListener, startTlsListener, startWsListener } from './listeners.js'
 import { guardPacketSize, type Oversize } from './packet-size-guard.js'
-import { capReads } from './read-cap.js'
+import { capReads, type ReadGate } from './read-cap.js'
 import type { BrokerPolicy } from './policy.js'
 import { DEFAULT_RETAINED_LIMITS, type RetainedLimits, RetainedQuota } from './retained-quota.js'
 import { RoutingGauge } from './routing-gauge.js'
@@ -166,7 +166,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const hooks = new Set<PublishedHook>()
   const flow = new FlowControl(FLOW_HIGH_WATER, FLOW_LOW_WATER)
   let openConnections = 0
-  const readers = new Set<{ hold(): void }>()
+  const gate: ReadGate = { held: false }
   const routing = new RoutingGauge()
   const owners = await SessionOwners.open(db)
   const retained = await RetainedQuota.open(db, limits.retained)
@@ -205,15 +205,17 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     if (identity) policy.disconnected?.(identity)
   })
 
+  const countClosed = () => {
+    openConnections--
+  }
   const handle = (stream: Duplex, transport: ListenerKind, certSubject?: string) => {
     // Counted per socket, not per CONNECT, so clients that never log in use up the budget too.
     openConnections++
-    stream.once('close', () => openConnections--)
+    // `on`, not `once`: 'close' comes once anyway, and once() allocates a wrapper per connection (issue #10).
+    stream.on('close', countClosed)
     const overLimit = openConnections > limits.maxConnections
     streams.set(stream, { transport, overLimit, ...(certSubject !== undefined ? { certSubject } : {}) })
-    const reads = capReads(stream, READ_CAP_BYTES)
-    readers.add(reads)
-    stream.once('close', () => readers.delete(reads))
+    capReads(stream, READ_CAP_BYTES, gate)
     guardPacketSize(stream, limits.maxPayloadBytes, (info) => {
       const client = (stream as Duplex & { client?: Client }).client
       const sender = client ? identities.get(client) : undefined
@@ -274,12 +276,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     },
     async quiesce() {
       for (const l of listeners) l.stopAccepting()
-      for (const r of readers) r.hold()
+      gate.held = true
       await routing.idle(QUIESCE_WAIT_MS)
     },
     async close() {
       for (const l of listeners) l.stopAccepting()
-      for (const r of readers) r.hold()
+      gate.held = true
       // Answers already written to a client's socket go out before the connection is destroyed.
       const clients = Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)
       await flushed(clients, QUIESCE_WAIT_MS)

@@ -108,7 +108,10 @@ export function brokerHooks(opts: {
     authenticate(client, username, password, cb) {
       // [MQTT-3.1.3-8]: a zero-length client id needs CleanSession=1, else CONNACK 0x02.
       if (zeroLengthId.has(client) && !client.clean) return cb(errorWithCode('identifier rejected', 2) as never, false)
-      const stream = opts.streams.get(client.conn as unknown as Duplex)
+      const conn = client.conn as unknown as Duplex
+      const stream = opts.streams.get(conn)
+      // Needed only for this one CONNECT: an idle connection should not keep it (issue #10).
+      opts.streams.delete(conn)
       const transport = stream?.transport ?? 'mqtt'
       if (stream?.overLimit) {
         log.warn({ clientId: client.id, limit: opts.limits.maxConnections }, 'connection refused: too many connections')

@@ -20,96 +20,121 @@ const HEADER_ALLOWANCE = 65_536 + 1024
  * It wraps `read()` rather than piping through a Transform so the stream Aedes holds stays the
  * socket itself (TLS details, destroy and backpressure all unchanged).
  */
-export function guardPacketSize(stream: Duplex, maxPayloadBytes: number, onOversize: (info: Oversize) => void): void {
-  let state: 'type' | 'length' | 'topicLength' | 'topic' | 'skip' = 'type'
-  let qos = 0
-  let type = 0
-  let remaining = 0
-  let multiplier = 1
-  let lengthBytes = 0
-  let toSkip = 0
-  let topicLength = 0
-  let header: number[] = []
-  let topic: Buffer[] = []
-  let topicBytes = 0
-  let tripped = false
+class SizeGuard {
+  private state: 'type' | 'length' | 'topicLength' | 'topic' | 'skip' = 'type'
+  private qos = 0
+  private type = 0
+  private remaining = 0
+  private multiplier = 1
+  private lengthBytes = 0
+  private toSkip = 0
+  private topicLength = 0
+  /** Allocated only while an oversized PUBLISH's topic is read. */
+  private header: number[] | undefined
+  private topic: Buffer[] | undefined
+  private topicBytes = 0
+  tripped = false
 
-  const trip = (info: Oversize) => {
-    tripped = true
-    onOversize(info)
-    stream.destroy()
+  constructor(
+    private readonly stream: Duplex,
+    private readonly maxPayloadBytes: number,
+    private readonly onOversize: (info: Oversize) => void,
+  ) {}
+
+  private trip(info: Oversize): void {
+    this.tripped = true
+    this.onOversize(info)
+    this.stream.destroy()
   }
 
-  const lengthKnown = () => {
-    if (remaining === 0) return void (state = 'type')
-    const hardLimit = maxPayloadBytes + HEADER_ALLOWANCE
-    if (remaining > hardLimit) return trip({ declaredBytes: remaining })
-    if (type === PUBLISH && remaining > maxPayloadBytes) {
-      state = 'topicLength'
-      header = []
+  private lengthKnown(): void {
+    if (this.remaining === 0) {
+      this.state = 'type'
       return
     }
-    state = 'skip'
-    toSkip = remaining
+    if (this.remaining > this.maxPayloadBytes + HEADER_ALLOWANCE) {
+      this.trip({ declaredBytes: this.remaining })
+      return
+    }
+    if (this.type === PUBLISH && this.remaining > this.maxPayloadBytes) {
+      this.state = 'topicLength'
+      this.header = []
+      return
+    }
+    this.state = 'skip'
+    this.toSkip = this.remaining
   }
 
-  const inspect = (chunk: Buffer) => {
+  inspect(chunk: Buffer): void {
     let i = 0
-    while (i < chunk.length && !tripped) {
-      if (state === 'skip') {
-        const n = Math.min(toSkip, chunk.length - i)
+    while (i < chunk.length && !this.tripped) {
+      if (this.state === 'skip') {
+        const n = Math.min(this.toSkip, chunk.length - i)
         i += n
-        toSkip -= n
-        if (toSkip === 0) state = 'type'
+        this.toSkip -= n
+        if (this.toSkip === 0) this.state = 'type'
         continue
       }
       const byte = chunk[i++] as number
-      if (state === 'type') {
-        type = byte >> 4
-        qos = (byte >> 1) & 3
-        remaining = 0
-        multiplier = 1
-        lengthBytes = 0
-        state = 'length'
-      } else if (state === 'length') {
-        remaining += (byte & 0x7f) * multiplier
-        multiplier *= 128
-        lengthBytes++
+      if (this.state === 'type') {
+        this.type = byte >> 4
+        this.qos = (byte >> 1) & 3
+        this.remaining = 0
+        this.multiplier = 1
+        this.lengthBytes = 0
+        this.state = 'length'
+      } else if (this.state === 'length') {
+        this.remaining += (byte & 0x7f) * this.multiplier
+        this.multiplier *= 128
+        this.lengthBytes++
         // A fifth length byte is malformed; Aedes' parser reports that itself.
-        if (byte & 0x80 && lengthBytes < 4) continue
-        lengthKnown()
-      } else if (state === 'topicLength') {
+        if (byte & 0x80 && this.lengthBytes < 4) continue
+        this.lengthKnown()
+      } else if (this.state === 'topicLength') {
+        const header = (this.header ??= [])
         header.push(byte)
         if (header.length < 2) continue
-        topicLength = ((header[0] as number) << 8) | (header[1] as number)
-        const payload = remaining - 2 - topicLength - (qos > 0 ? 2 : 0)
-        if (payload <= maxPayloadBytes) {
-          state = 'skip'
-          toSkip = remaining - 2
-          if (toSkip === 0) state = 'type'
+        this.header = undefined
+        this.topicLength = ((header[0] as number) << 8) | (header[1] as number)
+        const payload = this.remaining - 2 - this.topicLength - (this.qos > 0 ? 2 : 0)
+        if (payload <= this.maxPayloadBytes) {
+          this.state = 'skip'
+          this.toSkip = this.remaining - 2
+          if (this.toSkip === 0) this.state = 'type'
           continue
         }
-        state = 'topic'
-        topic = []
-        topicBytes = 0
-        if (topicLength === 0) trip({ topic: '', declaredBytes: remaining })
+        this.state = 'topic'
+        this.topic = []
+        this.topicBytes = 0
+        if (this.topicLength === 0) this.trip({ topic: '', declaredBytes: this.remaining })
       } else {
-        const n = Math.min(topicLength - topicBytes, chunk.length - i + 1)
+        const topic = (this.topic ??= [])
+        const n = Math.min(this.topicLength - this.topicBytes, chunk.length - i + 1)
         topic.push(chunk.subarray(i - 1, i - 1 + n))
-        topicBytes += n
+        this.topicBytes += n
         i += n - 1
-        if (topicBytes === topicLength) trip({ topic: Buffer.concat(topic).toString('utf8'), declaredBytes: remaining })
+        if (this.topicBytes === this.topicLength) {
+          this.topic = undefined
+          this.trip({ topic: Buffer.concat(topic).toString('utf8'), declaredBytes: this.remaining })
+        }
       }
     }
   }
+}
 
-  const read = stream.read.bind(stream)
+/**
+ * The state lives in one object (a class, not closures over a dozen variables) and `read` is called,
+ * not bound: every connection pays for this while idle (issue #10; spec/bench/idle.ts).
+ */
+export function guardPacketSize(stream: Duplex, maxPayloadBytes: number, onOversize: (info: Oversize) => void): void {
+  const guard = new SizeGuard(stream, maxPayloadBytes, onOversize)
+  const read = stream.read
   stream.read = (size?: number) => {
-    const chunk: unknown = read(size)
-    if (tripped) return null
+    const chunk: unknown = read.call(stream, size)
+    if (guard.tripped) return null
     if (Buffer.isBuffer(chunk)) {
-      inspect(chunk)
-      if (tripped) return null
+      guard.inspect(chunk)
+      if (guard.tripped) return null
     }
     return chunk
   }
