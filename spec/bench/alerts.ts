@@ -25,10 +25,10 @@ import { fileURLToPath } from 'node:url'
 import { SMTPServer } from 'smtp-server'
 import { startApp } from '../../src/app.js'
 import { modules } from '../../src/capabilities/index.js'
-import { loadConfig } from '../../src/config/load.js'
 import { silentLogger } from '../../src/log.js'
 import { formatDatagram } from '../../src/sim/udp/datagram.js'
 import { fmtMs, fmtNumber, quantile } from './stats.js'
+import { benchConfig } from './bench-config.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -36,24 +36,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** Child mode: sensebus mailing every reload failure to one address through the given SMTP port. */
 async function serve(smtpPort: number, pool: boolean): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sensebus-alerts-bench-'))
-  const config = loadConfig(modules, {
-    overrides: {
-      dataDir,
-      'broker.mqtt.port': 0,
-      'broker.ws.port': 0,
-      'http.port': 0,
-      'log.level': 'silent',
-      'mail.smtp': { host: '127.0.0.1', port: smtpPort, pool },
-      // Retries stay at most 5 s apart, so the end of the outage is noticed within seconds; enough attempts
-      // that a 60 s outage does not move deliveries to dead letters (alert/retry would be needed then).
-      'outbox.maxDelayMs': 5_000,
-      'outbox.maxAttempts': 100,
-      'capabilities.alert.udp.port': 0,
-      'capabilities.alert.udp.maxPerSourcePerMinute': 1_000_000,
-      'capabilities.alert.enrichment.enabled': false,
-      'capabilities.alert.rateLimitMs': 0,
-      'capabilities.alert.email': { 'reload/failed': { recipients: ['ops@example.com'] } },
-    },
+  const config = benchConfig(dataDir, {
+    'mail.smtp': { host: '127.0.0.1', port: smtpPort, pool },
+    // Retries stay at most 5 s apart, so the end of the outage is noticed within seconds; enough attempts
+    // that a 60 s outage does not move deliveries to dead letters (alert/retry would be needed then).
+    'outbox.maxDelayMs': 5_000,
+    'outbox.maxAttempts': 100,
+    'capabilities.alert.udp.port': 0,
+    'capabilities.alert.udp.maxPerSourcePerMinute': 1_000_000,
+    'capabilities.alert.enrichment.enabled': false,
+    'capabilities.alert.rateLimitMs': 0,
+    'capabilities.alert.email': { 'reload/failed': { recipients: ['ops@example.com'] } },
   })
   const app = await startApp({ config, log: silentLogger(), modules })
   const { default: mqtt } = await import('mqtt')

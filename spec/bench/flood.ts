@@ -17,9 +17,9 @@ import { fileURLToPath } from 'node:url'
 import mqtt, { type MqttClient } from 'mqtt'
 import { startApp } from '../../src/app.js'
 import { modules } from '../../src/capabilities/index.js'
-import { loadConfig } from '../../src/config/load.js'
 import { silentLogger } from '../../src/log.js'
 import { fmtMs, quantile } from './stats.js'
+import { benchConfig } from './bench-config.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const FLOODERS = 4
@@ -27,9 +27,7 @@ const FLOODERS = 4
 /** Child mode 1: sensebus on its defaults (ephemeral ports, silent logs). */
 async function serve(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sensebus-flood-'))
-  const config = loadConfig(modules, {
-    overrides: { dataDir, 'broker.mqtt.port': 0, 'broker.ws.port': 0, 'http.port': 0, 'log.level': 'silent' },
-  })
+  const config = benchConfig(dataDir)
   const app = await startApp({ config, log: silentLogger(), modules })
   process.send?.({ mqtt: `mqtt://127.0.0.1:${app.endpoints.mqtt?.port}` })
   process.on('message', async () => {

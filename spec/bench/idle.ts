@@ -60,22 +60,15 @@ async function serve(kind: 'sensebus' | 'aedes', connections: number): Promise<v
   let stop: () => Promise<void>
   // Imported here, so the bare Aedes process does not load (and pay RSS for) sensebus' modules.
   if (kind === 'sensebus') {
-    const [{ startApp }, { modules }, { loadConfig }, { silentLogger }] = await Promise.all([
+    const [{ startApp }, { modules }, { benchConfig }, { silentLogger }] = await Promise.all([
       import('../../src/app.js'),
       import('../../src/capabilities/index.js'),
-      import('../../src/config/load.js'),
+      import('./bench-config.js'),
       import('../../src/log.js'),
     ])
     const dataDir = await mkdtemp(join(tmpdir(), 'sensebus-idle-bench-'))
-    const config = loadConfig(modules, {
-      overrides: {
-        dataDir,
-        'broker.mqtt.port': 0,
-        'broker.ws.port': 0,
-        'http.port': 0,
-        'log.level': 'silent',
-        'broker.maxConnections': connections + 100,
-      },
+    const config = benchConfig(dataDir, {
+      'broker.maxConnections': connections + 100,
     })
     const app = await startApp({ config, log: silentLogger(), modules })
     url = `127.0.0.1:${app.endpoints.mqtt?.port}`

@@ -22,10 +22,10 @@ import { fileURLToPath } from 'node:url'
 import { MqttBus } from '../../src/broker/mqtt-bus.js'
 import { startApp } from '../../src/app.js'
 import { modules } from '../../src/capabilities/index.js'
-import { loadConfig } from '../../src/config/load.js'
 import { createTopics } from '../../src/core/topics.js'
 import { silentLogger } from '../../src/log.js'
 import { fmtMs, fmtNumber, fmtRatio, quantile } from './stats.js'
+import { benchConfig } from './bench-config.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const SECONDS = 20
@@ -43,15 +43,8 @@ type FromChild =
 
 /** Child mode: sensebus on its defaults, on the given data dir; answers the parent's measuring commands. */
 async function serve(dataDir: string, forkedAt: number): Promise<void> {
-  const config = loadConfig(modules, {
-    overrides: {
-      dataDir,
-      'broker.mqtt.port': 0,
-      'broker.ws.port': 0,
-      'http.port': 0,
-      'log.level': 'silent',
-      'capabilities.alert.udp.port': 0,
-    },
+  const config = benchConfig(dataDir, {
+    'capabilities.alert.udp.port': 0,
   })
   const app = await startApp({ config, log: silentLogger(), modules })
   // performance.timeOrigin + now() is wall-clock ms with sub-ms precision; the parent sent its own.

@@ -21,7 +21,6 @@ import { Aedes } from 'aedes'
 import { startApp, type App } from '../../src/app.js'
 import type { EmbeddedBroker } from '../../src/broker/embedded-broker.js'
 import { modules } from '../../src/capabilities/index.js'
-import { loadConfig } from '../../src/config/load.js'
 import { systemIdentity } from '../../src/core/identity.js'
 import { silentLogger } from '../../src/log.js'
 import {
@@ -34,6 +33,7 @@ import {
   type RetainedEndpoints,
   type ServerMessage,
 } from './ipc.js'
+import { benchConfig } from './bench-config.js'
 
 const noop = () => undefined
 /** The dispatcher refuses in-process requests without an identity. */
@@ -49,17 +49,10 @@ interface Sensebus {
 }
 
 async function startSensebus(dataDir: string): Promise<Sensebus> {
-  const config = loadConfig(modules, {
+  const config = benchConfig(dataDir, {
     // Defaults everywhere except ports, logging and the connection cap: fan-out needs 1,000
     // subscribers plus a publisher, one more than the default broker.maxConnections (1000).
-    overrides: {
-      dataDir,
-      'broker.mqtt.port': 0,
-      'broker.ws.port': 0,
-      'http.port': 0,
-      'log.level': 'silent',
-      'broker.maxConnections': 2000,
-    },
+    'broker.maxConnections': 2000,
   })
   const t0 = performance.now()
   const app = await startApp({ config, log: silentLogger(), modules })

@@ -12,10 +12,10 @@ import { performance } from 'node:perf_hooks'
 import { startApp } from '../../src/app.js'
 import { modules } from '../../src/capabilities/index.js'
 import { KvStore } from '../../src/capabilities/kv/store.js'
-import { loadConfig } from '../../src/config/load.js'
 import { systemIdentity } from '../../src/core/identity.js'
 import { silentLogger } from '../../src/log.js'
 import { LevelStore } from '../../src/services/store/level-store.js'
+import { benchConfig } from './bench-config.js'
 
 /** 1,000 keys per namespace: the default `maxKeysPerNamespace`. */
 export const KEYS_PER_NAMESPACE = 1000
@@ -42,18 +42,11 @@ export type StoreChildResult =
   | { job: 'expiry'; stored: number; expired: number; cpuUsPerKey: number; lagMs: number }
 
 function configFor(dataDir: string) {
-  return loadConfig(modules, {
-    overrides: {
-      dataDir,
-      'broker.mqtt.port': 0,
-      'broker.ws.port': 0,
-      'http.port': 0,
-      'log.level': 'silent',
-      // Room for the bench's keys, and for the expiring ones in a namespace of their own.
-      'capabilities.kv.maxKeys': 200_000,
-      'capabilities.kv.maxNamespaces': 1000,
-      'capabilities.kv.maxKeysPerNamespace': 100_000,
-    },
+  return benchConfig(dataDir, {
+    // Room for the bench's keys, and for the expiring ones in a namespace of their own.
+    'capabilities.kv.maxKeys': 200_000,
+    'capabilities.kv.maxNamespaces': 1000,
+    'capabilities.kv.maxKeysPerNamespace': 100_000,
   })
 }
 

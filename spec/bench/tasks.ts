@@ -21,11 +21,11 @@ import { parse, stringify } from 'yaml'
 import { MqttBus } from '../../src/broker/mqtt-bus.js'
 import { startApp } from '../../src/app.js'
 import { modules } from '../../src/capabilities/index.js'
-import { loadConfig } from '../../src/config/load.js'
 import { createTopics } from '../../src/core/topics.js'
 import { silentLogger } from '../../src/log.js'
 import { startSimulator } from '../../src/sim/index.js'
 import { fmtMs, fmtNumber, fmtRatio, medianOf, quantile } from './stats.js'
+import { benchConfig } from './bench-config.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const DEMO = fileURLToPath(new URL('../../../src/sim/fixtures/demo.yaml', import.meta.url))
@@ -38,22 +38,15 @@ const EVENT_P99_TARGET_MS = 1.5 * POLL_MS
 /** Child mode: sensebus on its defaults, pointed at the simulator. */
 async function serve(qrsPort: number, enginePort: number, certDir: string): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sensebus-tasks-bench-'))
-  const config = loadConfig(modules, {
-    overrides: {
-      dataDir,
-      'broker.mqtt.port': 0,
-      'broker.ws.port': 0,
-      'http.port': 0,
-      'log.level': 'silent',
-      'capabilities.alert.udp.port': 0,
-      'sense.host': '127.0.0.1',
-      'sense.qrs.port': qrsPort,
-      'sense.engine.port': enginePort,
-      'sense.certs.dir': certDir,
-      // Every started task is a job until its run ends; the default (64) would answer part of a burst of
-      // 100 with BUSY, which is that limit working, not the cost of a start.
-      'jobs.maxRunning': 256,
-    },
+  const config = benchConfig(dataDir, {
+    'capabilities.alert.udp.port': 0,
+    'sense.host': '127.0.0.1',
+    'sense.qrs.port': qrsPort,
+    'sense.engine.port': enginePort,
+    'sense.certs.dir': certDir,
+    // Every started task is a job until its run ends; the default (64) would answer part of a burst of
+    // 100 with BUSY, which is that limit working, not the cost of a start.
+    'jobs.maxRunning': 256,
   })
   const app = await startApp({ config, log: silentLogger(), modules })
   process.send?.({ mqttPort: app.endpoints.mqtt?.port })

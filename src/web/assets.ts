@@ -20,10 +20,13 @@ const TYPES: Record<string, string> = {
 
 /**
  * The page's files live in `src/web/public/` as plain browser ES modules (tsc neither compiles nor
- * copies them); compiled code in `dist/web/` finds them through the source tree, which the package ships.
+ * copies them); compiled code in `dist/web/` finds them through the source tree, which the package ships,
+ * and so does the benches' build in `dist-bench/src/web/`.
  */
 export function publicDir(): string {
-  const candidates = ['./public', '../../src/web/public'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+  const candidates = ['./public', '../../src/web/public', '../../../src/web/public'].map((rel) =>
+    fileURLToPath(new URL(rel, import.meta.url)),
+  )
   const found = candidates.find((p) => existsSync(join(p, 'index.html')))
   if (!found) throw new Error(`Web view files not found (looked in ${candidates.join(', ')})`)
   return found
