@@ -6,7 +6,16 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const ENTRIES = ['run.js', 'flood.js', 'alerts.js', 'tasks.js', 'scheduler.js', 'idle.js', 'cluster.js']
+const ENTRIES = [
+  'run.js',
+  'mosquitto-echo.js',
+  'flood.js',
+  'alerts.js',
+  'tasks.js',
+  'scheduler.js',
+  'idle.js',
+  'cluster.js',
+]
 
 let failed = 0
 for (const entry of ENTRIES) {
