@@ -1,12 +1,13 @@
 import type { Bus } from '../../core/bus.js'
-import { type Envelope, event, fail } from '../../core/envelope.js'
+import { type Envelope, fail } from '../../core/envelope.js'
 import { CapabilityError } from '../../core/errors.js'
 import { actingFor } from '../../core/identity.js'
 import type { Collection } from '../../core/store.js'
-import { type Topics, topicSegment } from '../../core/topics.js'
+import type { Topics } from '../../core/topics.js'
 import type { Logger } from '../../log.js'
 import type { Clock } from './clock.js'
 import { DueQueue } from './due-queue.js'
+import { SchedulePublisher } from './publisher.js'
 import { nextRunAfter } from './next-run.js'
 import { iso, type ScheduleRecord, timingOf, toView } from './record.js'
 import type { LastResult, ScheduleConfig, ScheduleView } from './schema.js'
@@ -42,17 +43,16 @@ export class Scheduler {
   private readonly queue = new DueQueue()
   private readonly writes = new Map<string, Promise<void>>()
   private readonly runs = new Set<Promise<void>>()
-  private readonly publishing = new Map<string, Promise<void>>()
   private cancelTimer: (() => void) | undefined
   private syncTimer: NodeJS.Timeout | undefined
   private timerAt: number | undefined
   private started = false
   private stopped = false
   private counter = 0
-  private readonly source: string
+  private readonly out: SchedulePublisher
 
   constructor(private readonly deps: SchedulerDeps) {
-    this.source = `sensebus/${deps.bus.id}`
+    this.out = new SchedulePublisher(deps.bus, deps.topics, deps.log)
   }
 
   async load(): Promise<void> {
@@ -84,7 +84,7 @@ export class Scheduler {
       this.plan(rec, now)
       this.changed(rec)
     }
-    await this.clearStaleStates()
+    await this.out.clearStale(this.records.keys())
     this.arm()
     if (this.deps.shared) this.armSync(this.deps.shared.syncMs)
   }
@@ -141,7 +141,7 @@ export class Scheduler {
     this.records.delete(id)
     this.queue.remove(id)
     await this.save(id)
-    this.publish(this.stateTopic(id), '', true)
+    this.out.cleared(id)
     this.arm()
   }
 
@@ -273,7 +273,7 @@ export class Scheduler {
     this.inFlight.set(rec.id, (this.inFlight.get(rec.id) ?? 0) + 1)
     this.changed(rec)
     const { capability } = rec.target
-    this.publishEvent(rec.id, 'fired', {
+    this.out.event(rec.id, 'fired', {
       scheduleId: rec.id,
       name: rec.name,
       trigger,
@@ -322,7 +322,7 @@ export class Scheduler {
       current.lastResult = result
       this.changed(current)
     }
-    this.publishEvent(id, 'finished', {
+    this.out.event(id, 'finished', {
       scheduleId: id,
       name,
       capability,
@@ -338,7 +338,7 @@ export class Scheduler {
   private skip(rec: ScheduleRecord, reason: 'overlap' | 'missed', scheduledFor: number | undefined): void {
     const at = new Date(this.deps.clock.now()).toISOString()
     rec.lastResult = { status: 'skipped', at, reason }
-    this.publishEvent(rec.id, 'skipped', {
+    this.out.event(rec.id, 'skipped', {
       scheduleId: rec.id,
       name: rec.name,
       reason,
@@ -371,39 +371,9 @@ export class Scheduler {
     return write
   }
 
-  private stateTopic(id: string): string {
-    return this.deps.topics.state('schedule', topicSegment(id))
-  }
-
   private publishState(rec: ScheduleRecord): void {
     if (this.stopped) return
-    this.publish(this.stateTopic(rec.id), toView(rec, this.inFlight.get(rec.id) ?? 0), true)
-  }
-
-  private publishEvent(id: string, what: 'fired' | 'finished' | 'skipped', data: Record<string, unknown>): void {
-    const topic = this.deps.topics.event('schedule', topicSegment(id), what)
-    this.publish(topic, event(`sense.schedule.${what}`, this.source, data), false)
-  }
-
-  /** Publishes to one topic go out one after another, so a later state never lands before an earlier one. */
-  private publish(topic: string, payload: object | string, retain: boolean): void {
-    const previous = this.publishing.get(topic) ?? Promise.resolve()
-    const sent = previous.then(() =>
-      this.deps.bus.publish(topic, payload, { qos: 1, retain }).catch((err: unknown) => {
-        this.deps.log.warn({ err, topic }, 'could not publish')
-      }),
-    )
-    this.publishing.set(topic, sent)
-    sent.then(() => {
-      if (this.publishing.get(topic) === sent) this.publishing.delete(topic)
-    })
-  }
-
-  /** Retained states of schedules deleted while the broker kept them (a crash between delete and clear). */
-  private async clearStaleStates(): Promise<void> {
-    const held = await this.deps.bus.retained(this.deps.topics.state('schedule', '+'))
-    const live = new Set([...this.records.keys()].map((id) => this.stateTopic(id)))
-    for (const { topic, payload } of held) if (payload.length > 0 && !live.has(topic)) this.publish(topic, '', true)
+    this.out.state(rec.id, toView(rec, this.inFlight.get(rec.id) ?? 0))
   }
 
   /** Retained states again, after an external broker forgot them. */
