@@ -2,15 +2,14 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
 import type { Logger } from '../../log.js'
-import {
-  COLLECTION_NAME,
-  type BatchOp,
-  type Collection,
-  type CollectionOptions,
-  type ListOptions,
-  type Store,
-  type StoreBatchOp,
-  type StoredEntry,
+import type {
+  BatchOp,
+  Collection,
+  CollectionOptions,
+  ListOptions,
+  Store,
+  StoreBatchOp,
+  StoredEntry,
 } from '../../core/store.js'
 import {
   DATA,
@@ -31,6 +30,7 @@ import {
 } from './encoding.js'
 import { GroupCommit, type RawOp } from './group-commit.js'
 import { LruCache } from './lru.js'
+import { CollectionRegistry } from './registry.js'
 
 export interface LevelStoreOptions {
   dir: string
@@ -41,7 +41,6 @@ export interface LevelStoreOptions {
   log: Logger
 }
 
-type Listener = (entry: StoredEntry<unknown>) => void | Promise<void>
 type Range =
   | { keyEncoding: 'utf8'; gt?: string; gte?: string; lt: string }
   | { keyEncoding: 'buffer'; gt?: Buffer; gte?: Buffer; lt: Buffer }
@@ -58,8 +57,7 @@ export class LevelStore implements Store {
   private readonly commit: GroupCommit
   private readonly cache: LruCache
   private readonly cached = new Set<string>()
-  private readonly collections = new Map<string, Collection<unknown>>()
-  private readonly expireListeners = new Map<string, Set<Listener>>()
+  private readonly registry: CollectionRegistry
   private readonly creating = new Map<string, Promise<unknown>>()
   private timer: NodeJS.Timeout | undefined
   private armedFor = Number.POSITIVE_INFINITY
@@ -72,6 +70,7 @@ export class LevelStore implements Store {
   ) {
     this.commit = new GroupCommit(db, opts.sync)
     this.cache = new LruCache(opts.cacheBytes)
+    this.registry = new CollectionRegistry(opts.log)
   }
 
   static async open(opts: LevelStoreOptions): Promise<LevelStore> {
@@ -100,14 +99,9 @@ export class LevelStore implements Store {
   }
 
   collection<T>(name: string, opts: CollectionOptions = {}): Collection<T> {
-    if (!COLLECTION_NAME.test(name)) throw new Error(`Invalid collection name '${name}'`)
+    const c = this.registry.get<T>(name, (n) => this.makeCollection(n))
     if (opts.cache) this.cached.add(name)
-    let c = this.collections.get(name)
-    if (!c) {
-      c = this.makeCollection(name)
-      this.collections.set(name, c)
-    }
-    return c as Collection<T>
+    return c
   }
 
   async batch(ops: StoreBatchOp[]): Promise<void> {
@@ -138,15 +132,7 @@ export class LevelStore implements Store {
       list: (o) => this.list(name, o),
       scan: (o) => this.scan(name, o),
       keys: (o) => this.keys(name, o),
-      onExpire: (listener) => {
-        let set = this.expireListeners.get(name)
-        if (!set) {
-          set = new Set()
-          this.expireListeners.set(name, set)
-        }
-        set.add(listener)
-        return () => set.delete(listener)
-      },
+      onExpire: (listener) => this.registry.onExpire(name, listener),
     }
   }
 
@@ -363,13 +349,7 @@ export class LevelStore implements Store {
       await this.commit.write(ops)
       for (const { collection, entry } of expired) {
         this.cache.delete(dataKey(collection, entry.key))
-        for (const l of this.expireListeners.get(collection) ?? []) {
-          try {
-            await l(entry)
-          } catch (err) {
-            this.opts.log.warn({ err, collection, key: entry.key }, 'expiry listener failed')
-          }
-        }
+        await this.registry.expired(collection, entry)
       }
       if (due.length < SWEEP_BATCH) return
     }

@@ -1,16 +1,9 @@
 import { Redis } from 'ioredis'
-import {
-  COLLECTION_NAME,
-  type BatchOp,
-  type Collection,
-  type ListOptions,
-  type Store,
-  type StoreBatchOp,
-  type StoredEntry,
-} from '../../core/store.js'
+import type { BatchOp, Collection, ListOptions, Store, StoreBatchOp, StoredEntry } from '../../core/store.js'
 import type { Logger } from '../../log.js'
 import { decodeValue, encodeValue, expiresAtOf } from './encoding.js'
 import { CREATE, SWEEP, WRITE } from './redis-scripts.js'
+import { CollectionRegistry } from './registry.js'
 
 export interface RedisStoreOptions {
   url: string
@@ -22,8 +15,6 @@ export interface RedisStoreOptions {
   commandTimeoutMs: number
   log: Logger
 }
-
-type Listener = (entry: StoredEntry<unknown>) => void | Promise<void>
 
 interface Scripts {
   sbWrite(...args: string[]): Promise<string[]>
@@ -44,8 +35,7 @@ const SWEEP_BATCH = 500
 export class RedisStore implements Store {
   readonly backend = 'redis'
   readonly shared = true
-  private readonly collections = new Map<string, Collection<unknown>>()
-  private readonly expireListeners = new Map<string, Set<Listener>>()
+  private readonly registry: CollectionRegistry
   private timer: NodeJS.Timeout | undefined
   private armedFor = Number.POSITIVE_INFINITY
   private sweeping: Promise<void> | undefined
@@ -54,7 +44,9 @@ export class RedisStore implements Store {
   private constructor(
     private readonly redis: Redis & Scripts,
     private readonly opts: RedisStoreOptions,
-  ) {}
+  ) {
+    this.registry = new CollectionRegistry(opts.log)
+  }
 
   static async open(opts: RedisStoreOptions): Promise<RedisStore> {
     const redis = new Redis(opts.url, {
@@ -85,13 +77,7 @@ export class RedisStore implements Store {
   }
 
   collection<T>(name: string): Collection<T> {
-    if (!COLLECTION_NAME.test(name)) throw new Error(`Invalid collection name '${name}'`)
-    let c = this.collections.get(name)
-    if (!c) {
-      c = this.makeCollection(name)
-      this.collections.set(name, c)
-    }
-    return c as Collection<T>
+    return this.registry.get<T>(name, (n) => this.makeCollection(n))
   }
 
   async batch(ops: StoreBatchOp[]): Promise<void> {
@@ -129,15 +115,7 @@ export class RedisStore implements Store {
       },
       scan: (o) => this.scan(name, o),
       keys: (o) => this.keys(name, o),
-      onExpire: (listener) => {
-        let set = this.expireListeners.get(name)
-        if (!set) {
-          set = new Set()
-          this.expireListeners.set(name, set)
-        }
-        set.add(listener)
-        return () => set.delete(listener)
-      },
+      onExpire: (listener) => this.registry.onExpire(name, listener),
     }
   }
 
@@ -251,7 +229,7 @@ export class RedisStore implements Store {
   /** One script call per round over every collection in use; returns the earliest remaining deadline. */
   private async sweep(): Promise<number> {
     for (;;) {
-      const names = [...this.collections.keys()]
+      const names = this.registry.names()
       if (this.closed || names.length === 0) return Number.POSITIVE_INFINITY
       const now = Date.now()
       const out = await this.redis.sbSweep(this.opts.keyPrefix, String(now), String(SWEEP_BATCH), ...names)
@@ -261,13 +239,7 @@ export class RedisStore implements Store {
         const key = out[i + 1] as string
         const raw = out[i + 2] as string
         const entry = { key, value: decodeValue(raw), expiresAt: expiresAtOf(raw) }
-        for (const l of this.expireListeners.get(collection) ?? []) {
-          try {
-            await l(entry)
-          } catch (err) {
-            this.opts.log.warn({ err, collection, key }, 'expiry listener failed')
-          }
-        }
+        await this.registry.expired(collection, entry)
       }
       if (String(more) !== '1') return earliest ? Number(earliest) : Number.POSITIVE_INFINITY
     }
