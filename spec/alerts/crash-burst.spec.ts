@@ -6,7 +6,7 @@ import { stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LevelStore } from '../../src/services/store/level-store.js'
 import { silentLogger } from '../../src/log.js'
-import { formatDatagram } from '../../src/sim/udp/datagram.js'
+import { taskFailureDatagram } from '../../src/sim/udp/datagram.js'
 import { startServer, type ServerProcess } from '../helpers/process.js'
 import { freeUdpPort, type HookReceiver, startHookReceiver } from './harness.js'
 
@@ -73,18 +73,7 @@ describe('SIGKILL during a burst of task failures', () => {
     let killedAfter = 0
     for (let i = 0; i < BURST; i++) {
       const executionId = crypto.randomUUID()
-      const text = formatDatagram('/scheduler-task-failed/', {
-        hostName: 'sense-node-1',
-        taskName: `Reload of app ${i}`,
-        appName: `App ${i}`,
-        user: 'INTERNAL\\sa_scheduler',
-        taskId: crypto.randomUUID(),
-        appId: crypto.randomUUID(),
-        date: new Date(),
-        level: 'INFO',
-        executionId,
-        message: `Failure ${i}`,
-      })
+      const text = taskFailureDatagram(i, executionId)
       await new Promise<void>((resolve) => socket.send(text, udpPort, '127.0.0.1', () => resolve()))
       sent.push(executionId)
       // Killed once deliveries are flowing, or halfway at the latest: work is then under way at every stage.

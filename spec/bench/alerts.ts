@@ -26,7 +26,7 @@ import { SMTPServer } from 'smtp-server'
 import { startApp } from '../../src/app.js'
 import { modules } from '../../src/capabilities/index.js'
 import { silentLogger } from '../../src/log.js'
-import { formatDatagram } from '../../src/sim/udp/datagram.js'
+import { taskFailureDatagram } from '../../src/sim/udp/datagram.js'
 import { fmtMs, fmtNumber, quantile } from './stats.js'
 import { benchConfig } from './bench-config.js'
 
@@ -159,18 +159,7 @@ async function burst(udpPort: number, count: number, label: string): Promise<Map
   const socket = createSocket('udp4')
   for (let i = 0; i < count; i++) {
     const executionId = crypto.randomUUID()
-    const text = formatDatagram('/scheduler-task-failed/', {
-      hostName: 'sense-node-1',
-      taskName: `Reload of ${label} app ${i}`,
-      appName: `${label} app ${i}`,
-      user: 'INTERNAL\\sa_scheduler',
-      taskId: crypto.randomUUID(),
-      appId: crypto.randomUUID(),
-      date: new Date(),
-      level: 'INFO',
-      executionId,
-      message: `Failure ${i}`,
-    })
+    const text = taskFailureDatagram(i, executionId, `${label} app`)
     sent.set(executionId, performance.now())
     await new Promise<void>((res) => socket.send(text, udpPort, '127.0.0.1', () => res()))
     // The kernel's receive buffer is finite: a datagram dropped there was never sensebus' to lose.

@@ -22,7 +22,7 @@ import { startApp } from '../../src/app.js'
 import { modules } from '../../src/capabilities/index.js'
 import { loadConfig } from '../../src/config/load.js'
 import { silentLogger } from '../../src/log.js'
-import { formatDatagram } from '../../src/sim/udp/datagram.js'
+import { taskFailureDatagram } from '../../src/sim/udp/datagram.js'
 import { startMosquitto } from '../helpers/mosquitto.js'
 import { startRedis } from '../helpers/redis.js'
 import { fmtNumber } from './stats.js'
@@ -139,18 +139,7 @@ async function measureAlerts(
   for (let i = 0; i < count; i++) {
     const executionId = crypto.randomUUID()
     ids.push(executionId)
-    const text = formatDatagram('/scheduler-task-failed/', {
-      hostName: 'sense-node-1',
-      taskName: `Reload ${i}`,
-      appName: `App ${i}`,
-      user: 'INTERNAL\\sa_scheduler',
-      taskId: crypto.randomUUID(),
-      appId: crypto.randomUUID(),
-      date: new Date(),
-      level: 'INFO',
-      executionId,
-      message: `Failure ${i}`,
-    })
+    const text = taskFailureDatagram(i, executionId)
     await new Promise<void>((res) => socket.send(text, ports[i % ports.length] as number, '127.0.0.1', () => res()))
     if (i % 5 === 4) await sleep(2)
   }

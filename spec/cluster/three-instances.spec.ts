@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { silentLogger } from '../../src/log.js'
 import { RedisStore } from '../../src/services/store/redis-store.js'
-import { formatDatagram } from '../../src/sim/udp/datagram.js'
+import { taskFailureDatagram } from '../../src/sim/udp/datagram.js'
 import { freeUdpPort, type HookReceiver, startHookReceiver } from '../alerts/harness.js'
 import { connect, type TestClient } from '../helpers/client.js'
 import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.js'
@@ -14,21 +14,6 @@ import { type ServerProcess, startServer } from '../helpers/process.js'
 import { type RedisServer, startRedis } from '../helpers/redis.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-function taskFailure(executionId: string, i: number): string {
-  return formatDatagram('/scheduler-task-failed/', {
-    hostName: 'sense-node-1',
-    taskName: `Reload of app ${i}`,
-    appName: `App ${i}`,
-    user: 'INTERNAL\\sa_scheduler',
-    taskId: crypto.randomUUID(),
-    appId: crypto.randomUUID(),
-    date: new Date(),
-    level: 'INFO',
-    executionId,
-    message: `Failure ${i}`,
-  })
-}
 
 /**
  * Three sensebus processes on one Mosquitto and one Redis, one of them killed with SIGKILL and started
@@ -119,7 +104,7 @@ describe('three instances on Mosquitto and Redis', () => {
     const alertBurst = async (n: number, live: number[]) => {
       for (let i = 0; i < n; i++) {
         const executionId = crypto.randomUUID()
-        const text = taskFailure(executionId, alerts.length)
+        const text = taskFailureDatagram(alerts.length, executionId)
         alerts.push(executionId)
         const targets = i % 2 === 0 ? live : [live[i % live.length] as number]
         for (const t of targets) await send(udpPorts[t] as number, text)

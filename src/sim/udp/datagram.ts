@@ -59,3 +59,22 @@ export function formatDatagram(type: string, f: DatagramFields): string {
     f.message,
   ].join(';')
 }
+
+/**
+ * A reload-task failure as the scheduler's appender sends it, numbered `i` (`App <i>`, fresh task and
+ * app ids): the bursts of the alert specs and benches.
+ */
+export function taskFailureDatagram(i: number, executionId: string, appLabel = 'App'): string {
+  return formatDatagram('/scheduler-task-failed/', {
+    hostName: 'sense-node-1',
+    taskName: `Reload of ${appLabel} ${i}`,
+    appName: `${appLabel} ${i}`,
+    user: 'INTERNAL\\sa_scheduler',
+    taskId: crypto.randomUUID(),
+    appId: crypto.randomUUID(),
+    date: new Date(),
+    level: 'INFO',
+    executionId,
+    message: `Failure ${i}`,
+  })
+}
