@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
+import mqtt from 'mqtt'
 import { startApp, type App } from '../../src/app.js'
 import { modules as registry } from '../../src/capabilities/index.js'
 import { loadConfig } from '../../src/config/load.js'
@@ -151,4 +152,15 @@ export async function createTestPki(): Promise<TestPki> {
   const paths = Object.fromEntries(Object.keys(files).map((k) => [k, join(dir, `${k}.pem`)])) as TestPki['paths']
   await Promise.all(Object.entries(files).map(([k, pem]) => writeFile(paths[k as keyof typeof files], pem)))
   return { dir, ca: ca.cert, paths, client, rogue }
+}
+
+/** The CONNACK refusal code a connection with these options gets; undefined when it is accepted. */
+export async function refusal(url: string, opts: mqtt.IClientOptions): Promise<number | undefined> {
+  try {
+    const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 3000, ...opts })
+    await c.endAsync()
+    return undefined
+  } catch (err) {
+    return (err as { code?: number }).code
+  }
 }

@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type TestClient } from '../helpers/client.js'
-import { PASSWORDS, securityOverrides, startSecureApp, type SecureApp } from './harness.js'
+import { PASSWORDS, refusal, securityOverrides, startSecureApp, type SecureApp } from './harness.js'
 
 const as = (user: keyof typeof PASSWORDS) => ({ username: user, password: PASSWORDS[user] })
 
@@ -17,16 +17,6 @@ async function suback(client: MqttClient, filters: string | string[]): Promise<n
     const granted = (err as { packet?: { granted?: Array<number | { qos: number }> } }).packet?.granted
     if (!granted) throw err
     return granted.map((g) => (typeof g === 'number' ? g : g.qos))
-  }
-}
-
-async function refusal(url: string, opts: mqtt.IClientOptions): Promise<number | undefined> {
-  try {
-    const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 3000, ...opts })
-    await c.endAsync()
-    return undefined
-  } catch (err) {
-    return (err as { code?: number }).code
   }
 }
 

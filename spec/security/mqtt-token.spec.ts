@@ -1,17 +1,6 @@
-import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect } from '../helpers/client.js'
-import { PASSWORDS, securityOverrides, startSecureApp, TOKENS, type SecureApp } from './harness.js'
-
-async function refusal(url: string, opts: mqtt.IClientOptions): Promise<number | undefined> {
-  try {
-    const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 3000, ...opts })
-    await c.endAsync()
-    return undefined
-  } catch (err) {
-    return (err as { code?: number }).code
-  }
-}
+import { PASSWORDS, refusal, securityOverrides, startSecureApp, TOKENS, type SecureApp } from './harness.js'
 
 describe('an API token as the MQTT password', () => {
   let sb: SecureApp
