@@ -10,7 +10,7 @@ import { allCapabilities, butlerFlagsOf, enabledModules, registryGrants } from '
 import type { ServiceName } from './core/services.js'
 import { createTopics } from './core/topics.js'
 import { startHttpShim } from './http/server.js'
-import { apiDescription } from './ops/api-description.js'
+import { type ApiDocuments, apiDescription } from './ops/api-description.js'
 import { opsEndpoints } from './ops/endpoints.js'
 import { healthReporter } from './ops/health-report.js'
 import { Metrics } from './ops/metrics.js'
@@ -190,15 +190,17 @@ export async function startApp({ config, log, modules, policy, baseDir = process
         senseRequired: config.http.health.senseRequired,
         stopping: () => stopping,
       })
+      let described: ApiDocuments | undefined
       const documents = opsEndpoints({
         ...config.http,
         requireToken: security.http.requireToken,
         report,
         registry: metrics,
-        ...apiDescription(enabled, capabilities, config.baseTopic, endpoints, {
-          health: config.http.health.enabled,
-          metrics: config.http.metrics.enabled,
-        }),
+        describe: () =>
+          (described ??= apiDescription(enabled, capabilities, config.baseTopic, endpoints, {
+            health: config.http.health.enabled,
+            metrics: config.http.metrics.enabled,
+          })),
       })
       if (config.web.enabled) Object.assign(documents, webViewDocuments({ config, modules: enabled, endpoints }))
       const http = await startHttpShim({

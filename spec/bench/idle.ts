@@ -20,6 +20,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeHeapSnapshot } from 'node:v8'
+import { DEFAULT_HEAP_MODE } from '../../src/startup/heap.js'
 import { fmtNumber, fmtRatio } from './stats.js'
 
 const SELF = fileURLToPath(import.meta.url)
@@ -56,6 +57,10 @@ async function memory(): Promise<Mem> {
 
 /** Child mode: one server until told to stop; answers 'mem' with its memory. */
 async function serve(kind: 'sensebus' | 'aedes', connections: number): Promise<void> {
+  // Both Node servers run under the V8 heap mode `sensebus start` sets before it loads anything
+  // (src/startup/heap.ts), so the comparison is of what each allocates, not of the collector's settings.
+  const { applyHeapMode, DEFAULT_HEAP_MODE } = await import('../../src/startup/heap.js')
+  applyHeapMode(DEFAULT_HEAP_MODE)
   let url: string
   let stop: () => Promise<void>
   // Imported here, so the bare Aedes process does not load (and pay RSS for) sensebus' modules.
@@ -270,7 +275,8 @@ function render(rows: Row[], n: number, load: [number, number]): string {
     '# Idle connections benchmark (issue #10)',
     '',
     `${fmtNumber(n)} clean-session MQTT 3.1.1 clients (keepalive 600 s) connect and stay silent; each server runs`,
-    `in a fresh process. Memory is sampled after a full GC, ${SETTLE_MS / 1000} s after the last CONNACK.`,
+    `in a fresh process, the Node ones under sensebus' default V8 heap mode (\`runtime.heap: ${DEFAULT_HEAP_MODE}\`).`,
+    `Memory is sampled after a full GC, ${SETTLE_MS / 1000} s after the last CONNACK.`,
     `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}, ${new Date().toISOString()}.`,
     '',
     '| server | accepted | connect time | RSS start | RSS idle | RSS / conn | heap used / conn | ' +

@@ -64,7 +64,7 @@ describe('packet size guard', () => {
             const wire = Buffer.concat(packets.map(encode))
             const { stream, destroyed } = fakeStream(split(wire, cuts))
             const trips: Oversize[] = []
-            guardPacketSize(stream, LIMIT, (info) => trips.push(info))
+            guardPacketSize(stream, LIMIT, (_stream, info) => trips.push(info))
             const passed: Buffer[] = []
             for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null)
               passed.push(chunk)
@@ -94,7 +94,7 @@ describe('packet size guard', () => {
   it('trips on a declared length far beyond the limit before any of the body arrives', () => {
     const { stream, destroyed } = fakeStream([Buffer.from([0x30, ...varint(256 * 1024 * 1024 - 1)])])
     const trips: Oversize[] = []
-    guardPacketSize(stream, LIMIT, (info) => trips.push(info))
+    guardPacketSize(stream, LIMIT, (_stream, info) => trips.push(info))
     expect(stream.read()).toBeNull()
     expect(trips).toEqual([{ declaredBytes: 256 * 1024 * 1024 - 1 }])
     expect(destroyed()).toBe(true)

@@ -27,27 +27,48 @@ const NOTHING_SEEN: Record<string, number> = new Proxy(Object.create(null) as Re
   set: () => true,
 })
 
+/**
+ * One client's memory of what it was sent. A plain object whose set and list come with the first
+ * brokered delivery: an idle connection (issue #10; spec/bench/idle.ts) pays for one object and the
+ * two replaced methods, not for closures over each piece of state.
+ */
+class Delivered {
+  private seen: Set<string> | undefined
+  private recent: string[] | undefined
+
+  constructor(
+    readonly deliver0: Deliver,
+    readonly deliverQoS: Deliver,
+  ) {}
+
+  /** True when this very message was already delivered; otherwise remembers it. */
+  repeated(packet: DeliveredPacket): boolean {
+    const marked = packet as DeliveredPacket & { [CHECKED]?: true }
+    // deliverQoS hands a QoS 0 copy on to deliver0: that is the same delivery, checked once.
+    if (!packet.brokerId || packet.brokerCounter === undefined || marked[CHECKED]) return false
+    const key = `${packet.brokerId}:${packet.brokerCounter}`
+    const seen = (this.seen ??= new Set())
+    if (seen.has(key)) return true
+    const recent = (this.recent ??= [])
+    seen.add(key)
+    recent.push(key)
+    if (recent.length > REMEMBERED) seen.delete(recent.shift() as string)
+    marked[CHECKED] = true
+    return false
+  }
+}
+
 export function dedupeByMessage(handle: object): void {
   const client = handle as AedesClient
   client.duplicates = NOTHING_SEEN
-  const recent: string[] = []
-  const seen = new Set<string>()
-  const wrap =
-    (deliver: Deliver): Deliver =>
-    (packet, cb) => {
-      const marked = packet as DeliveredPacket & { [CHECKED]?: true }
-      // deliverQoS hands a QoS 0 copy on to deliver0: that is the same delivery, checked once.
-      if (packet.brokerId && packet.brokerCounter !== undefined && !marked[CHECKED]) {
-        const key = `${packet.brokerId}:${packet.brokerCounter}`
-        if (seen.has(key)) return setImmediate(cb)
-        seen.add(key)
-        recent.push(key)
-        if (recent.length > REMEMBERED) seen.delete(recent.shift() as string)
-        marked[CHECKED] = true
-      }
-      deliver(packet, cb)
-    }
+  const delivered = new Delivered(client.deliver0, client.deliverQoS)
   // Read by Aedes when a subscription is made (after CONNECT), so replacing them here covers every one.
-  client.deliver0 = wrap(client.deliver0)
-  client.deliverQoS = wrap(client.deliverQoS)
+  client.deliver0 = (packet, cb) => {
+    if (delivered.repeated(packet)) setImmediate(cb)
+    else delivered.deliver0(packet, cb)
+  }
+  client.deliverQoS = (packet, cb) => {
+    if (delivered.repeated(packet)) setImmediate(cb)
+    else delivered.deliverQoS(packet, cb)
+  }
 }

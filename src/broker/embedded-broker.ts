@@ -208,6 +208,20 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const countClosed = () => {
     openConnections--
   }
+  const oversize = (stream: Duplex, info: Oversize) => {
+    const client = (stream as Duplex & { client?: Client }).client
+    const sender = client ? identities.get(client) : undefined
+    log.warn(
+      {
+        clientId: sender?.clientId ?? client?.id,
+        topic: info.topic,
+        declaredBytes: info.declaredBytes,
+        limit: limits.maxPayloadBytes,
+      },
+      'packet too large; closing the connection',
+    )
+    opts.onOversize?.({ ...info, sender })
+  }
   const handle = (stream: Duplex, transport: ListenerKind, certSubject?: string) => {
     // Counted per socket, not per CONNECT, so clients that never log in use up the budget too.
     openConnections++
@@ -216,20 +230,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     const overLimit = openConnections > limits.maxConnections
     streams.set(stream, { transport, overLimit, ...(certSubject !== undefined ? { certSubject } : {}) })
     capReads(stream, READ_CAP_BYTES, gate)
-    guardPacketSize(stream, limits.maxPayloadBytes, (info) => {
-      const client = (stream as Duplex & { client?: Client }).client
-      const sender = client ? identities.get(client) : undefined
-      log.warn(
-        {
-          clientId: sender?.clientId ?? client?.id,
-          topic: info.topic,
-          declaredBytes: info.declaredBytes,
-          limit: limits.maxPayloadBytes,
-        },
-        'packet too large; closing the connection',
-      )
-      opts.onOversize?.({ ...info, sender })
-    })
+    guardPacketSize(stream, limits.maxPayloadBytes, oversize)
     dedupeByMessage(aedes.handle(stream))
   }
   // A WebSocket message holds at least one whole packet; the guard above does the precise check.

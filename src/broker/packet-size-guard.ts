@@ -7,6 +7,9 @@ export interface Oversize {
   declaredBytes: number
 }
 
+/** Told which stream tripped, so one function serves every connection (no closure per connection). */
+export type OnOversize = (stream: Duplex, info: Oversize) => void
+
 const PUBLISH = 3
 /** Room for the variable header of non-PUBLISH packets (CONNECT carries a will topic, user name, password). */
 const HEADER_ALLOWANCE = 65_536 + 1024
@@ -38,12 +41,12 @@ class SizeGuard {
   constructor(
     private readonly stream: Duplex,
     private readonly maxPayloadBytes: number,
-    private readonly onOversize: (info: Oversize) => void,
+    private readonly onOversize: OnOversize,
   ) {}
 
   private trip(info: Oversize): void {
     this.tripped = true
-    this.onOversize(info)
+    this.onOversize(this.stream, info)
     this.stream.destroy()
   }
 
@@ -126,7 +129,7 @@ class SizeGuard {
  * The state lives in one object (a class, not closures over a dozen variables) and `read` is called,
  * not bound: every connection pays for this while idle (issue #10; spec/bench/idle.ts).
  */
-export function guardPacketSize(stream: Duplex, maxPayloadBytes: number, onOversize: (info: Oversize) => void): void {
+export function guardPacketSize(stream: Duplex, maxPayloadBytes: number, onOversize: OnOversize): void {
   const guard = new SizeGuard(stream, maxPayloadBytes, onOversize)
   const read = stream.read
   stream.read = (size?: number) => {

@@ -169,6 +169,14 @@ const rootSchema = section({
     ),
     requestTimeoutMs: limit(30_000, 'How long a capability may take when it declares no timeout of its own'),
   }),
+  runtime: section({
+    heap: Type.Union([Type.Literal('lean'), Type.Literal('fast')], {
+      default: 'lean',
+      description:
+        "lean: V8 favours memory over speed (sensebus shares the Sense server with the Engine); fast: V8's " +
+        'defaults, more memory for somewhat higher request rates. Applies to `sensebus start` and `sensebus demo`',
+    }),
+  }),
   jobs: section({
     maxRunning: limit(64, 'Long-running jobs (reloads, dumps) at once; more are answered BUSY'),
     retainMs: limit(3_600_000, "How long a finished job's state stays retained and answerable by job/status"),

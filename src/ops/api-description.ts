@@ -9,9 +9,16 @@ type Listeners = Partial<Record<'mqtt' | 'mqtts' | 'ws' | 'wss', { host: string;
   brokerUrl?: string
 }
 
+export interface ApiDocuments {
+  openapi: string
+  asyncapi: string
+  docsPage: string
+  docsStyle: string
+}
+
 /**
  * What the running service serves about itself: the OpenAPI and AsyncAPI documents of the enabled
- * capabilities under the configured base topic, and the browsable page. Built once at start-up.
+ * capabilities under the configured base topic, and the browsable page.
  */
 export function apiDescription(
   modules: CapabilityModule[],
@@ -19,7 +26,7 @@ export function apiDescription(
   baseTopic: string,
   endpoints: Listeners,
   ops: { health: boolean; metrics: boolean } = { health: true, metrics: true },
-): { openapi: string; asyncapi: string; docsPage: string; docsStyle: string } {
+): ApiDocuments {
   const openapi = buildOpenApi(capabilities, VERSION, ops)
   const entries = topicEntries(modules, baseTopic)
   const servers: Record<string, unknown> = {}

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { DocumentAnswer, DocumentHandler } from '../http/handler.js'
+import type { ApiDocuments } from './api-description.js'
 import type { HealthReport } from './health-report.js'
 import type { Metrics } from './metrics.js'
 
@@ -15,11 +16,8 @@ export interface OpsEndpointOptions {
   requireToken(req: IncomingMessage, endpoint: string): Promise<void>
   report(): Promise<HealthReport>
   registry: Metrics
-  /** The API description, built once at start-up. */
-  openapi: string
-  asyncapi: string
-  docsPage: string
-  docsStyle: string
+  /** The API description, built on the first request for it (about 2 MB an instance may never be asked for). */
+  describe(): ApiDocuments
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -52,12 +50,16 @@ export function opsEndpoints(opts: OpsEndpointOptions): Record<string, DocumentH
   // Liveness: the process answers HTTP. Cheap, never probes anything (a hung store must not get the process restarted).
   add(opts.health, '/health/live', () => ({ type: JSON_TYPE, body: '{"live":true}', headers: noStore }))
   add(opts.metrics, '/metrics', async () => ({ ...(await opts.registry.text()), headers: noStore }))
-  add(opts.docs, '/api/openapi.json', () => ({ type: JSON_TYPE, body: opts.openapi }))
-  add(opts.docs, '/api/asyncapi.json', () => ({ type: JSON_TYPE, body: opts.asyncapi }))
-  add(opts.docs, '/api/docs', () => ({ type: 'text/html; charset=utf-8', body: opts.docsPage, headers: DOCS_HEADERS }))
+  add(opts.docs, '/api/openapi.json', () => ({ type: JSON_TYPE, body: opts.describe().openapi }))
+  add(opts.docs, '/api/asyncapi.json', () => ({ type: JSON_TYPE, body: opts.describe().asyncapi }))
+  add(opts.docs, '/api/docs', () => ({
+    type: 'text/html; charset=utf-8',
+    body: opts.describe().docsPage,
+    headers: DOCS_HEADERS,
+  }))
   add(opts.docs, '/api/docs/style.css', () => ({
     type: 'text/css; charset=utf-8',
-    body: opts.docsStyle,
+    body: opts.describe().docsStyle,
     headers: DOCS_HEADERS,
   }))
   return out

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import nodemailer, { type Transporter } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import { CapabilityError } from '../core/errors.js'
 import { limit, section } from '../core/schema.js'
 import { defineService } from './define.js'
@@ -84,6 +84,8 @@ export const mailService = defineService<'mail', MailConfig>({
     if (smtp) {
       // A burst of alerts (a failing reload chain, the end of an outage) then takes a few connections, not
       // one per mail: each costs a TCP (and TLS) handshake and, for many servers, counts against a rate limit.
+      // Loaded only when mail is configured: nodemailer is ~2 MB of heap an instance without SMTP never uses.
+      const { default: nodemailer } = await import('nodemailer')
       transport = nodemailer.createTransport({
         ...(smtp.pool ? { pool: true, maxConnections: smtp.maxConnections, maxMessages: smtp.maxMessages } : {}),
         host: smtp.host,

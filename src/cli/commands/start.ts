@@ -42,6 +42,9 @@ export function startCommand(): Command {
         dataDir?: string
         logLevel?: string
       }) => {
+        // Before the modules load, so that their start-up allocations already follow it (see heap.ts).
+        const { applyHeapMode, DEFAULT_HEAP_MODE } = await import('../../startup/heap.js')
+        applyHeapMode(DEFAULT_HEAP_MODE)
         // Loaded here, not at the top: the client verbs should not pay for every capability module.
         const [{ startApp }, { modules }, { loadConfig }, { createLogger }] = await Promise.all([
           import('../../app.js'),
@@ -75,6 +78,8 @@ export function startCommand(): Command {
           process.exit(1)
         }
         const log = createLogger(config.log)
+        applyHeapMode(config.runtime.heap)
+        log.info({ heap: config.runtime.heap }, 'V8 heap mode')
         // Handlers go in before start-up so a signal during it still ends in a clean stop.
         let app: Awaited<ReturnType<typeof startApp>> | undefined
         let stopping = false

@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { startApp } from '../../app.js'
+import { applyHeapMode } from '../../startup/heap.js'
 import { modules } from '../../capabilities/index.js'
 import { loadConfig } from '../../config/load.js'
 import { createLogger } from '../../log.js'
@@ -116,6 +117,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ stop(): Promise<void
         'capabilities.alert.rules': [{ events: ['reload/failed'], destinations: ['slack', 'teams', 'webhook'] }],
       },
     })
+    applyHeapMode(config.runtime.heap)
     const app = await startApp({ config, log, modules })
     closers.push(() => app.stop())
     await app.bus.subscribe(`${config.baseTopic}/event/reload/failed`, (m) => {

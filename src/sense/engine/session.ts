@@ -1,4 +1,3 @@
-import enigma from 'enigma.js'
 import { createRequire } from 'node:module'
 import WebSocket from 'ws'
 import type { Logger } from '../../log.js'
@@ -6,8 +5,18 @@ import { EngineTimeoutError, toEngineError } from './errors.js'
 import { ENGINE_DEFAULTS, engineUrl, qlikUserHeader, type EngineClientOptions, type EngineRoute } from './options.js'
 import type { QixGlobal } from './qix.js'
 
-/** The schema enigma.js publishes for the engine version Butler defaults to (QLIK-PROTOCOLS §2.1). */
-const schema = createRequire(import.meta.url)('enigma.js/schemas/12.612.0.json') as object
+/**
+ * enigma.js and the schema it publishes for the engine version Butler defaults to (QLIK-PROTOCOLS §2.1),
+ * loaded on the first Engine session: an instance that never talks to the Engine does not hold them.
+ */
+let loaded: Promise<{ enigma: typeof import('enigma.js').default; schema: object }> | undefined
+const loadEnigma = () => {
+  loaded ??= import('enigma.js').then((m) => ({
+    enigma: m.default,
+    schema: createRequire(import.meta.url)('enigma.js/schemas/12.612.0.json') as object,
+  }))
+  return loaded
+}
 
 /** One engine session = one socket. Every call goes through `call` so it is timed and its error mapped. */
 export interface EngineSession {
@@ -34,6 +43,7 @@ export async function openEngineSession(
     ...(socketError === undefined ? {} : { socketError }),
   })
 
+  const { enigma, schema } = await loadEnigma()
   const session = enigma.create({
     schema,
     url: engineUrl(opts, route),

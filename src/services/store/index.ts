@@ -3,7 +3,6 @@ import { limit, section } from '../../core/schema.js'
 import type { Store } from '../../core/store.js'
 import { defineService } from '../define.js'
 import { LevelStore } from './level-store.js'
-import { RedisStore } from './redis-store.js'
 
 declare module '../../core/services.js' {
   interface Services {
@@ -42,9 +41,10 @@ export type StoreConfig = Static<typeof storeConfigSchema>
 export const storeService = defineService<'store', StoreConfig>({
   name: 'store',
   configSchema: storeConfigSchema,
-  create: ({ config, dataDir, log }) =>
+  // The Redis backend (and ioredis, ~2 MB of heap) is loaded only by the instances that use it.
+  create: async ({ config, dataDir, log }) =>
     config.backend === 'redis'
-      ? RedisStore.open({ ...config.redis, log: log.child({ area: 'store' }) })
+      ? (await import('./redis-store.js')).RedisStore.open({ ...config.redis, log: log.child({ area: 'store' }) })
       : LevelStore.open({
           dir: dataDir,
           sync: config.sync,
