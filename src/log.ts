@@ -4,6 +4,7 @@ import {
   type Level,
   type Logger as PinoLogger,
   type LoggerOptions,
+  destination,
   multistream,
   pino,
 } from 'pino'
@@ -55,6 +56,33 @@ export interface LogOptions {
   isTTY?: boolean
 }
 
+/** Log lines waiting for a slow stdout (a pipe nobody reads) beyond this are dropped, not held in memory. */
+const MAX_PENDING_LOG_BYTES = 16 * 1024 * 1024
+
+/** How long a log line may wait for others to share its write. */
+const LOG_FLUSH_MS = 100
+
+/**
+ * JSON lines to stdout without a write(2) per line: lines gather in a buffer written once it holds 4 KB, or
+ * 100 ms after the first of them, so one audit line per request (issue #10) does not cost a system call
+ * each, and a quiet service makes no writes (no timer runs while nothing waits). pino flushes the buffer
+ * synchronously at exit, `process.exit` included.
+ */
+function asyncStdout(): DestinationStream {
+  const out = destination({ dest: 1, sync: false, minLength: 4096, maxLength: MAX_PENDING_LOG_BYTES })
+  let timer: NodeJS.Timeout | undefined
+  const flush = () => {
+    timer = undefined
+    out.flush()
+  }
+  return {
+    write(line: string) {
+      out.write(line)
+      timer ??= setTimeout(flush, LOG_FLUSH_MS).unref()
+    },
+  }
+}
+
 /** The root logger; everything else gets `log.child({ area })`. */
 export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.level ?? 'info'
@@ -68,7 +96,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const pretty = opts.format === 'pretty' || ((opts.format ?? 'auto') === 'auto' && tty)
   const out = opts.destination ?? process.stdout
   const console: DestinationStream = pretty ? prettyStream(out, { colour: tty }) : (out as DestinationStream)
-  if (!opts.file?.enabled) return opts.destination || pretty ? pino(options, console) : pino(options)
+  if (!opts.file?.enabled) return opts.destination || pretty ? pino(options, console) : pino(options, asyncStdout())
   const file = new DailyFile({
     dir: resolve(opts.baseDir ?? process.cwd(), opts.file.dir),
     name: opts.file.name,

@@ -129,7 +129,9 @@ export function createSecurity(opts: SecurityOptions): Security {
   const grantsOf = grantsFactory(roles, topics)
   const tls = loadTls(config)
 
-  const auditLog = opts.log.child({ area: 'audit' })
+  // Audit lines are built from fixed fields (never a request body or a secret), so they skip the
+  // redaction pass every other line gets: it was a measurable part of each request's cost (issue #10).
+  const auditLog = opts.log.child({ area: 'audit' }, { redact: { paths: [] } })
   const auditor = createAuditor({
     log: config.security.audit.log ? auditLog : undefined,
     errors: auditLog,
