@@ -18,10 +18,18 @@ export const BENCH = {
   /** Retained scenario: namespaces × keys per namespace (stays within the default maxKeysPerNamespace). */
   retainedNamespaces: 10,
   retainedKeysPerNamespace: 1000,
+  /**
+   * HTTP durable writes: each of up to `writers` connections cycles over keys of its own in one namespace,
+   * so the store stays bounded (50 × 16 = 800 keys, under the default maxKeysPerNamespace of 1,000).
+   */
+  writeNamespace: 'benchw',
+  writers: 50,
+  writeKeysPerWriter: 16,
 } as const
 
 export const retainedNs = (i: number): string => `ret${String(i).padStart(2, '0')}`
 export const retainedKey = (i: number): string => `key${String(i).padStart(4, '0')}`
+export const writeKey = (writer: number, i: number): string => `w${writer}-k${i}`
 
 export interface Endpoints {
   /** sensebus with its defaults (level persistence, KV mirror on); ≈ 0 retained keys. */
@@ -47,13 +55,23 @@ export interface RetainedEndpoints {
   mirrorSettleMs: number
 }
 
-export type Command = { cmd: 'cpu' } | { cmd: 'retained:setup' } | { cmd: 'retained:restart' } | { cmd: 'shutdown' }
+export type Command =
+  | { cmd: 'cpu' }
+  | { cmd: 'retained:setup' }
+  | { cmd: 'retained:restart' }
+  /** Starts the HTTP write scenario's own sensebus, its keys seeded; answers `{ appHttp }`. */
+  | { cmd: 'write:setup' }
+  | { cmd: 'shutdown' }
 
 export interface CpuSample {
   /** user + system CPU of the server process, µs. */
   cpuUs: number
   /** Event-loop utilisation of the server process since the previous sample (0..1). */
   elu: number
+  /** LevelDB batches written with `sync: true` (one fsync each) by the server process so far, if counted. */
+  syncBatches?: number
+  /** Their summed time from the call until it settled, ms (fsync, thread pool, event loop). */
+  syncBatchMs?: number
 }
 
 export type Reply = { id: number; ok: true; data: unknown } | { id: number; ok: false; error: string }

@@ -2,7 +2,7 @@
  * Closed-loop load generators. The same generator drives a subject and its baseline, so the ratio
  * between them carries the client's own costs on both sides.
  */
-import { Agent, get as httpGet } from 'node:http'
+import { Agent, type ClientRequest, get as httpGet, request as httpRequest, type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
@@ -29,6 +29,10 @@ export interface LoadResult {
   serverElu: number
   /** Load-generator CPU in the window, in % of one core. */
   clientCpuPct: number
+  /** Server fsyncs (sync LevelDB batches) in the window; NaN where the probe does not count them. */
+  serverSyncBatches: number
+  /** Their summed duration, ms (NaN likewise). */
+  serverSyncBatchMs: number
 }
 
 export type Probe = () => Promise<CpuSample>
@@ -43,14 +47,14 @@ export async function connectMqtt(url: string, opts: IClientOptions = {}): Promi
 }
 
 /**
- * Shared closed-loop driver: `width` workers each keep one operation outstanding; `start(done)`
- * launches one operation and calls `done(ok)` when it completes.
+ * Shared closed-loop driver: `width` workers each keep one operation outstanding; `start(done, worker)`
+ * launches one operation for worker 0..width-1 and calls `done(ok)` when it completes.
  */
 async function closedLoop(
   width: number,
   win: LoadWindow,
   probe: Probe,
-  start: (done: (ok: boolean) => void) => void,
+  start: (done: (ok: boolean) => void, worker: number) => void,
 ): Promise<LoadResult> {
   let measuring = false
   let stopping = false
@@ -61,7 +65,7 @@ async function closedLoop(
   const latencies: number[] = []
   let drained: (() => void) | undefined
 
-  const launch = () => {
+  const launch = (worker: number) => {
     const t0 = performance.now()
     let settled = false
     outstanding++
@@ -75,11 +79,11 @@ async function closedLoop(
         ops++
         if (t0 >= windowStart) latencies.push(t1 - t0)
       }
-      if (!stopping) launch()
+      if (!stopping) launch(worker)
       else if (outstanding === 0) drained?.()
-    })
+    }, worker)
   }
-  for (let i = 0; i < width; i++) launch()
+  for (let i = 0; i < width; i++) launch(i)
 
   await sleep(win.warmupMs)
   const cpu0 = await probe()
@@ -105,6 +109,8 @@ async function closedLoop(
     serverCpuUsPerOp: ops > 0 ? (cpu1.cpuUs - cpu0.cpuUs) / ops : Number.NaN,
     serverElu: cpu1.elu,
     clientCpuPct: ((client1.user + client1.system) / 1000 / elapsed) * 100,
+    serverSyncBatches: (cpu1.syncBatches ?? Number.NaN) - (cpu0.syncBatches ?? Number.NaN),
+    serverSyncBatchMs: (cpu1.syncBatchMs ?? Number.NaN) - (cpu0.syncBatchMs ?? Number.NaN),
   }
 }
 
@@ -153,19 +159,23 @@ export async function mqttRequestLoad(
   }
 }
 
-/** HTTP GETs on `connections` keep-alive sockets, one request outstanding per socket. */
-export async function httpGetLoad(
-  url: string,
+/** Sends one request on `agent` for `worker`; `onAnswer` gets the response. */
+type HttpSend = (agent: Agent, worker: number, onAnswer: (res: IncomingMessage) => void) => ClientRequest
+
+/** `connections` keep-alive sockets (one `http.Agent`), one request outstanding per socket. */
+async function httpLoad(
   connections: number,
   win: LoadWindow,
   probe: Probe,
+  okStatus: number,
   check: (status: number, body: string) => boolean,
+  send: HttpSend,
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections })
   let checked = false
   try {
-    return await closedLoop(connections, win, probe, (done) => {
-      const req = httpGet(url, { agent }, (res) => {
+    return await closedLoop(connections, win, probe, (done, worker) => {
+      const req = send(agent, worker, (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () => {
@@ -175,7 +185,7 @@ export async function httpGetLoad(
             checked = true
             if (!check(status, Buffer.concat(chunks).toString())) return done(false)
           }
-          done(status === 200)
+          done(status === okStatus)
         })
       })
       req.on('error', () => done(false))
@@ -183,6 +193,39 @@ export async function httpGetLoad(
   } finally {
     agent.destroy()
   }
+}
+
+/** HTTP GETs, answered 200; `url` may differ per worker (each reading its own keys). */
+export function httpGetLoad(
+  url: string | ((worker: number) => string),
+  connections: number,
+  win: LoadWindow,
+  probe: Probe,
+  check: (status: number, body: string) => boolean,
+): Promise<LoadResult> {
+  const urlOf = typeof url === 'string' ? () => url : url
+  return httpLoad(connections, win, probe, 200, check, (agent, worker, onAnswer) =>
+    httpGet(urlOf(worker), { agent }, onAnswer),
+  )
+}
+
+/** HTTP POSTs of a JSON body per worker and request, answered `okStatus` (Butler's kv route: 201). */
+export function httpPostLoad(
+  url: string,
+  connections: number,
+  win: LoadWindow,
+  probe: Probe,
+  okStatus: number,
+  check: (status: number, body: string) => boolean,
+  body: (worker: number) => string,
+): Promise<LoadResult> {
+  return httpLoad(connections, win, probe, okStatus, check, (agent, worker, onAnswer) => {
+    const text = body(worker)
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }
+    const req = httpRequest(url, { agent, method: 'POST', headers }, onAnswer)
+    req.end(text)
+    return req
+  })
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))

@@ -1,13 +1,16 @@
 /** Renders one bench run as Markdown: medians over repetitions, every figure beside its baseline. */
 import type { FanoutOptions, FanoutQosResult, FanoutResult } from './fanout.js'
+import { HTTP_WRITE_CONNECTIONS, type HttpWriteRep, httpWriteSummary, renderHttpWrite } from './http-write.js'
 import type { RetainedEndpoints } from './ipc.js'
 import type { LoadResult, LoadWindow } from './load.js'
 import type { RetainedOptions, RetainedResult } from './retained.js'
-import { fmtMs, fmtNumber, fmtPct, fmtRatio, medianOf } from './stats.js'
+import { fmtMs, fmtNumber, fmtPct, fmtRatio, mdTable as table, medianOf, verdict as pass } from './stats.js'
 
 export interface RepResult {
   mqtt: Record<number, Partial<Record<'kvget' | 'raw' | 'bus', LoadResult>>>
   http: Partial<Record<'shim' | 'bare', LoadResult>>
+  /** HTTP durable writes: kv/set and kv/get per connection count (http-write.ts). */
+  httpWrite: HttpWriteRep
   fanout: Partial<Record<'app' | 'bare', FanoutResult>>
   retained: Partial<Record<'appEmpty' | 'app10k' | 'bare10k', RetainedResult>>
 }
@@ -45,13 +48,6 @@ function must<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw new Error(`bench report: missing ${what}`)
   return v
 }
-
-const table = (head: string[], rows: string[][]) =>
-  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join(
-    '\n',
-  )
-
-const pass = (ok: boolean) => (ok ? 'PASS' : '**FAIL**')
 
 export function renderReport(run: BenchRun): string {
   const reps = run.reps
@@ -157,6 +153,7 @@ export function renderReport(run: BenchRun): string {
       (r) => ht(r, 'shim').serverCpuUsPerOp,
     ),
   ])
+  summary.push(...httpWriteSummary(reps.map((r) => r.httpWrite)))
   summary.push([
     `Retained mirror, 10,000 keys: SUBSCRIBE → value ${fmtMs(retainedKeyMs)}; 1,000 SUBSCRIBEs ≈ ` +
       `${storm1000CpuS.toFixed(1)} s broker CPU`,
@@ -191,6 +188,8 @@ export function renderReport(run: BenchRun): string {
     for (const k of ['kvget', 'raw', 'bus'] as const) note(`MQTT ${k} @${n}`, (r) => mq(r, n, k))
   note('HTTP shim', (r) => ht(r, 'shim'))
   note('HTTP bare', (r) => ht(r, 'bare'))
+  for (const n of HTTP_WRITE_CONNECTIONS)
+    for (const k of ['set', 'get'] as const) note(`HTTP kv/${k} @${n}`, (r) => must(r.httpWrite[n]?.[k], `kv/${k}`))
   out.push(
     headroom.length
       ? `Not saturating the server in this run: ${headroom.join('; ')}. There, throughput is set by the load ` +
@@ -362,6 +361,14 @@ export function renderReport(run: BenchRun): string {
     ),
   )
   out.push('')
+
+  out.push(
+    renderHttpWrite(
+      reps.map((r) => r.httpWrite),
+      run.settings.httpWindow,
+      '## 2b. HTTP durable writes: `POST /v4/keyvalues/:ns` (kv/set) vs `GET` (kv/get), same sensebus',
+    ),
+  )
 
   // ---- 3. Fan-out
   const f = run.settings.fanout

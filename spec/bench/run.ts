@@ -4,7 +4,9 @@
  * The server process (server.ts) holds sensebus and every baseline; this process is the load
  * generator. See spec/bench/README.md for what each scenario measures and why the baselines are fair.
  *
- *   node dist-bench/spec/bench/run.js [--reps N] [--quick] [--out FILE] [--no-write]
+ *   node dist-bench/spec/bench/run.js [--reps N] [--quick] [--out FILE] [--no-write] [--only http-write]
+ *
+ * `--only http-write` runs just the HTTP durable-write scenario and prints its section (writes nothing).
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -13,6 +15,7 @@ import { dirname, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { fanout, type FanoutOptions } from './fanout.js'
+import { HTTP_WRITE_CONNECTIONS, httpWriteLoad, httpWriteSummary, renderHttpWrite } from './http-write.js'
 import {
   BENCH,
   retainedKey,
@@ -27,6 +30,7 @@ import {
 import { httpGetLoad, mqttRequestLoad, type LoadWindow, type MqttTarget, type Probe } from './load.js'
 import { renderReport, type BenchRun, type RepResult } from './report.js'
 import { retainedSubscribe, type RetainedOptions, type RetainedTarget } from './retained.js'
+import { mdTable } from './stats.js'
 import { renderStore, runStoreScenario, type StoreRun } from './store.js'
 
 interface Args {
@@ -34,6 +38,8 @@ interface Args {
   quick: boolean
   out: string
   write: boolean
+  /** One scenario alone, for iterating on it; never written as a result. */
+  only?: 'http-write'
 }
 
 function parseArgs(argv: string[]): Args {
@@ -44,11 +50,13 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--reps') args.reps = Math.max(1, Number(argv[++i]))
     else if (a === '--out') args.out = resolve(String(argv[++i]))
     else if (a === '--no-write') args.write = false
+    else if (a === '--only' && argv[i + 1] === 'http-write') args.only = argv[++i] as 'http-write'
     else throw new Error(`unknown argument ${a}`)
   }
   if (args.quick && !argv.includes('--reps')) args.reps = 1
   // A quick run is for checking the harness, never the committed result.
   if (args.quick && !argv.includes('--out')) args.write = false
+  if (args.only) args.write = false
   return args
 }
 
@@ -180,6 +188,7 @@ async function main(): Promise<void> {
 
   const reps: RepResult[] = []
   let retainedSetup: RetainedEndpoints | undefined
+  let writeHttp: string | undefined
   let restart: { restartMs: number; emptyStartMs: number } | undefined
   try {
     for (let r = 0; r < args.reps; r++) {
@@ -187,26 +196,44 @@ async function main(): Promise<void> {
         console.error(
           `[bench] rep ${r + 1}/${args.reps} ${what} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
         )
-      const rep: RepResult = { mqtt: {}, http: {}, fanout: {}, retained: {} }
+      const rep: RepResult = { mqtt: {}, http: {}, httpWrite: {}, fanout: {}, retained: {} }
 
-      log('mqtt request/response')
-      for (const inFlight of inFlights) {
-        const row: RepResult['mqtt'][number] = {}
-        for (const name of rotate(['kvget', 'raw', 'bus'] as const, r)) {
-          row[name] = await mqttRequestLoad(endpoints.appMqtt, targets[name], inFlight, window, server.probe)
+      // `--only http-write` skips the scenarios before it.
+      if (!args.only) {
+        log('mqtt request/response')
+        for (const inFlight of inFlights) {
+          const row: RepResult['mqtt'][number] = {}
+          for (const name of rotate(['kvget', 'raw', 'bus'] as const, r)) {
+            row[name] = await mqttRequestLoad(endpoints.appMqtt, targets[name], inFlight, window, server.probe)
+          }
+          rep.mqtt[inFlight] = row
         }
-        rep.mqtt[inFlight] = row
+
+        log('http')
+        for (const name of rotate(['shim', 'bare'] as const, r)) {
+          rep.http[name] = await httpGetLoad(
+            name === 'shim' ? shimUrl : bareUrl,
+            httpConnections,
+            httpWindow,
+            server.probe,
+            expectBody,
+          )
+        }
       }
 
-      log('http')
-      for (const name of rotate(['shim', 'bare'] as const, r)) {
-        rep.http[name] = await httpGetLoad(
-          name === 'shim' ? shimUrl : bareUrl,
-          httpConnections,
-          httpWindow,
-          server.probe,
-          expectBody,
-        )
+      // A sensebus of its own, so the keys written here are not in the other scenarios' instances.
+      writeHttp ??= (await server.call<{ appHttp: string }>({ cmd: 'write:setup' })).appHttp
+      log('http durable writes')
+      for (const n of HTTP_WRITE_CONNECTIONS) {
+        const row: RepResult['httpWrite'][number] = {}
+        for (const kind of rotate(['set', 'get'] as const, r)) {
+          row[kind] = await httpWriteLoad(kind, writeHttp, n, httpWindow, server.probe)
+        }
+        rep.httpWrite[n] = row
+      }
+      if (args.only === 'http-write') {
+        reps.push(rep)
+        continue
       }
 
       log(`fan-out to ${fanoutOpts.subscribers}`)
@@ -262,6 +289,12 @@ async function main(): Promise<void> {
         rep.retained[name] = await retainedSubscribe(retainedTargets[name], retainedOpts, server.probe)
       }
       reps.push(rep)
+    }
+    if (args.only === 'http-write') {
+      const writes = reps.map((r) => r.httpWrite)
+      const summary = mdTable(['check', 'ratio', 'target', 'verdict', 'per repetition'], httpWriteSummary(writes))
+      process.stdout.write(`${renderHttpWrite(writes, httpWindow, '## HTTP durable writes (--only)')}\n${summary}\n`)
+      return
     }
     console.error('[bench] restarting the 10,000-key instance (mirror rebuild)')
     restart = await server.call<{ restartMs: number; emptyStartMs: number }>({ cmd: 'retained:restart' })

@@ -8,7 +8,9 @@
  * - bus echo: the same through sensebus' Bus adapter, still without the dispatcher;
  * - a bare `node:http` server answering the Butler kv body;
  * - a bare Aedes with in-memory persistence (fan-out and retained baselines);
- * - on demand, a second sensebus holding 10,000 keys and a bare Aedes holding 10,000 retained messages.
+ * - on demand, a second sensebus holding 10,000 keys and a bare Aedes holding 10,000 retained messages;
+ * - on demand, a sensebus for the HTTP write scenario, holding the keys it overwrites (so its kv/get finds them
+ *   whichever runs first) and nothing else, so the other scenarios' instances stay as they were.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
@@ -18,6 +20,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Readable } from 'node:stream'
 import { Aedes } from 'aedes'
+import { Level } from 'level'
 import { startApp, type App } from '../../src/app.js'
 import type { EmbeddedBroker } from '../../src/broker/embedded-broker.js'
 import { modules } from '../../src/capabilities/index.js'
@@ -32,6 +35,7 @@ import {
   type Endpoints,
   type RetainedEndpoints,
   type ServerMessage,
+  writeKey,
 } from './ipc.js'
 import { benchConfig } from './bench-config.js'
 
@@ -39,6 +43,25 @@ const noop = () => undefined
 /** The dispatcher refuses in-process requests without an identity. */
 const identity = systemIdentity('bench')
 const send = (msg: ServerMessage) => process.send?.(msg)
+
+/**
+ * Counts the sync LevelDB batches (one fsync each) of every store in this process and the time each took
+ * from the call to its promise settling (the fsync plus the thread-pool and event-loop hops), so the write
+ * scenario can show how many acknowledged writes share one fsync and what one costs in latency. Wraps
+ * level's batch implementation, which no option exposes; the figures are the bench's, nothing in sensebus
+ * reads them.
+ */
+const sync = { batches: 0, ms: 0 }
+const levelProto = Level.prototype as unknown as { _batch(ops: unknown[], opts: { sync?: boolean }): Promise<void> }
+const levelBatch = levelProto._batch
+levelProto._batch = function (this: unknown, ops, opts) {
+  if (!opts?.sync) return levelBatch.call(this, ops, opts)
+  sync.batches++
+  const t0 = performance.now()
+  return levelBatch.call(this, ops, opts).finally(() => {
+    sync.ms += performance.now() - t0
+  })
+}
 
 interface Sensebus {
   app: App
@@ -167,7 +190,6 @@ async function main(): Promise<void> {
     { identity },
   )
   if (seeded.status !== 'ok') throw new Error(`could not seed the bench key: ${JSON.stringify(seeded)}`)
-
   // Raw echo on the same broker: acknowledge the delivery slot at once, republish on the next turn
   // (a synchronous re-publish from a deliver function recurses inside mqemitter, MQTT-STACK.md A1).
   const aedes = aedesOf(main.app)
@@ -195,13 +217,19 @@ async function main(): Promise<void> {
   const bareMqtt = await startBareAedes()
 
   let retained: { app: Sensebus; bare: Awaited<ReturnType<typeof startBareAedes>> } | undefined
+  let writes: Sensebus | undefined
   let eluPrev = performance.eventLoopUtilization()
 
   const handlers: Record<Command['cmd'], () => Promise<unknown>> = {
     async cpu(): Promise<CpuSample> {
       const u = process.cpuUsage()
       const elu = performance.eventLoopUtilization()
-      const sample = { cpuUs: u.user + u.system, elu: performance.eventLoopUtilization(elu, eluPrev).utilization }
+      const sample = {
+        cpuUs: u.user + u.system,
+        elu: performance.eventLoopUtilization(elu, eluPrev).utilization,
+        syncBatches: sync.batches,
+        syncBatchMs: sync.ms,
+      }
       eluPrev = elu
       return sample
     },
@@ -248,6 +276,22 @@ async function main(): Promise<void> {
       return { appMqtt: app.mqttUrl, bareMqtt: bare.url, retainedKeys: mirrored, populateMs, mirrorSettleMs }
     },
 
+    async 'write:setup'(): Promise<{ appHttp: string }> {
+      if (writes) throw new Error('write target already set up')
+      const app = await startSensebus(await tempDir())
+      await pool(BENCH.writers * BENCH.writeKeysPerWriter, 32, async (i) => {
+        const key = writeKey(Math.floor(i / BENCH.writeKeysPerWriter), i % BENCH.writeKeysPerWriter)
+        const env = await app.app.bus.request(
+          'kv/set',
+          { namespace: BENCH.writeNamespace, key, value: BENCH.value },
+          { identity },
+        )
+        if (env.status !== 'ok') throw new Error(`could not seed the write keys: ${JSON.stringify(env)}`)
+      })
+      writes = app
+      return { appHttp: app.httpUrl }
+    },
+
     /** Stops the 10k-key sensebus and starts it again on the same data dir: the mirror rebuild cost. */
     async 'retained:restart'(): Promise<{ restartMs: number; emptyStartMs: number; appMqtt: string }> {
       if (!retained) throw new Error('no retained target to restart')
@@ -257,6 +301,7 @@ async function main(): Promise<void> {
     },
 
     async shutdown() {
+      await writes?.app.stop()
       await retained?.app.app.stop()
       await retained?.bare.close()
       await main.app.stop()

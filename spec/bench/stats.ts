@@ -35,3 +35,11 @@ export function fmtRatio(r: number): string {
 export function fmtPct(r: number): string {
   return Number.isFinite(r) ? `${Math.round(r * 100)} %` : 'n/a'
 }
+
+/** A Markdown table. */
+export const mdTable = (head: string[], rows: string[][]): string =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join(
+    '\n',
+  )
+
+export const verdict = (ok: boolean): string => (ok ? 'PASS' : '**FAIL**')
