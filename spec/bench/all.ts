@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 const ENTRIES = [
   'run.js',
   'mosquitto-echo.js',
+  'retained-mosquitto.js',
   'flood.js',
   'alerts.js',
   'tasks.js',

@@ -9,7 +9,6 @@
  * Writes spec/bench/results/mosquitto-echo.md.
  */
 import { type ChildProcess, fork } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -21,8 +20,8 @@ import { systemIdentity } from '../../src/core/identity.js'
 import { silentLogger } from '../../src/log.js'
 import { startMosquitto } from '../helpers/mosquitto.js'
 import { benchConfig } from './bench-config.js'
-import type { CpuSample } from './ipc.js'
 import { type LoadResult, type MqttTarget, mqttRequestLoad } from './load.js'
+import { childNamed, procProbe } from './proc.js'
 import { fmtMs, fmtNumber, fmtRatio, median } from './stats.js'
 
 const SELF = fileURLToPath(import.meta.url)
@@ -30,8 +29,6 @@ const REQUEST = 'bench/echo/request'
 const RESPONSE = 'bench/echo/response'
 const IN_FLIGHT = [1, 16, 64] as const
 const TARGET = 1.0
-/** Clock ticks per second in /proc/<pid>/stat (USER_HZ; 100 on Linux). */
-const TICK_US = 10_000
 
 /** Child mode 1: the echo client, answering every request on the reply topic with the same bytes. */
 async function echo(url: string): Promise<void> {
@@ -67,34 +64,6 @@ function startChild<T>(args: string[]): Promise<{ child: ChildProcess; ready: T 
     child.once('exit', (code) => rej(new Error(`child ${args[0]} exited (${code}) before it was ready`)))
     child.once('message', (m) => res({ child, ready: m as T }))
   })
-}
-
-/** user + system CPU of these processes, from /proc (10 ms resolution; windows are seconds long). */
-function procProbe(pids: number[]): () => Promise<CpuSample> {
-  return async () => {
-    let ticks = 0
-    for (const pid of pids) {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-      ticks += Number(fields[11]) + Number(fields[12])
-    }
-    return { cpuUs: ticks * TICK_US, elu: Number.NaN }
-  }
-}
-
-/** The pid of this process' child with that command name (the helper does not expose Mosquitto's). */
-function childNamed(comm: string): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (name === comm && ppid === process.pid) return Number(entry)
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  throw new Error(`no child process named ${comm}`)
 }
 
 interface Row {
