@@ -56,7 +56,9 @@ export function retainedDelivery(opts: RetainedDeliveryOptions): (subs: Subscrip
         if (aedesClient.closed || conn.destroyed) return
         if (!writeBatch(aedesClient, client, messages, qosFor, opts.authorizeForward)) return
         // More to send: once the socket took this batch, and never inside this turn (other clients get theirs).
-        if (conn.writableLength > 0) waitDrain(conn, next)
+        // `writableNeedDrain`, not `writableLength > 0`: a write under the high-water mark that the kernel
+        // did not take at once leaves bytes behind but emits no 'drain', and the delivery would stall.
+        if (conn.writableNeedDrain) waitDrain(conn, next)
         else setImmediate(next)
       } catch (err) {
         opts.onError(client, err as Error)
