@@ -10,6 +10,7 @@ const ENTRIES = [
   'run.js',
   'mosquitto-echo.js',
   'audit.js',
+  'retained-mosquitto.js',
   'flood.js',
   'alerts.js',
   'tasks.js',

@@ -21,7 +21,7 @@ import { modules } from '../../src/capabilities/index.js'
 import { createLogger } from '../../src/log.js'
 import { benchConfig } from './bench-config.js'
 import { httpGetLoad, type LoadResult } from './load.js'
-import { procProbe } from './proc-cpu.js'
+import { procProbe } from './proc.js'
 import { fmtMs, fmtNumber, fmtRatio, median } from './stats.js'
 
 const SELF = fileURLToPath(import.meta.url)

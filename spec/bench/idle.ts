@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeHeapSnapshot } from 'node:v8'
 import { DEFAULT_HEAP_MODE } from '../../src/startup/heap.js'
+import { connectPacket } from './raw-mqtt.js'
 import { fmtNumber, fmtRatio } from './stats.js'
 
 const SELF = fileURLToPath(import.meta.url)
@@ -107,15 +108,6 @@ async function serve(kind: 'sensebus' | 'aedes', connections: number): Promise<v
     }
   })
   send({ url })
-}
-
-/** An MQTT 3.1.1 CONNECT: clean session, keepalive 600 s, no user name. */
-function connectPacket(clientId: string): Buffer {
-  const id = Buffer.from(clientId)
-  const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 600 >> 8, 600 & 0xff])
-  const remaining = variable.length + 2 + id.length
-  // One length byte is enough: client ids here are far shorter than 100 bytes.
-  return Buffer.concat([Buffer.from([0x10, remaining]), variable, Buffer.from([id.length >> 8, id.length & 0xff]), id])
 }
 
 /** Resolves true on CONNACK 0 (accepted), false on anything else or after 20 s. */

@@ -9,7 +9,6 @@
  * Writes spec/bench/results/mosquitto-echo.md.
  */
 import { type ChildProcess, fork } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -22,7 +21,7 @@ import { silentLogger } from '../../src/log.js'
 import { startMosquitto } from '../helpers/mosquitto.js'
 import { benchConfig } from './bench-config.js'
 import { type LoadResult, type MqttTarget, mqttRequestLoad } from './load.js'
-import { procProbe } from './proc-cpu.js'
+import { childNamed, procProbe } from './proc.js'
 import { fmtMs, fmtNumber, fmtRatio, median } from './stats.js'
 
 const SELF = fileURLToPath(import.meta.url)
@@ -65,22 +64,6 @@ function startChild<T>(args: string[]): Promise<{ child: ChildProcess; ready: T 
     child.once('exit', (code) => rej(new Error(`child ${args[0]} exited (${code}) before it was ready`)))
     child.once('message', (m) => res({ child, ready: m as T }))
   })
-}
-
-/** The pid of this process' child with that command name (the helper does not expose Mosquitto's). */
-function childNamed(comm: string): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (name === comm && ppid === process.pid) return Number(entry)
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  throw new Error(`no child process named ${comm}`)
 }
 
 interface Row {

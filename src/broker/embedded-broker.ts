@@ -16,6 +16,7 @@ import { guardPacketSize, type Oversize } from './packet-size-guard.js'
 import { capReads, type ReadGate } from './read-cap.js'
 import type { BrokerPolicy } from './policy.js'
 import { DEFAULT_RETAINED_LIMITS, type RetainedLimits, RetainedQuota } from './retained-quota.js'
+import { retainedDelivery } from './retained-delivery.js'
 import { RoutingGauge } from './routing-gauge.js'
 import { SessionOwners } from './session-owners.js'
 
@@ -172,6 +173,20 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const retained = await RetainedQuota.open(db, limits.retained)
 
   const persistence = withFastPaths(levelPersistence(db))
+  const policyHooks = brokerHooks({
+    policy,
+    log,
+    streams,
+    identities,
+    hooks,
+    flow,
+    owners,
+    retained,
+    routing,
+    adminTakesOverClientIds: opts.adminTakesOverClientIds ?? false,
+    limits,
+    ...(opts.onDeniedPublish ? { onDeniedPublish: opts.onDeniedPublish } : {}),
+  })
   const aedes = new Aedes({
     persistence,
     // No limit on deliveries under way in Aedes' emitter: a limited one queues every message behind a
@@ -181,22 +196,17 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     concurrency: 0,
     drainTimeout: 30_000,
     connectTimeout: limits.connectTimeoutMs,
-    ...brokerHooks({
-      policy,
-      log,
-      streams,
-      identities,
-      hooks,
-      flow,
-      owners,
-      retained,
-      routing,
-      adminTakesOverClientIds: opts.adminTakesOverClientIds ?? false,
-      limits,
-      ...(opts.onDeniedPublish ? { onDeniedPublish: opts.onDeniedPublish } : {}),
-    }),
+    ...policyHooks,
   })
   await aedes.listen()
+  aedes.on(
+    'subscribe',
+    retainedDelivery({
+      matching: (filters) => persistence.retainedMatching(filters),
+      authorizeForward: policyHooks.authorizeForward as NonNullable<typeof policyHooks.authorizeForward>,
+      onError: (client, err) => log.debug({ clientId: client.id, err: err.message }, 'retained delivery failed'),
+    }),
+  )
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'))
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'))
   aedes.on('clientDisconnect', (client) => {

@@ -15,6 +15,12 @@ export type FastPersistence = LevelPersistence & {
   /** The retained messages under `filter` held now, read straight from memory (no stream per message). */
   retainedNow(filter: string): RetainedPacket[]
   /**
+   * The retained messages under these filters, read as the iteration goes (a message set meanwhile is
+   * read as it is then). What retained-delivery.ts sends a new subscription: Aedes' own retained stream
+   * is empty here, as it writes one message per socket write.
+   */
+  retainedMatching(filters: string[]): Iterator<RetainedPacket>
+  /**
    * Hands the retained messages under `prefix` to an owner that holds their source of truth (the KV
    * mirror: the store). From then on they live in memory only and the owner seeds them at each start;
    * copies an earlier version persisted are removed once.
@@ -52,14 +58,22 @@ export function withFastPaths(inner: LevelPersistence): FastPersistence {
     if (wild.length === 0) return
     // The literal part before a filter's first wildcard rules out most topics with one string compare
     // (100,000 KV mirror copies are skipped in milliseconds by a `sense/state/job/+` scan).
-    const filters = wild.map((w) => ({ w, head: w.slice(0, w.search(/[+#]/)) }))
+    // A filter whose only wildcard is a final `/#` matches exactly the topics that start with its head
+    // (`sense/state/kv/#` is how the whole mirror is read): no level walk per topic.
+    const filters = wild.map((w) => {
+      const head = w.slice(0, w.search(/[+#]/))
+      return { w, head, prefix: head.length === w.length - 1 && head.endsWith('/') }
+    })
+    const matches = (topic: string) =>
+      filters.some((f) => topic.startsWith(f.head) && (f.prefix || topicMatches(f.w, topic)))
     for (const [topic, packet] of retained) {
-      if (!seen.has(topic) && filters.some((f) => topic.startsWith(f.head) && topicMatches(f.w, topic))) yield packet
+      if (!seen.has(topic) && matches(topic)) yield packet
     }
   }
 
   const overrides: Partial<FastPersistence> = {
     retainedNow: (filter) => [...matching([filter])],
+    retainedMatching: (filters) => matching(filters),
     async setup(broker) {
       await inner.setup(broker)
       for await (const p of inner.createRetainedStreamCombi(['#']) as AsyncIterable<RetainedPacket>) {
@@ -89,7 +103,8 @@ export function withFastPaths(inner: LevelPersistence): FastPersistence {
       return (topic, payload) => remember(topic, payload, 1)
     },
     createRetainedStream: (pattern) => Readable.from(matching([pattern])),
-    createRetainedStreamCombi: (patterns) => Readable.from(matching(patterns)),
+    // Called by Aedes only to send a new subscription its retained messages: retained-delivery.ts does that.
+    createRetainedStreamCombi: () => Readable.from([]),
     outgoingClearMessageId(client, packet) {
       return client.clean ? Promise.resolve(undefined) : inner.outgoingClearMessageId(client, packet)
     },
