@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { hashPassword } from '../../src/security/hash.js'
+import { connect } from '../helpers/client.js'
 import { startMosquitto } from '../helpers/mosquitto.js'
 import { type RunResult, runCli, type ServerProcess, startServer } from '../helpers/process.js'
 import { TEST_COST } from '../security/harness.js'
@@ -170,9 +171,13 @@ describe('CLI against a broker without sensebus', { timeout: 90_000 }, () => {
     sub.stderr.on('data', (d: Buffer) => (err += d.toString()))
     const exited = new Promise((r) => sub.once('exit', r))
     try {
+      // The subscriber under test is the CLI process; the publisher is an in-process client, so each retry
+      // costs a publish, not another CLI process starting.
       const publishUntilSeen = async (payload: string) => {
         for (let i = 0; i < 60 && !out.includes(payload); i++) {
-          await runCli(['publish', 'beat/1', payload, '--url', mosquitto.url])
+          const pub = await connect(mosquitto.url).catch(() => undefined)
+          await pub?.mqtt.publishAsync('beat/1', payload)
+          await pub?.end()
           await new Promise((r) => setTimeout(r, 250))
         }
         expect(out).toContain(`beat/1 ${payload}`)

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
-import { MqttBus, disableNagle } from '../broker/mqtt-bus.js'
+import type { IClientOptions, MqttClient } from 'mqtt'
+import type { MqttBus } from '../broker/mqtt-bus.js'
 import { CLI_CLIENT_PREFIX } from '../core/identity.js'
 import { createTopics } from '../core/topics.js'
-import { silentLogger } from '../log.js'
 import { CliError, EXIT, usage } from './exit.js'
 
 export interface ConnectionFlags {
@@ -107,6 +106,9 @@ export function connectError(url: string, err: unknown): CliError {
 export async function connectClient(flags: ConnectionFlags, opts: { reconnect?: boolean } = {}): Promise<MqttClient> {
   checkUrl(flags.url)
   const options = { ...auth(flags), reconnectPeriod: 0, connectTimeout: 10_000 }
+  // mqtt.js and the bus load when a verb connects: they are most of the CLI's start-up time, and `--help`,
+  // `config`, `token` and `topics` never need them.
+  const [{ default: mqtt }, { disableNagle }] = await Promise.all([import('mqtt'), import('../broker/mqtt-bus.js')])
   let client: MqttClient
   try {
     client = await mqtt.connectAsync(flags.url, options)
@@ -120,6 +122,7 @@ export async function connectClient(flags: ConnectionFlags, opts: { reconnect?: 
 
 export async function connectBus(flags: ConnectionFlags, timeoutMs: number): Promise<MqttBus> {
   checkUrl(flags.url)
+  const [{ MqttBus }, { silentLogger }] = await Promise.all([import('../broker/mqtt-bus.js'), import('../log.js')])
   try {
     return await MqttBus.connect(
       {

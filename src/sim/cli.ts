@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { createLogger } from '../log.js'
 import type { SimulatorOptions } from './index.js'
 import type { UdpTarget } from './udp/sender.js'
 
@@ -61,6 +60,8 @@ export function simCommand(): Command {
         `--udp-target 127.0.0.1:9998 --cert-dir /tmp/sim\n  $ sensebus start --config .sim/certs/sensebus.sim.yaml`,
     )
     .action(async (o: SimCliOptions) => {
+      // Loaded when the verb runs, so other CLI verbs do not pay for the logger or the simulator.
+      const [{ createLogger }, { startSimulator }] = await Promise.all([import('../log.js'), import('./index.js')])
       // stdout carries only the --json line; every log line goes to stderr.
       const log = createLogger({ level: o.logLevel, destination: process.stderr })
       const options: SimulatorOptions = {
@@ -77,8 +78,6 @@ export function simCommand(): Command {
             ? undefined
             : { port: o.vpPort, prefix: o.vpPrefix, header: o.vpHeader, userDirectory: o.vpDirectory },
       }
-      // Loaded when the verb runs, so other CLI verbs do not pay for the simulator.
-      const { startSimulator } = await import('./index.js')
       const sim = await startSimulator(options)
       if (o.json) process.stdout.write(`${JSON.stringify(sim.settings)}\n`)
       else log.info({ config: sim.settings.configFile, control: sim.settings.controlUrl }, 'simulator ready')

@@ -1,5 +1,4 @@
 import { Command } from 'commander'
-import { stringify } from 'yaml'
 import { EXIT } from '../exit.js'
 import { importButlerCommand } from './import-butler.js'
 
@@ -33,9 +32,10 @@ export function configCommand(): Command {
     .option('-c, --config <file>', 'YAML config file')
     .addHelpText('after', `\nExample:\n  $ sensebus config print --config sensebus.yaml`)
     .action(async (flags: { config?: string }) => {
-      const [{ modules }, { loadConfig, redactConfig }] = await Promise.all([
+      const [{ modules }, { loadConfig, redactConfig }, { stringify }] = await Promise.all([
         import('../../capabilities/index.js'),
         import('../../config/load.js'),
+        import('yaml'),
       ])
       try {
         const config = loadConfig(modules, { ...(flags.config ? { file: flags.config } : {}), env: process.env })

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
 import { Command } from 'commander'
-import { stringify } from 'yaml'
 import type { ReportLine } from '../../config/butler/index.js'
 import { CliError, EXIT } from '../exit.js'
 
@@ -63,11 +62,12 @@ export function importButlerCommand(): Command {
         '\nExit codes: 0 written and checked, 1 unreadable input or the written config fails the check.',
     )
     .action(async (source: string, flags: Flags) => {
-      const [{ modules }, butler, { loadConfig }, { preflight }] = await Promise.all([
+      const [{ modules }, butler, { loadConfig }, { preflight }, { stringify }] = await Promise.all([
         import('../../capabilities/index.js'),
         import('../../config/butler/index.js'),
         import('../../config/load.js'),
         import('../../startup/preflight.js'),
+        import('yaml'),
       ])
       // A Butler file that cannot be read or parsed is reported as one line, not a stack trace.
       const guard = <T>(step: () => T): T => {

@@ -1,5 +1,4 @@
 import { Command } from 'commander'
-import { stringify } from 'yaml'
 import { builtInRoles } from '../../security/roles.js'
 import { generateToken } from '../../security/hash.js'
 import { CliError, EXIT, usage } from '../exit.js'
@@ -45,6 +44,7 @@ export function tokenCommand(): Command {
         process.stdout.write(`${JSON.stringify({ name: flags.name, token, hash, roles: flags.role })}\n`)
         return
       }
+      const { stringify } = await import('yaml')
       const snippet = stringify({ security: { tokens: [{ name: flags.name, hash, roles: flags.role }] } })
       process.stdout.write(
         `Token (give it to the caller; it is not stored and cannot be shown again):\n  ${token}\n\nAdd to the ` +
