@@ -170,11 +170,11 @@ const rootSchema = section({
     requestTimeoutMs: limit(30_000, 'How long a capability may take when it declares no timeout of its own'),
   }),
   runtime: section({
-    heap: Type.Union([Type.Literal('lean'), Type.Literal('fast')], {
-      default: 'lean',
+    heap: Type.Union([Type.Literal('auto'), Type.Literal('lean'), Type.Literal('fast')], {
+      default: 'auto',
       description:
         "lean: V8 favours memory over speed (sensebus shares the Sense server with the Engine); fast: V8's " +
-        'defaults, more memory for somewhat higher request rates. Applies to `sensebus start` and `sensebus demo`',
+        'defaults; auto: lean while quiet, fast while busy. Applies to `sensebus start` and `sensebus demo`',
     }),
   }),
   jobs: section({
