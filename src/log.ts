@@ -78,7 +78,7 @@ function asyncStdout(): DestinationStream {
   return {
     write(line: string) {
       out.write(line)
-      timer ??= setTimeout(flush, LOG_FLUSH_MS).unref()
+      if (timer === undefined) timer = setTimeout(flush, LOG_FLUSH_MS).unref()
     },
   }
 }
