@@ -8,10 +8,13 @@ export const DEFAULT_HEAP_MODE: HeapMode = 'auto'
 
 /** How often `auto` looks at the event loop. */
 const SAMPLE_MS = 250
-/** Event-loop utilisation above which a sample counts as busy (switch to fast at once). */
-const BUSY = 0.5
+/**
+ * Event-loop utilisation above which a sample counts as busy (switch to fast at once). Low on purpose: one
+ * MQTT client with one request in flight keeps the loop about half busy, and lean costs it already.
+ */
+const BUSY = 0.25
 /** Below this a sample counts as quiet; quiet for `QUIET_MS` in a row switches back to lean. */
-const QUIET = 0.1
+const QUIET = 0.05
 const QUIET_MS = 5_000
 
 /**
