@@ -7,6 +7,7 @@ import type { BrokerPolicy } from './policy.js'
 import type { RetainedQuota } from './retained-quota.js'
 import type { RoutingGauge } from './routing-gauge.js'
 import type { SessionOwners } from './session-owners.js'
+import { onDrainOrClose } from './drain.js'
 
 export type PublishedHook = (
   packet: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean },
@@ -27,16 +28,7 @@ function unsent(client: Client): number {
 }
 
 function drained(client: Client): Promise<void> {
-  const conn = client.conn as unknown as Duplex
-  return new Promise((resolve) => {
-    const done = () => {
-      conn.off('drain', done)
-      conn.off('close', done)
-      resolve()
-    }
-    conn.once('drain', done)
-    conn.once('close', done)
-  })
+  return new Promise((resolve) => onDrainOrClose(client.conn as unknown as Duplex, resolve))
 }
 
 /**

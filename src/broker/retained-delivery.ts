@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream'
 import type { AedesPublishPacket, Client, Subscription } from 'aedes'
 import type { RetainedPacket } from 'aedes-persistence-level'
 import { topicMatches } from '../core/topics.js'
+import { onDrainOrClose } from './drain.js'
 
 /**
  * Writes the retained messages a new subscription matches, in batches.
@@ -58,7 +59,7 @@ export function retainedDelivery(opts: RetainedDeliveryOptions): (subs: Subscrip
         // More to send: once the socket took this batch, and never inside this turn (other clients get theirs).
         // `writableNeedDrain`, not `writableLength > 0`: a write under the high-water mark that the kernel
         // did not take at once leaves bytes behind but emits no 'drain', and the delivery would stall.
-        if (conn.writableNeedDrain) waitDrain(conn, next)
+        if (conn.writableNeedDrain) onDrainOrClose(conn, next)
         else setImmediate(next)
       } catch (err) {
         opts.onError(client, err as Error)
@@ -157,14 +158,4 @@ function grantedQos(subs: Subscription[]): (p: RetainedPacket) => 0 | 1 | 2 {
     for (const s of subs) if (s.qos > best && topicMatches(s.topic, p.topic)) best = s.qos
     return best
   }
-}
-
-function waitDrain(conn: Duplex, then: () => void): void {
-  const done = () => {
-    conn.off('drain', done)
-    conn.off('close', done)
-    then()
-  }
-  conn.on('drain', done)
-  conn.on('close', done)
 }
