@@ -9,7 +9,12 @@ import { CapabilityError } from '../core/errors.js'
  * send JSON as text/plain are common. See {@link lenientAllowed} for the browser exception.
  */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? 0)
+  const length = req.headers['content-length']
+  // RFC 9112 §6.3: without Content-Length or Transfer-Encoding a request has no body. Most calls (every GET)
+  // are like that; returning here saves reading an empty stream (an async iterator and an event-loop turn).
+  // Node discards whatever is left unread once the response is sent, so keep-alive is unaffected.
+  if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined) return undefined
+  const declared = Number(length ?? 0)
   if (declared > limitBytes) throw new CapabilityError('PAYLOAD_TOO_LARGE', `Body exceeds ${limitBytes} bytes`)
   const chunks: Buffer[] = []
   let size = 0
