@@ -1,0 +1,114 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Writable } from 'node:stream'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { createLogger } from '../../src/log.js'
+import { type AuditEntry, createAuditor } from '../../src/security/audit.js'
+
+function capture() {
+  const lines: string[] = []
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean))
+      done()
+    },
+  })
+  return { lines, stream }
+}
+
+const flush = () => new Promise((r) => setImmediate(r))
+const withoutTime = (line: string) => line.replace(/,"time":"[^"]*"/, '')
+
+/** Strings a caller controls reach the line: quotes, escapes, control characters, pairs and lone surrogates. */
+const AWKWARD = ['plain', 'a"b', 'back\\slash', 'new\nline', '\u0001', 'emoji 😀', 'lone \ud800 half', 'ünïcödé', '']
+
+function entry(s: string): AuditEntry {
+  return {
+    capability: `kv/${s}`,
+    transaction: s,
+    via: 'http',
+    transport: 'http',
+    clientId: undefined,
+    username: s,
+    tokenName: undefined,
+    roles: [s, 'admin'],
+    origin: '127.0.0.1',
+    outcome: 'ok',
+    durationMs: 0.25,
+    jobId: s,
+  }
+}
+
+describe('audit line', () => {
+  it('is, byte for byte, the line pino writes for the same entry', async () => {
+    const fast = capture()
+    const slow = capture()
+    const auditor = createAuditor({
+      log: createLogger({ destination: fast.stream, format: 'json' }).child({ area: 'audit' }),
+      errors: createLogger({ destination: capture().stream }),
+    })
+    const reference = createLogger({ destination: slow.stream, format: 'json' }).child({ area: 'audit' })
+    for (const s of AWKWARD) {
+      auditor.refused(entry(s))
+      reference.info(entry(s), 'request')
+    }
+    auditor.refused({ ...entry('x'), durationMs: Number.NaN, transaction: 42 })
+    reference.info({ ...entry('x'), durationMs: Number.NaN, transaction: 42 }, 'request')
+    await flush()
+    expect(fast.lines).toHaveLength(AWKWARD.length + 1)
+    expect(fast.lines.map(withoutTime)).toEqual(slow.lines.map(withoutTime))
+    expect(JSON.parse(fast.lines[5] as string)).toMatchObject({ level: 30, area: 'audit', username: 'emoji 😀' })
+  })
+
+  it('follows the logger: none below its level, and to the log file as well as the console', async () => {
+    const quiet = capture()
+    createAuditor({ log: createLogger({ destination: quiet.stream, level: 'warn' }), errors: createLogger() }).refused(
+      entry('x'),
+    )
+    const dir = await mkdtemp(join(tmpdir(), 'audit-line-'))
+    const out = capture()
+    const log = createLogger({
+      destination: out.stream,
+      format: 'json',
+      file: { enabled: true, dir, name: 'sb', retainDays: 1, format: 'json' },
+    })
+    createAuditor({ log: log.child({ area: 'audit' }), errors: log }).refused(entry('both'))
+    await flush()
+    expect(quiet.lines).toEqual([])
+    expect(out.lines.map((l) => JSON.parse(l).username)).toEqual(['both'])
+    const [name] = await readdir(dir)
+    const fileLines = (await readFile(join(dir, name as string), 'utf8')).trim().split('\n')
+    expect(fileLines.map((l) => JSON.parse(l).username)).toEqual(['both'])
+  })
+})
+
+describe('stdout lines written in batches', () => {
+  // The built logger (global setup compiles src to dist) in a process of its own, stdout a pipe.
+  const script = (count: number, end: string) => `
+    const { createLogger } = await import(${JSON.stringify(resolve('dist/log.js'))})
+    const log = createLogger({ level: 'info', format: 'json' })
+    for (let i = 0; i < ${count}; i++) log.info({ i }, 'line')
+    ${end}`
+
+  it.each([
+    ['process.exit()', 'process.exit(0)'],
+    ['an uncaught error', 'setImmediate(() => { throw new Error("boom") })'],
+    ['the event loop running dry', ''],
+  ])('are all out when the process ends by %s', async (_, end) => {
+    for (const count of [3, 20_000]) {
+      const run = promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(count, end)], {
+        maxBuffer: 64 * 1024 * 1024,
+      })
+      const stdout = await run.then(
+        (r) => r.stdout,
+        (err: { stdout: string }) => err.stdout,
+      )
+      const lines = stdout.trim().split('\n')
+      expect(lines).toHaveLength(count)
+      expect(JSON.parse(lines[count - 1] as string)).toMatchObject({ i: count - 1, msg: 'line' })
+    }
+  })
+})
