@@ -25,7 +25,7 @@ import { createLogger } from '../../src/log.js'
 import { benchConfig } from './bench-config.js'
 import { httpGetLoad, type LoadResult } from './load.js'
 import { procProbe } from './proc.js'
-import { fmtMs, fmtNumber, fmtRatio } from './stats.js'
+import { fmtMs, fmtNumber, fmtRatio, median } from './stats.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const CONNECTIONS = 10
@@ -124,13 +124,6 @@ async function main(): Promise<void> {
   console.log(report)
 }
 
-/** The middle value, or the mean of the middle two for an even count (no side favoured). */
-function middle(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-}
-
 const cpuOf = (r: LoadResult | undefined) => (r as LoadResult).serverCpuUsPerOp
 const rateOf = (r: LoadResult | undefined) => (r as LoadResult).rate
 
@@ -153,11 +146,11 @@ function render(
   const [off1, off2] = offIdx as [number, number]
   const aaOn = runs.map((rs) => cpuOf(rs[on2]) / cpuOf(rs[on1]))
   const aaOff = runs.map((rs) => cpuOf(rs[off2]) / cpuOf(rs[off1]))
-  const ratio = middle(cpu)
+  const ratio = median(cpu)
   const per = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(' / ')
   const row = (name: string, i: number) => {
     const side = runs.map((rs) => rs[i] as LoadResult)
-    const m = (f: (r: LoadResult) => number) => middle(side.map(f))
+    const m = (f: (r: LoadResult) => number) => median(side.map(f))
     return (
       `| ${name} | ${fmtNumber(m((r) => r.rate))} | ${fmtMs(m((r) => r.p50))} / ${fmtMs(m((r) => r.p99))} | ` +
       `${fmtNumber(m((r) => r.serverCpuUsPerOp))} | ${side.reduce((n, r) => n + r.errors, 0)} |`
@@ -184,9 +177,9 @@ function render(
     '| --- | --- | --- | --- | --- |',
     `| server CPU per request, audit on ÷ off | **${fmtRatio(ratio)}** | ${per(cpu)} | ≤ ${TARGET} | ` +
       `${ratio <= TARGET ? 'PASS' : '**FAIL**'} |`,
-    `| throughput, audit on ÷ off | ${fmtRatio(middle(rate))} | ${per(rate)} | | |`,
-    `| A/A control: instance 4 ÷ 1 (same config) | ${fmtRatio(middle(aaOn))} | ${per(aaOn)} | | |`,
-    `| A/A control: instance 3 ÷ 2 (same config) | ${fmtRatio(middle(aaOff))} | ${per(aaOff)} | | |`,
+    `| throughput, audit on ÷ off | ${fmtRatio(median(rate))} | ${per(rate)} | | |`,
+    `| A/A control: instance 4 ÷ 1 (same config) | ${fmtRatio(median(aaOn))} | ${per(aaOn)} | | |`,
+    `| A/A control: instance 3 ÷ 2 (same config) | ${fmtRatio(median(aaOff))} | ${per(aaOff)} | | |`,
     '',
     `Audit lines written: ${fmtNumber(written.auditLines)}, for about ${fmtNumber(written.auditedRequests)} ` +
       'requests to the audit-on instances in the measured repetitions (plus their warm-ups and the unmeasured ' +

@@ -8,7 +8,13 @@ export function quantile(values: readonly number[], q: number): number {
   return sorted[rank] as number
 }
 
-export const median = (values: readonly number[]): number => quantile(values, 0.5)
+/** The middle value; for an even count the mean of the middle two, so neither of them is favoured. */
+export function median(values: readonly number[]): number {
+  if (values.length % 2 === 1 || values.length === 0) return quantile(values, 0.5)
+  const sorted = Float64Array.from(values).sort()
+  const mid = sorted.length / 2
+  return ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
 
 /** Median of the repetitions that produced a number (NaN ones are skipped). */
 export function medianOf(values: readonly number[]): number {
