@@ -138,7 +138,8 @@ function render(rows: Row[], reps: number, before: number[], after: number[]): s
     '# MQTT request/response: sensebus vs Mosquitto with an external echo client (issue #10)',
     '',
     `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.split(' ').slice(0, 2).join(' ')}, ` +
-      `${new Date().toISOString()}, ${reps} repetition(s) after one unmeasured pass, medians of per-repetition ratios. ` +
+      `${new Date().toISOString()}, ${reps} repetition(s) after one unmeasured pass, ` +
+      'medians of per-repetition ratios. ' +
       'Subject: `kv/get` on sensebus (forked, defaults, embedded broker). Baseline: Mosquitto + an mqtt.js ' +
       'echo process answering on a reply topic (one network hop more). One mqtt.js client, QoS 1 both ways, ' +
       'closed loop. CPU: the serving side from /proc (sensebus; Mosquitto + echo).',
