@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { silentLogger } from '../../src/log.js'
-import { altNamesOf } from '../../src/sim/certs/generate.js'
+import { altNamesOf, certificateSerial } from '../../src/sim/certs/generate.js'
 import { ensureCertificates } from '../../src/sim/certs/cert-dir.js'
 import { buildModelContents, FixtureError } from '../../src/sim/model/load-fixture.js'
 import { matchesFilter } from '../../src/sim/qrs/filter/evaluate.js'
@@ -139,6 +139,15 @@ describe('fixture loader', () => {
 })
 
 describe('certificates', () => {
+  it('numbers each with a positive serial in minimal DER (OpenSSL refuses a padded one: "illegal padding")', () => {
+    for (let i = 0; i < 5000; i++) {
+      const hex = certificateSerial()
+      // 16 bytes; the first 0x01–0x7f: positive without a sign byte, and no leading zero byte.
+      expect(hex).toMatch(/^[0-7][0-9a-f]{31}$/)
+      expect(hex.slice(0, 2)).not.toBe('00')
+    }
+  })
+
   it('writes the QMC export layout once and reuses it', async () => {
     const dir = tempCertDir('certs')
     const first = await ensureCertificates(dir, '127.0.0.1', silentLogger())

@@ -14,9 +14,16 @@ export interface PemPair {
 
 const { pki, md } = forge
 
-function serial(): string {
-  // Positive 16-byte serial: a leading nibble below 8 keeps the DER integer positive.
-  return `0${forge.util.bytesToHex(forge.random.getBytesSync(15))}`
+/**
+ * A positive 16-byte serial in minimal DER: the first byte is 0x01–0x7f, so the integer needs no sign
+ * byte and has no leading zero. The old form ('0' + 30 random hex digits) encoded as 0x00 followed by a
+ * random byte, and whenever that byte was below 0x80 OpenSSL refused the certificate ("illegal padding"):
+ * the simulator failed to start now and then.
+ */
+export function certificateSerial(): string {
+  const bytes = Buffer.from(forge.random.getBytesSync(16), 'binary')
+  bytes[0] = ((bytes[0] as number) & 0x7f) | 0x01
+  return bytes.toString('hex')
 }
 
 function validity(cert: forge.pki.Certificate, years: number): void {
@@ -36,7 +43,7 @@ export function createCa(commonName: string): PemPair {
   const keys = keyPair()
   const cert = pki.createCertificate()
   cert.publicKey = keys.publicKey
-  cert.serialNumber = serial()
+  cert.serialNumber = certificateSerial()
   validity(cert, 10)
   const subject = [{ name: 'commonName', value: commonName }]
   cert.setSubject(subject)
@@ -64,7 +71,7 @@ export function createLeaf(ca: PemPair, opts: LeafOptions): PemPair {
   const keys = keyPair()
   const cert = pki.createCertificate()
   cert.publicKey = keys.publicKey
-  cert.serialNumber = serial()
+  cert.serialNumber = certificateSerial()
   validity(cert, 5)
   cert.setSubject([{ name: 'commonName', value: opts.commonName }])
   cert.setIssuer(caCert.subject.attributes)
