@@ -63,6 +63,18 @@ describe('audit line', () => {
     expect(JSON.parse(fast.lines[5] as string)).toMatchObject({ level: 30, area: 'audit', username: 'emoji 😀' })
   })
 
+  it('cuts a long caller-chosen transaction to 64 characters, for answered and refused calls alike', async () => {
+    const out = capture()
+    const auditor = createAuditor({ log: createLogger({ destination: out.stream }), errors: createLogger() })
+    const long = 't'.repeat(200)
+    auditor.dispatched({ capability: 'kv/get', transaction: long, outcome: 'ok', durationMs: 1 })
+    auditor.refused({ ...entry('x'), transaction: long })
+    auditor.refused({ ...entry('x'), transaction: 7 })
+    await flush()
+    expect(out.lines.map((l) => JSON.parse(l).transaction)).toEqual([`${'t'.repeat(64)}…`, `${'t'.repeat(64)}…`, 7])
+    expect(JSON.parse(out.lines[0] as string)).toMatchObject({ via: 'mqtt', transport: 'mqtt', outcome: 'ok' })
+  })
+
   it('follows the logger: none below its level, and to the log file as well as the console', async () => {
     const quiet = capture()
     createAuditor({ log: createLogger({ destination: quiet.stream, level: 'warn' }), errors: createLogger() }).refused(

@@ -76,17 +76,17 @@ export function auditFields(e: AuditEntry): JsonFields {
 
 export function createAuditor(opts: AuditorOptions): Auditor {
   const line = opts.log && infoLineWriter(opts.log, 'request')
+  /** `entry.transaction` already shortened: the dispatcher's path builds one object per request, no copy. */
   const write = (entry: AuditEntry) => {
-    const logged = { ...entry, transaction: shorten(entry.transaction) }
-    line?.(auditFields(logged))
-    opts.publish?.(logged).catch((err: unknown) => opts.errors.debug({ err }, 'could not publish an audit event'))
+    line?.(auditFields(entry))
+    opts.publish?.(entry).catch((err: unknown) => opts.errors.debug({ err }, 'could not publish an audit event'))
   }
   return {
     dispatched(record) {
       const who = record.identity
       write({
         capability: record.capability,
-        transaction: record.transaction,
+        transaction: shorten(record.transaction),
         via: who?.via ?? 'mqtt',
         transport: who?.transport ?? 'mqtt',
         clientId: who?.clientId,
@@ -99,7 +99,7 @@ export function createAuditor(opts: AuditorOptions): Auditor {
         jobId: record.jobId,
       })
     },
-    refused: write,
+    refused: (entry) => write({ ...entry, transaction: shorten(entry.transaction) }),
   }
 }
 

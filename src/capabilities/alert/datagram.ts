@@ -46,7 +46,6 @@ export type ParseResult = { ok: true; datagram: TaskDatagram } | { ok: false; re
 
 /** Control characters out (they would break logs, headers and templates), each field cut to `maxField`. */
 export function sanitizeField(value: string, maxField: number): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
   const clean = value.replace(/[\u0000-\u001f\u007f]/g, '').trim()
   return clean.length > maxField ? clean.slice(0, maxField) : clean
 }
