@@ -78,6 +78,27 @@ describe('MQTT 3.1.1 conformance of the embedded broker', () => {
     await ws.end()
   })
 
+  it('[MQTT-4.7.1-2] sends a new a/# subscription the retained message of a itself (the parent level)', async () => {
+    const pub = await mqtt.connectAsync(sb.mqttUrl, { reconnectPeriod: 0 })
+    await pub.publishAsync('conf/parent', 'p', { qos: 1, retain: true })
+    await pub.publishAsync('conf/parent/child', 'c', { qos: 1, retain: true })
+    await pub.publishAsync('conf/parentless', 'x', { qos: 1, retain: true })
+    const expected: Record<string, string[]> = {
+      'conf/parent/#': ['conf/parent', 'conf/parent/child'],
+      'conf/+/#': ['conf/parent', 'conf/parent/child', 'conf/parentless'],
+    }
+    for (const [filter, want] of Object.entries(expected)) {
+      const c = await connect(sb.mqttUrl)
+      const got = await c.collect(filter)
+      // retain=1: sent for this SUBSCRIBE ([MQTT-3.3.1-8]), not forwarded live.
+      const topics = () => got.filter((m) => m.retain).map((m) => m.topic)
+      await expect.poll(() => topics().length).toBe(want.length)
+      expect(topics().sort()).toEqual(want)
+      await c.end()
+    }
+    await pub.endAsync()
+  })
+
   it('delivers retained messages to an MQTT Explorer-style # subscriber, and $SYS only when asked', async () => {
     const c = await connect(sb.mqttUrl)
     const all = await c.collect('#')

@@ -67,7 +67,7 @@ describe('audit line', () => {
     const out = capture()
     const auditor = createAuditor({ log: createLogger({ destination: out.stream }), errors: createLogger() })
     const long = 't'.repeat(200)
-    auditor.dispatched({ capability: 'kv/get', transaction: long, outcome: 'ok', durationMs: 1 })
+    auditor.dispatched({ capability: 'kv/get', transaction: long, identity: undefined, outcome: 'ok', durationMs: 1 })
     auditor.refused({ ...entry('x'), transaction: long })
     auditor.refused({ ...entry('x'), transaction: 7 })
     await flush()

@@ -60,12 +60,14 @@ export function withFastPaths(inner: LevelPersistence): FastPersistence {
     // (100,000 KV mirror copies are skipped in milliseconds by a `sense/state/job/+` scan).
     // A filter whose only wildcard is a final `/#` matches exactly the topics that start with its head
     // (`sense/state/kv/#` is how the whole mirror is read): no level walk per topic.
+    // `a/#` also matches `a` itself, the parent level ([MQTT-4.7.1-2]): the one topic outside the head.
     const filters = wild.map((w) => {
       const head = w.slice(0, w.search(/[+#]/))
-      return { w, head, prefix: head.length === w.length - 1 && head.endsWith('/') }
+      const prefix = head.length === w.length - 1 && head.endsWith('/')
+      return { w, head, prefix, parent: prefix ? head.slice(0, -1) : undefined }
     })
     const matches = (topic: string) =>
-      filters.some((f) => topic.startsWith(f.head) && (f.prefix || topicMatches(f.w, topic)))
+      filters.some((f) => (topic.startsWith(f.head) ? f.prefix || topicMatches(f.w, topic) : topic === f.parent))
     for (const [topic, packet] of retained) {
       if (!seen.has(topic) && matches(topic)) yield packet
     }
