@@ -66,6 +66,14 @@ const LOG_FLUSH_MS = 100
 /** Lines are handed to the stdout writer in chunks of about this many characters. */
 const LOG_CHUNK = 64 * 1024
 
+/** Log lines this process dropped because stdout did not keep up (more than 16 MB waiting). */
+let droppedLines = 0
+
+/** For /metrics: stdout is the process's, so the count is too, whichever instance logged the lines. */
+export function logLinesDropped(): number {
+  return droppedLines
+}
+
 /** Line gatherers with lines not yet handed over; emptied when the process is about to exit. */
 const gatherers = new Set<() => void>()
 const handOverAll = () => {
@@ -86,6 +94,10 @@ function asyncStdout(): DestinationStream {
     process.on('exit', handOverAll)
   }
   const out = destination({ dest: 1, sync: false, maxLength: MAX_PENDING_LOG_BYTES })
+  // sonic-boom drops a whole chunk at once; counting its lines happens only then.
+  out.on('drop', (chunk: string) => {
+    for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) droppedLines++
+  })
   let lines: string[] = []
   let size = 0
   let timer: NodeJS.Timeout | undefined

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -104,6 +104,34 @@ describe('stdout lines written in batches', () => {
     const log = createLogger({ level: 'info', format: 'json' })
     for (let i = 0; i < ${count}; i++) log.info({ i }, 'line')
     ${end}`
+
+  it('drop what a stdout nobody reads leaves waiting beyond 16 MB, and count them for /metrics', async () => {
+    // 40 MB of lines, yielding between batches as a service does; stdout a pipe this test never reads.
+    const code = `
+      const { createLogger, logLinesDropped } = await import(${JSON.stringify(resolve('dist/log.js'))})
+      const log = createLogger({ level: 'info', format: 'json' })
+      const pad = 'x'.repeat(400)
+      for (let i = 0; i < 100; i++) {
+        for (let j = 0; j < 1000; j++) log.info({ pad }, 'line')
+        await new Promise((r) => setImmediate(r))
+      }
+      await new Promise((r) => setTimeout(r, 300))
+      process.stderr.write(JSON.stringify({ dropped: logLinesDropped(), rss: process.memoryUsage().rss }) + '\\n')`
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.pause()
+    let err = ''
+    const report = await new Promise<{ dropped: number; rss: number }>((res, rej) => {
+      child.stderr.on('data', (c: Buffer) => {
+        err += c.toString()
+        if (err.includes('\n')) res(JSON.parse(err.slice(0, err.indexOf('\n'))))
+      })
+      child.on('exit', (c) => rej(new Error(`exited ${c}: ${err}`)))
+    })
+    child.kill('SIGKILL')
+    // About 24 MB of the 40 did not fit (a 64 KB pipe, 16 MB waiting): some tens of thousands of lines.
+    expect(report.dropped).toBeGreaterThan(40_000)
+    expect(report.dropped).toBeLessThan(100_000)
+  })
 
   it.each([
     ['process.exit()', 'process.exit(0)'],

@@ -68,6 +68,8 @@ describe('GET /metrics', () => {
     expect(sample(text, 'sensebus_requests_total{capability="(unknown)",status="NOT_FOUND"}')).toBe(1)
     expect(text).not.toContain('no/such-thing')
     expect(sample(text, 'sensebus_request_duration_seconds_count{capability="kv/set"}')).toBe(2)
+    // Nothing dropped: the test apps log to a stream that keeps up (the drop itself: spec/ops/audit-line).
+    expect(sample(text, 'sensebus_log_lines_dropped')).toBe(0)
     expect(sample(text, 'sensebus_request_duration_seconds_bucket{le="+Inf",capability="kv/set"}')).toBe(2)
   })
 

@@ -1,6 +1,7 @@
 import type { Bus } from '../core/bus.js'
 import type { Services } from '../core/services.js'
 import type { Topics } from '../core/topics.js'
+import { logLinesDropped } from '../log.js'
 import type { Metrics } from './metrics.js'
 
 /**
@@ -18,6 +19,11 @@ export function watchBus(opts: {
   const { metrics, services } = opts
   metrics.gauge('sensebus_requests_in_flight', 'Requests admitted and not yet answered', opts.inFlight)
   metrics.gauge('sensebus_broker_connected', '1 while the bus carries messages', () => (opts.bus.connected ? 1 : 0))
+  metrics.gauge(
+    'sensebus_log_lines_dropped',
+    'Log lines dropped since start because stdout did not keep up (over 16 MB waiting); the process-wide count',
+    logLinesDropped,
+  )
   const outbox = services.outbox
   if (outbox) {
     metrics.gauge(
