@@ -2,24 +2,12 @@ import { execFile, spawn } from 'node:child_process'
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { Writable } from 'node:stream'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/log.js'
+import { afterWrites as flush, captureLines as capture } from '../helpers/log-capture.js'
 import { type AuditEntry, createAuditor } from '../../src/security/audit.js'
 
-function capture() {
-  const lines: string[] = []
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean))
-      done()
-    },
-  })
-  return { lines, stream }
-}
-
-const flush = () => new Promise((r) => setImmediate(r))
 const withoutTime = (line: string) => line.replace(/,"time":"[^"]*"/, '')
 
 /** Strings a caller controls reach the line: quotes, escapes, control characters, pairs and lone surrogates. */

@@ -1,24 +1,11 @@
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/log.js'
+import { afterWrites as flush, captureLines as capture } from '../helpers/log-capture.js'
 import { DailyFile } from '../../src/logging/daily-file.js'
 import { prettyLine } from '../../src/logging/pretty.js'
-
-function capture() {
-  const lines: string[] = []
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean))
-      done()
-    },
-  })
-  return { lines, stream }
-}
-
-const flush = () => new Promise((r) => setImmediate(r))
 
 describe('log format', () => {
   it('is JSON when the console is not a terminal (auto)', async () => {
