@@ -160,12 +160,12 @@ export function silentLogger(): Logger {
 export type JsonFields = string
 
 /**
- * Writes info lines whose fields the caller has already encoded, through the logger's own stream, time and
+ * Writes info lines whose fields `encode` turns into JSON directly, through the logger's own stream, time and
  * bindings: the same line `logger.info(obj, msg)` writes, without building and walking an object per line.
  * For the one line every request writes (the audit line, issue #10). The level is checked per line, so a
  * level changed at run time is honoured; `msg` must be plain ASCII without quotes or backslashes.
  */
-export function infoLineWriter(logger: Logger, msg: string): (fields: JsonFields) => void {
+export function infoLineWriter<T>(logger: Logger, msg: string, encode: (item: T) => JsonFields): (item: T) => void {
   const s = symbols
   const self = logger as unknown as Record<symbol, unknown>
   const stream = self[s.streamSym] as DestinationStream & Record<string | symbol, unknown>
@@ -176,7 +176,8 @@ export function infoLineWriter(logger: Logger, msg: string): (fields: JsonFields
   // The logger's timestamp, computed once per millisecond: at thousands of lines a second, most share one.
   let lastMs = -1
   let t = ''
-  return (fields) => {
+  return (item) => {
+    // Checked before encoding: below info (a quiet service, the benches) a line costs nothing.
     if (!logger.isLevelEnabled('info')) return
     const now = Date.now()
     if (now !== lastMs) {
@@ -191,7 +192,7 @@ export function infoLineWriter(logger: Logger, msg: string): (fields: JsonFields
       stream.lastObj = {}
       stream.lastLogger = logger
     }
-    stream.write(`${prefix}${t}${self[s.chindingsSym] as string}${fields}${tail}`)
+    stream.write(`${prefix}${t}${self[s.chindingsSym] as string}${encode(item)}${tail}`)
   }
 }
 

@@ -75,10 +75,10 @@ export function auditFields(e: AuditEntry): JsonFields {
 }
 
 export function createAuditor(opts: AuditorOptions): Auditor {
-  const line = opts.log && infoLineWriter(opts.log, 'request')
+  const line = opts.log && infoLineWriter(opts.log, 'request', auditFields)
   /** `entry.transaction` already shortened: the dispatcher's path builds one object per request, no copy. */
   const write = (entry: AuditEntry) => {
-    line?.(auditFields(entry))
+    line?.(entry)
     opts.publish?.(entry).catch((err: unknown) => opts.errors.debug({ err }, 'could not publish an audit event'))
   }
   return {
