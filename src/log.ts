@@ -76,6 +76,7 @@ export function logLinesDropped(): number {
 
 /** Line gatherers with lines not yet handed over; emptied when the process is about to exit. */
 const gatherers = new Set<() => void>()
+let exitHooked = false
 const handOverAll = () => {
   for (const handOver of gatherers) handOver()
 }
@@ -89,7 +90,9 @@ const handOverAll = () => {
  */
 function asyncStdout(): DestinationStream {
   // Before the destination: pino registers its exit flush with it, and process listeners run in order.
-  if (gatherers.size === 0) {
+  // Once per process: loggers come and go (tests, restarts), the two listeners serve them all.
+  if (!exitHooked) {
+    exitHooked = true
     process.on('beforeExit', handOverAll)
     process.on('exit', handOverAll)
   }

