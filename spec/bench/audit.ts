@@ -157,7 +157,8 @@ function render(
     )
   }
   const label = (i: number) =>
-    `${i + 1}: audit ${SIDES[i] && !control ? 'on (default)' : 'off'}${control && SIDES[i] ? ' (on side; control run)' : ''}`
+    `${i + 1}: audit ${SIDES[i] && !control ? 'on (default)' : 'off'}` +
+    (control && SIDES[i] ? ' (on side; control run)' : '')
   return [
     `# Audit cost per request (issue #10)${control ? ': CONTROL RUN, audit off everywhere' : ''}`,
     '',
